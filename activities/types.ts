@@ -1,0 +1,83 @@
+/**
+ * The contract between the verification workflow and its activities. The workflow imports
+ * this file as types only; `createActivities(deps)` implements `OtpActivities`.
+ */
+import type { Channel } from '../workflows/types';
+
+/** Number Lookup reduced to what a verification needs. */
+export type LookupOutcome = 'REACHABLE' | 'ABSENT' | 'INVALID' | 'NO_SMS';
+
+export interface LookupResult {
+  outcome: LookupOutcome;
+  /** Infobip's status/error names, e.g. `UNDELIVERABLE_NOT_DELIVERED/EC_UNKNOWN_SUBSCRIBER`. */
+  reason: string;
+  network?: string;
+  country?: string;
+  mccMnc?: string;
+  ported?: boolean;
+  roaming?: boolean;
+}
+
+export interface SendPinInput {
+  application: string;
+  channel: Channel;
+  /** E.164 number or e-mail address. */
+  to: string;
+  language?: string;
+  placeholders?: Record<string, string>;
+}
+
+export interface SendPinResult {
+  /** Infobip's pinId; null when a PIN went out but its pinId was lost (see `recovered`). */
+  pinId: string | null;
+  /** `MESSAGE_SENT`, `MESSAGE_NOT_SENT`, `PENDING_ACCEPTED`, an e-mail status name, … */
+  infobipStatus: string;
+  /** False when Infobip answered but did not deliver (e.g. lookup said not reachable). */
+  delivered: boolean;
+  /** Set when an earlier attempt's answer was lost and the activity reconciled with Infobip. */
+  recovered?: 'NOT_SENT_BEFORE' | 'SENT_BEFORE_PIN_UNKNOWN';
+}
+
+export interface ResendPinInput {
+  application: string;
+  channel: Channel;
+  pinId: string;
+  placeholders?: Record<string, string>;
+}
+
+export interface VerifyPinInput {
+  pinId: string;
+  code: string;
+}
+
+export type PinError = 'WRONG_PIN' | 'TTL_EXPIRED' | 'NO_MORE_PIN_ATTEMPTS';
+
+export interface VerifyPinResult {
+  verified: boolean;
+  attemptsRemaining: number;
+  pinError?: PinError;
+}
+
+export interface WebhookInput {
+  application: string;
+  url: string;
+  secretRef?: string;
+  /** Body to sign and POST (never carries a code or a destination in clear). */
+  body: Record<string, unknown>;
+}
+
+export interface WebhookResult {
+  httpStatus: number;
+}
+
+export { FailureTypes, type FailureType } from '../workflows/failure-types';
+
+
+/** Activities the verification workflow calls. */
+export interface OtpActivities {
+  lookupNumber(input: { application: string; destination: string }): Promise<LookupResult>;
+  sendPin(input: SendPinInput): Promise<SendPinResult>;
+  resendPin(input: ResendPinInput): Promise<SendPinResult>;
+  verifyPin(input: VerifyPinInput): Promise<VerifyPinResult>;
+  deliverWebhook(input: WebhookInput): Promise<WebhookResult>;
+}

@@ -1,0 +1,49 @@
+// ESLint flat config. Type-aware rules (no-floating-promises) need the TypeScript program.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import { builtinModules } from 'node:module';
+
+const nodeBuiltins = builtinModules.flatMap((m) => [m, `node:${m}`]);
+
+export default tseslint.config(
+  { ignores: ['node_modules/**', 'dist/**', '.tools/**', 'test-results/**', 'coverage/**', 'bin/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: false }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    // Workflow code runs in Temporal's deterministic sandbox: no I/O, no Node built-ins,
+    // nothing from the parts of the project that do I/O.
+    files: ['workflows/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [...nodeBuiltins, 'undici', '@temporalio/activity', '@temporalio/client', '@temporalio/worker'].map(
+            (name) => ({ name, message: 'workflows/ must stay deterministic: no I/O or Node built-ins here.' }),
+          ),
+          patterns: [
+            {
+              group: ['**/activities/**', '**/infobip/**', '**/worker/**', '**/client/**', '**/emulator/**', '**/codec/**', '**/config'],
+              message: 'workflows/ may import only @temporalio/workflow, its own files and pure helpers (activities as types only).',
+              allowTypeImports: true,
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['**/*.mjs', '**/*.js'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', require: 'readonly', module: 'writable', __dirname: 'readonly' } },
+  },
+);

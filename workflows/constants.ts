@@ -1,0 +1,16 @@
+/** Constants shared by worker, client and workflow code. */
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+
+/** Default task queue of otpflow workers. */
+export const DEFAULT_TASK_QUEUE = 'otpflow';
+
+/** Prefix of derived verification IDs: `otp-<application>-<hash>`. */
+export const VERIFICATION_ID_PREFIX = 'otp-';
+
+export const OTP_STATUS = defineSearchAttributeKey('OtpStatus', SearchAttributeType.KEYWORD);
+export const OTP_APPLICATION = defineSearchAttributeKey('OtpApplication', SearchAttributeType.KEYWORD);
+export const OTP_CHANNEL = defineSearchAttributeKey('OtpChannel', SearchAttributeType.KEYWORD);
+export const OTP_DESTINATION_HASH = defineSearchAttributeKey('OtpDestinationHash', SearchAttributeType.KEYWORD);
+
+/** Every custom search attribute otpflow needs registered on the namespace. */
+export const SEARCH_ATTRIBUTES = [OTP_STATUS, OTP_APPLICATION, OTP_CHANNEL, OTP_DESTINATION_HASH] as const;
