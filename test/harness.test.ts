@@ -63,7 +63,9 @@ describe('test harness', () => {
   });
 
   it('has the custom search attributes registered', async () => {
-    const res = await env.connection.operatorService.listSearchAttributes({ namespace: env.namespace ?? 'default' });
+    const res = await env.connection.operatorService.listSearchAttributes({
+      namespace: env.namespace ?? 'default',
+    });
     const names = Object.keys(res.customAttributes ?? {});
     for (const key of SEARCH_ATTRIBUTES) expect(names).toContain(key.name);
   });

@@ -35,18 +35,30 @@ const local = path.join(binDir, 'temporal');
 
 describe('resolveTemporalCli', () => {
   it('prefers TEMPORAL_CLI_PATH over everything else', () => {
-    const p = probe({ env: { TEMPORAL_CLI_PATH: '/opt/temporal' }, executables: ['/opt/temporal', local], which: () => '/usr/bin/temporal' });
+    const p = probe({
+      env: { TEMPORAL_CLI_PATH: '/opt/temporal' },
+      executables: ['/opt/temporal', local],
+      which: () => '/usr/bin/temporal',
+    });
     expect(resolveTemporalCli(p, { build: true, binDir })).toEqual({ source: 'env', path: '/opt/temporal' });
   });
 
   it('rejects a TEMPORAL_CLI_PATH that is not executable instead of ignoring it', () => {
     const p = probe({ env: { TEMPORAL_CLI_PATH: '/nope/temporal' } });
-    expect(() => resolveTemporalCli(p, { build: true, binDir })).toThrow(/TEMPORAL_CLI_PATH=\/nope\/temporal/);
+    expect(() => resolveTemporalCli(p, { build: true, binDir })).toThrow(
+      /TEMPORAL_CLI_PATH=\/nope\/temporal/,
+    );
   });
 
   it('uses temporal on PATH next', () => {
-    const p = probe({ which: (n) => (n === 'temporal' ? '/usr/local/bin/temporal' : null), executables: [local] });
-    expect(resolveTemporalCli(p, { build: true, binDir })).toEqual({ source: 'path', path: '/usr/local/bin/temporal' });
+    const p = probe({
+      which: (n) => (n === 'temporal' ? '/usr/local/bin/temporal' : null),
+      executables: [local],
+    });
+    expect(resolveTemporalCli(p, { build: true, binDir })).toEqual({
+      source: 'path',
+      path: '/usr/local/bin/temporal',
+    });
   });
 
   it('reuses the project-local build without rebuilding', () => {

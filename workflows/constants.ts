@@ -10,7 +10,10 @@ export const VERIFICATION_ID_PREFIX = 'otp-';
 export const OTP_STATUS = defineSearchAttributeKey('OtpStatus', SearchAttributeType.KEYWORD);
 export const OTP_APPLICATION = defineSearchAttributeKey('OtpApplication', SearchAttributeType.KEYWORD);
 export const OTP_CHANNEL = defineSearchAttributeKey('OtpChannel', SearchAttributeType.KEYWORD);
-export const OTP_DESTINATION_HASH = defineSearchAttributeKey('OtpDestinationHash', SearchAttributeType.KEYWORD);
+export const OTP_DESTINATION_HASH = defineSearchAttributeKey(
+  'OtpDestinationHash',
+  SearchAttributeType.KEYWORD,
+);
 
 /** Every custom search attribute otpflow needs registered on the namespace. */
 export const SEARCH_ATTRIBUTES = [OTP_STATUS, OTP_APPLICATION, OTP_CHANNEL, OTP_DESTINATION_HASH] as const;

@@ -130,9 +130,21 @@ export type TimelineEntry =
       ported?: boolean;
       roaming?: boolean;
     }
-  | { kind: 'SEND'; at: string; channel: Channel; infobipStatus: string; recovered?: string; pinIdKnown: boolean }
+  | {
+      kind: 'SEND';
+      at: string;
+      channel: Channel;
+      infobipStatus: string;
+      recovered?: string;
+      pinIdKnown: boolean;
+    }
   | { kind: 'RESEND'; at: string; channel: Channel; infobipStatus: string }
-  | { kind: 'CHECK'; at: string; outcome: 'VERIFIED' | 'WRONG_CODE' | 'EXPIRED' | 'LOCKED' | 'ERROR'; attemptsRemaining: number }
+  | {
+      kind: 'CHECK';
+      at: string;
+      outcome: 'VERIFIED' | 'WRONG_CODE' | 'EXPIRED' | 'LOCKED' | 'ERROR';
+      attemptsRemaining: number;
+    }
   | { kind: 'FALLBACK'; at: string; from: Channel; to: Channel }
   | { kind: 'STATUS'; at: string; status: VerificationStatus; reason?: string }
   | { kind: 'WEBHOOK'; at: string; outcome: 'DELIVERED' | 'FAILED'; httpStatus?: number };

@@ -18,9 +18,11 @@ export class InvalidInputError extends Error {
   }
 }
 
-export type Destination = { kind: 'phone'; e164: string; country: string } | { kind: 'email'; address: string };
+export type Destination =
+  { kind: 'phone'; e164: string; country: string } | { kind: 'email'; address: string };
 
-const EMAIL = /^[^\s@"<>()[\]\\,;:]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
+const EMAIL =
+  /^[^\s@"<>()[\]\\,;:]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
 const MAX_DESTINATION = 254;
 
 /**
@@ -28,14 +30,19 @@ const MAX_DESTINATION = 254;
  * address for EMAIL. Throws `InvalidInputError` naming `field`.
  */
 export function parseDestination(value: unknown, channel: Channel, field = 'destination'): Destination {
-  if (typeof value !== 'string' || value.length === 0) throw new InvalidInputError(field, 'must be a non-empty string');
-  if (value.length > MAX_DESTINATION) throw new InvalidInputError(field, `must be at most ${MAX_DESTINATION} characters`);
+  if (typeof value !== 'string' || value.length === 0)
+    throw new InvalidInputError(field, 'must be a non-empty string');
+  if (value.length > MAX_DESTINATION)
+    throw new InvalidInputError(field, `must be at most ${MAX_DESTINATION} characters`);
   if (channel === 'EMAIL') {
     if (!EMAIL.test(value)) throw new InvalidInputError(field, 'must be an e-mail address for channel EMAIL');
     return { kind: 'email', address: value.toLowerCase() };
   }
   if (!/^\+[1-9][0-9]{1,14}$/.test(value)) {
-    throw new InvalidInputError(field, 'must be an E.164 phone number such as +41793026727 (a plus and digits only)');
+    throw new InvalidInputError(
+      field,
+      'must be an E.164 phone number such as +41793026727 (a plus and digits only)',
+    );
   }
   let parsed;
   try {
@@ -44,7 +51,10 @@ export function parseDestination(value: unknown, channel: Channel, field = 'dest
     throw new InvalidInputError(field, `is not a phone number (${(err as Error).message})`);
   }
   if (!parsed.isValid() || !parsed.country) {
-    throw new InvalidInputError(field, `${maskDestination(value)} is not a valid phone number for any country`);
+    throw new InvalidInputError(
+      field,
+      `${maskDestination(value)} is not a valid phone number for any country`,
+    );
   }
   return { kind: 'phone', e164: parsed.number, country: parsed.country };
 }
@@ -105,34 +115,52 @@ export function validatePolicy(policy: VerificationPolicy, field = 'policy'): vo
     }
     positiveInt(step.afterSeconds, `${field}.fallback[${i}].afterSeconds`, 86_400);
   });
-  if (!Array.isArray(policy.allowedCountries) || !policy.allowedCountries.every((c) => /^[A-Z]{2}$/.test(c))) {
-    throw new InvalidInputError(`${field}.allowedCountries`, 'must be a list of ISO 3166-1 alpha-2 codes such as "CH"');
+  if (
+    !Array.isArray(policy.allowedCountries) ||
+    !policy.allowedCountries.every((c) => /^[A-Z]{2}$/.test(c))
+  ) {
+    throw new InvalidInputError(
+      `${field}.allowedCountries`,
+      'must be a list of ISO 3166-1 alpha-2 codes such as "CH"',
+    );
   }
   if (!policy.pin || !(policy.pin.type in ALPHABETS)) {
     throw new InvalidInputError(`${field}.pin.type`, 'must be NUMERIC, ALPHA, HEX or ALPHANUMERIC');
   }
   positiveInt(policy.pin.length, `${field}.pin.length`, 10, 4);
-  if (policy.retryBudgetSeconds !== undefined) positiveInt(policy.retryBudgetSeconds, `${field}.retryBudgetSeconds`, 3600);
+  if (policy.retryBudgetSeconds !== undefined)
+    positiveInt(policy.retryBudgetSeconds, `${field}.retryBudgetSeconds`, 3600);
 }
 
 /** Validates a whole verification input; returns the parsed destination. */
 export function validateInput(input: VerificationInput): Destination {
   if (!input || typeof input !== 'object') throw new InvalidInputError('input', 'is required');
   if (typeof input.application !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(input.application)) {
-    throw new InvalidInputError('application', 'must be a name of letters, digits, ".", "_" or "-" (at most 64)');
+    throw new InvalidInputError(
+      'application',
+      'must be a name of letters, digits, ".", "_" or "-" (at most 64)',
+    );
   }
-  if (!CHANNELS.includes(input.channel)) throw new InvalidInputError('channel', 'must be SMS, VOICE or EMAIL');
+  if (!CHANNELS.includes(input.channel))
+    throw new InvalidInputError('channel', 'must be SMS, VOICE or EMAIL');
   validatePolicy(input.policy);
   const destination = parseDestination(input.destination, input.channel);
   if (destination.kind === 'phone') {
     const allowed = input.policy.allowedCountries;
     if (allowed.length > 0 && !allowed.includes(destination.country)) {
-      throw new InvalidInputError('destination', `numbers from ${destination.country} are not allowed for this application`);
+      throw new InvalidInputError(
+        'destination',
+        `numbers from ${destination.country} are not allowed for this application`,
+      );
     }
   }
   if (input.email !== undefined) parseDestination(input.email, 'EMAIL', 'email');
   if (input.placeholders !== undefined) {
-    if (typeof input.placeholders !== 'object' || input.placeholders === null || Array.isArray(input.placeholders)) {
+    if (
+      typeof input.placeholders !== 'object' ||
+      input.placeholders === null ||
+      Array.isArray(input.placeholders)
+    ) {
       throw new InvalidInputError('placeholders', 'must be an object of strings');
     }
     for (const [k, v] of Object.entries(input.placeholders)) {

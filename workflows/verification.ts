@@ -10,6 +10,7 @@ import {
   ApplicationFailure,
   allHandlersFinished,
   condition,
+  metricMeter,
   proxyActivities,
   proxyLocalActivities,
   setCurrentDetails,
@@ -82,6 +83,24 @@ function activitiesFor(input: VerificationInput) {
   };
 }
 
+// otpflow's own metrics, exported through the worker Runtime's metrics endpoint; the SDK
+// does not emit them while replaying, so each counts once per real event.
+const startedCounter = metricMeter.createCounter(
+  'otpflow_verifications_started',
+  'verifications',
+  'Verifications started',
+);
+const outcomeCounter = metricMeter.createCounter(
+  'otpflow_verification_outcomes',
+  'verifications',
+  'Verifications ended, by status',
+);
+const sendCounter = metricMeter.createCounter(
+  'otpflow_pins_sent',
+  'messages',
+  'PIN messages sent (sends and resends), by channel',
+);
+
 /** The failure type at the root of an activity failure, if it is an ApplicationFailure. */
 function failureType(err: unknown): string | undefined {
   const cause = err instanceof ActivityFailure ? err.cause : err;
@@ -106,6 +125,7 @@ export async function verificationWorkflow(input: VerificationInput): Promise<Ve
   }
   const { policy } = input;
   const acts = activitiesFor(input);
+  startedCounter.add(1, { application: input.application });
   const lock = new Mutex();
   const now = () => Date.now();
   const iso = (ms = now()) => new Date(ms).toISOString();
@@ -145,7 +165,10 @@ export async function verificationWorkflow(input: VerificationInput): Promise<Ve
     // Only states an operator filters by are indexed; LOOKUP is set at start by the client
     // and SENDING is transient, so they cost no history event.
     if (changed && next !== 'SENDING') upsertSearchAttributes([{ key: OTP_STATUS, value: next }]);
-    if (isTerminal()) timeline.push({ kind: 'STATUS', at: iso(), status: next, reason: why });
+    if (isTerminal()) {
+      timeline.push({ kind: 'STATUS', at: iso(), status: next, reason: why });
+      outcomeCounter.add(1, { application: input.application, status: next });
+    }
     publish();
   };
 
@@ -169,7 +192,11 @@ export async function verificationWorkflow(input: VerificationInput): Promise<Ve
     timeline,
   });
 
-  const answer = (verified = false): CheckResult => ({ status, verified, attemptsRemaining: attemptsRemaining() });
+  const answer = (verified = false): CheckResult => ({
+    status,
+    verified,
+    attemptsRemaining: attemptsRemaining(),
+  });
 
   /** Ends the flow after the first send failed for good. */
   const handleSendFailure = (err: unknown): void => {
@@ -179,10 +206,17 @@ export async function verificationWorkflow(input: VerificationInput): Promise<Ve
   };
 
   const destinationFor = (ch: Channel): string | undefined =>
-    ch === 'EMAIL' ? (destinationKind === 'email' ? input.destination : input.email) : destinationKind === 'phone' ? input.destination : undefined;
+    ch === 'EMAIL'
+      ? destinationKind === 'email'
+        ? input.destination
+        : input.email
+      : destinationKind === 'phone'
+        ? input.destination
+        : undefined;
 
   const recordSend = (ch: Channel, result: SendPinResult, kind: 'SEND' | 'RESEND') => {
     lastSendAt = now();
+    if (result.delivered) sendCounter.add(1, { application: input.application, channel: ch });
     if (kind === 'SEND') {
       timeline.push({
         kind: 'SEND',
@@ -211,7 +245,8 @@ export async function verificationWorkflow(input: VerificationInput): Promise<Ve
       });
       recordSend(ch, result, 'SEND');
       if (!result.delivered || result.pinId === null) {
-        if (pinId === null) setStatus('UNDELIVERABLE', `Infobip did not deliver the PIN (${result.infobipStatus})`);
+        if (pinId === null)
+          setStatus('UNDELIVERABLE', `Infobip did not deliver the PIN (${result.infobipStatus})`);
         return false;
       }
       pinId = result.pinId;
@@ -219,7 +254,14 @@ export async function verificationWorkflow(input: VerificationInput): Promise<Ve
       return true;
     } catch (err) {
       if (pinId === null) handleSendFailure(err);
-      else timeline.push({ kind: 'SEND', at: iso(), channel: ch, infobipStatus: `FAILED: ${failureMessage(err)}`, pinIdKnown: false });
+      else
+        timeline.push({
+          kind: 'SEND',
+          at: iso(),
+          channel: ch,
+          infobipStatus: `FAILED: ${failureMessage(err)}`,
+          pinIdKnown: false,
+        });
       return false;
     }
   };
@@ -229,7 +271,12 @@ export async function verificationWorkflow(input: VerificationInput): Promise<Ve
       if (status !== 'PENDING' || pinId === null) return answer();
       if (now() >= expiresAt) {
         setStatus('EXPIRED', 'the code arrived after the verification expired');
-        timeline.push({ kind: 'CHECK', at: iso(), outcome: 'EXPIRED', attemptsRemaining: attemptsRemaining() });
+        timeline.push({
+          kind: 'CHECK',
+          at: iso(),
+          outcome: 'EXPIRED',
+          attemptsRemaining: attemptsRemaining(),
+        });
         return (lastCheck = answer());
       }
       const code = normalizeCode(rawCode, policy.pin);
@@ -245,7 +292,12 @@ export async function verificationWorkflow(input: VerificationInput): Promise<Ve
         });
       }
       if (result.verified) {
-        timeline.push({ kind: 'CHECK', at: iso(), outcome: 'VERIFIED', attemptsRemaining: attemptsRemaining() });
+        timeline.push({
+          kind: 'CHECK',
+          at: iso(),
+          outcome: 'VERIFIED',
+          attemptsRemaining: attemptsRemaining(),
+        });
         setStatus('VERIFIED');
         return (lastCheck = answer(true));
       }
@@ -284,7 +336,8 @@ export async function verificationWorkflow(input: VerificationInput): Promise<Ve
       try {
         normalizeCode(code, policy.pin);
       } catch (err) {
-        if (err instanceof InvalidInputError) throw ApplicationFailure.nonRetryable(err.message, INVALID_INPUT, 'code');
+        if (err instanceof InvalidInputError)
+          throw ApplicationFailure.nonRetryable(err.message, INVALID_INPUT, 'code');
         throw err;
       }
     },
@@ -349,7 +402,10 @@ export async function verificationWorkflow(input: VerificationInput): Promise<Ve
   // LOOKUP
   if (destinationKind === 'phone' && policy.lookup !== 'OFF') {
     try {
-      const look = await acts.lookupNumber({ application: input.application, destination: input.destination });
+      const look = await acts.lookupNumber({
+        application: input.application,
+        destination: input.destination,
+      });
       timeline.push({
         kind: 'LOOKUP',
         at: iso(),
@@ -405,7 +461,8 @@ export async function verificationWorkflow(input: VerificationInput): Promise<Ve
       await lock.run(async () => {
         if (status !== 'PENDING') return;
         const from = channel;
-        if (await sendNew(step.channel)) timeline.push({ kind: 'FALLBACK', at: iso(), from, to: step.channel });
+        if (await sendNew(step.channel))
+          timeline.push({ kind: 'FALLBACK', at: iso(), from, to: step.channel });
         publish();
       });
     }

@@ -2,10 +2,7 @@
 import type { TemporalCliResolution } from '../../scripts/temporal-cli';
 
 /** Server flags every otpflow dev server gets: updates with start (used for idempotent starts). */
-export const devServerExtraArgs = [
-  '--dynamic-config-value',
-  'frontend.enableExecuteMultiOperation=true',
-];
+export const devServerExtraArgs = ['--dynamic-config-value', 'frontend.enableExecuteMultiOperation=true'];
 
 /** The SDK's executable option for a resolved CLI: the binary we have, or the SDK's download. */
 export function executableFor(

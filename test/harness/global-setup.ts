@@ -13,7 +13,12 @@ import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node';
-import { describeResolution, PROJECT_ROOT, resolveTemporalCli, systemProbe } from '../../scripts/temporal-cli';
+import {
+  describeResolution,
+  PROJECT_ROOT,
+  resolveTemporalCli,
+  systemProbe,
+} from '../../scripts/temporal-cli';
 import { SEARCH_ATTRIBUTES } from '../../workflows/constants';
 import { devServerExtraArgs, executableFor } from './dev-server';
 

@@ -45,7 +45,9 @@ export interface RunningWorker {
 /** Creates and runs a worker on the shared server with the prebuilt workflow bundle. */
 export async function startWorker(
   env: TestWorkflowEnvironment,
-  options: Omit<WorkerOptions, 'connection' | 'workflowBundle' | 'workflowsPath'> & { taskQueue?: string },
+  options: Omit<WorkerOptions, 'connection' | 'workflowBundle' | 'workflowsPath' | 'taskQueue'> & {
+    taskQueue?: string;
+  },
 ): Promise<RunningWorker> {
   const taskQueue = options.taskQueue ?? uniqueTaskQueue();
   const worker = await Worker.create({
