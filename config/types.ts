@@ -2,6 +2,7 @@
  * Shape of otpflow's configuration: the applications file (`otpflow.config.json`) plus the
  * secrets and connection settings that come from the environment. `loadConfig` produces it.
  */
+import type { ClientConnectConfig } from '@temporalio/envconfig';
 import type { Channel, LookupPolicy, PinType } from '../workflows/types';
 
 /** An SMS or voice message template for one language. */
@@ -68,7 +69,13 @@ export interface ApplicationDeclaration {
 export interface OtpflowConfig {
   applications: ApplicationDeclaration[];
   infobip: { baseUrl: string; apiKey: string };
-  temporal: { taskQueue: string };
+  temporal: {
+    taskQueue: string;
+    /** Namespace from `@temporalio/envconfig` (TEMPORAL_NAMESPACE or the profile). @default 'default' */
+    namespace?: string;
+    /** Connection options from `@temporalio/envconfig` (TEMPORAL_ADDRESS, TLS, API key, profile). */
+    connect?: ClientConnectConfig;
+  };
   api: { host: string; port: number; keys: string[] };
   /** Key for the keyed hash of destinations (IDs and search attributes). */
   destinationHashKey: Buffer;
@@ -76,4 +83,30 @@ export interface OtpflowConfig {
   encryptionKeys: { id: string; key: Buffer }[];
   /** Webhook HMAC secrets by the environment variable name an application's `secretEnv` gives. */
   webhookSecrets: Record<string, string>;
+  /** Codec server (lets the Temporal Web UI and CLI decode encrypted payloads). Absent: not served. */
+  codecServer?: CodecServerConfig;
+  /** Logs, metrics and shutdown of the worker process. */
+  worker?: WorkerProcessConfig;
+  /** Path of the applications file that was loaded. */
+  configFile?: string;
+}
+
+/** Where and for whom the codec server answers. */
+export interface CodecServerConfig {
+  host: string;
+  port: number;
+  /** Browser origins allowed by CORS (the Web UI's). */
+  corsOrigins: string[];
+  /** Bearer keys accepted; empty: no authentication (loopback development only). */
+  apiKeys: string[];
+}
+
+/** Settings of the worker process. */
+export interface WorkerProcessConfig {
+  /** `host:port` of the Prometheus endpoint (`/metrics`); absent: no metrics endpoint. */
+  metricsAddress?: string;
+  /** pino level. @default 'info' */
+  logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
+  /** Milliseconds in-flight activities get to finish on shutdown before they are cancelled. @default 10000 */
+  shutdownGraceMs: number;
 }

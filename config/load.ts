@@ -1,0 +1,274 @@
+/**
+ * `loadConfig`: the one place that reads otpflow's environment and applications file,
+ * validates all of it at start-up and names every broken variable or field.
+ */
+import path from 'node:path';
+import { loadClientConnectConfig } from '@temporalio/envconfig';
+import { DEFAULT_TASK_QUEUE } from '../workflows/constants';
+import { readApplicationsFile } from './applications';
+import { ConfigError, type ConfigProblem } from './errors';
+import { projectFile } from './paths';
+import type { CodecServerConfig, OtpflowConfig, WorkerProcessConfig } from './types';
+
+/** Secrets a process may not need; `loadConfig` requires the ones listed in `require`. */
+export type RequiredSecret = 'infobipApiKey' | 'destinationHashKey' | 'apiKeys';
+
+export interface LoadConfigOptions {
+  /** Applications file; overrides `OTPFLOW_CONFIG`. @default the committed `otpflow.config.json` */
+  configFile?: string;
+  /**
+   * Secrets that must be set. A secret that is not required and not set loads as empty
+   * (an empty string, an empty Buffer, an empty list).
+   * @default ['infobipApiKey', 'destinationHashKey']
+   */
+  require?: RequiredSecret[];
+  /** Working directory that relative `OTPFLOW_CONFIG` paths resolve against. @default process.cwd() */
+  cwd?: string;
+}
+
+/** Default Infobip base URL; Infobip recommends each account's own `https://<x>.api.infobip.com`. */
+export const DEFAULT_INFOBIP_BASE_URL = 'https://api.infobip.com';
+export const DEFAULT_API_PORT = 8080;
+export const DEFAULT_CODEC_PORT = 8888;
+/** Web UI origins of a local dev server, allowed by the codec server unless configured. */
+export const DEFAULT_CODEC_CORS_ORIGINS = ['http://localhost:8233', 'http://127.0.0.1:8233'];
+const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+const MIN_API_KEY_LENGTH = 16;
+
+/**
+ * Loads and validates the configuration. Throws `ConfigError` listing every broken variable
+ * (`OTPFLOW_API_PORT: …`) or field (`applications[0].policy.ttlSeconds: must be ≥ 1`).
+ */
+export function loadConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  options: LoadConfigOptions = {},
+): OtpflowConfig {
+  const problems: ConfigProblem[] = [];
+  const need = new Set(options.require ?? ['infobipApiKey', 'destinationHashKey']);
+  const r = new EnvReader(env, problems);
+
+  const configFile = options.configFile
+    ? path.resolve(options.cwd ?? process.cwd(), options.configFile)
+    : env.OTPFLOW_CONFIG
+      ? path.resolve(options.cwd ?? process.cwd(), env.OTPFLOW_CONFIG)
+      : projectFile('otpflow.config.json');
+  const file = readApplicationsFile(configFile);
+  if (!file.ok) problems.push(...file.problems);
+
+  const baseUrl = r.url('INFOBIP_BASE_URL') ?? DEFAULT_INFOBIP_BASE_URL;
+  const apiKey = r.string('INFOBIP_API_KEY', need.has('infobipApiKey')) ?? '';
+  const apiKeys = r.keyList('OTPFLOW_API_KEYS', need.has('apiKeys'));
+  const apiHost = r.string('OTPFLOW_API_HOST', false) ?? '127.0.0.1';
+  const apiPort = r.port('OTPFLOW_API_PORT') ?? DEFAULT_API_PORT;
+  const taskQueue = r.string('OTPFLOW_TASK_QUEUE', false) ?? DEFAULT_TASK_QUEUE;
+  const destinationHashKey = r.secretBytes('OTPFLOW_DESTINATION_HASH_KEY', need.has('destinationHashKey'));
+  const encryptionKeys = r.encryptionKeys('OTPFLOW_ENCRYPTION_KEYS');
+
+  const webhookSecrets: Record<string, string> = {};
+  if (file.ok) {
+    for (const app of file.applications) {
+      if (!app.webhook) continue;
+      const secret = r.string(app.webhook.secretEnv, true, `webhook secret of application "${app.name}"`);
+      if (secret !== undefined) webhookSecrets[app.webhook.secretEnv] = secret;
+    }
+  }
+
+  let codecServer: CodecServerConfig | undefined;
+  const codecPort = r.port('OTPFLOW_CODEC_PORT');
+  if (codecPort !== undefined) {
+    codecServer = {
+      host: r.string('OTPFLOW_CODEC_HOST', false) ?? '127.0.0.1',
+      port: codecPort,
+      corsOrigins: r.originList('OTPFLOW_CODEC_CORS_ORIGINS') ?? DEFAULT_CODEC_CORS_ORIGINS,
+      apiKeys: r.keyList('OTPFLOW_CODEC_API_KEYS', false),
+    };
+  }
+
+  const worker: WorkerProcessConfig = {
+    metricsAddress: r.hostPort('OTPFLOW_METRICS_ADDRESS'),
+    logLevel: r.oneOf('OTPFLOW_LOG_LEVEL', LOG_LEVELS) ?? 'info',
+    shutdownGraceMs: (r.seconds('OTPFLOW_SHUTDOWN_GRACE_SECONDS') ?? 10) * 1000,
+  };
+
+  let connect: OtpflowConfig['temporal']['connect'];
+  try {
+    const overrideEnvVars = Object.fromEntries(
+      Object.entries(env).filter((e): e is [string, string] => typeof e[1] === 'string'),
+    );
+    connect = loadClientConnectConfig({ overrideEnvVars });
+    connect.connectionOptions.address ??= 'localhost:7233';
+  } catch (err) {
+    problems.push({
+      path: 'TEMPORAL_* / temporal.toml',
+      message: `Temporal environment configuration is invalid: ${(err as Error).message}`,
+    });
+  }
+
+  if (problems.length > 0 || !file.ok) throw new ConfigError(problems, configFile);
+  return {
+    applications: file.applications,
+    infobip: { baseUrl, apiKey },
+    temporal: { taskQueue, namespace: connect?.namespace ?? 'default', connect },
+    api: { host: apiHost, port: apiPort, keys: apiKeys },
+    destinationHashKey,
+    encryptionKeys,
+    webhookSecrets,
+    codecServer,
+    worker,
+    configFile,
+  };
+}
+
+/** Reads typed values from the environment, collecting problems instead of throwing. */
+class EnvReader {
+  constructor(
+    private readonly env: NodeJS.ProcessEnv,
+    private readonly problems: ConfigProblem[],
+  ) {}
+
+  private raw(name: string): string | undefined {
+    const v = this.env[name];
+    return v === undefined || v.trim() === '' ? undefined : v.trim();
+  }
+
+  private fail(name: string, message: string): undefined {
+    this.problems.push({ path: name, message });
+    return undefined;
+  }
+
+  string(name: string, required: boolean, what?: string): string | undefined {
+    const v = this.raw(name);
+    if (v === undefined && required)
+      return this.fail(name, `is required${what ? ` (${what})` : ''} but not set`);
+    return v;
+  }
+
+  url(name: string): string | undefined {
+    const v = this.raw(name);
+    if (v === undefined) return undefined;
+    try {
+      const u = new URL(v);
+      if (u.protocol !== 'http:' && u.protocol !== 'https:')
+        return this.fail(name, `must be an http(s) URL (got "${v}")`);
+      return v.replace(/\/+$/, '');
+    } catch {
+      return this.fail(name, `must be an http(s) URL (got "${v}")`);
+    }
+  }
+
+  port(name: string): number | undefined {
+    const v = this.raw(name);
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!/^\d+$/.test(v) || n < 0 || n > 65535)
+      return this.fail(name, `must be a port number 0–65535 (got "${v}")`);
+    return n;
+  }
+
+  seconds(name: string): number | undefined {
+    const v = this.raw(name);
+    if (v === undefined) return undefined;
+    if (!/^\d+(\.\d+)?$/.test(v)) return this.fail(name, `must be a number of seconds (got "${v}")`);
+    return Number(v);
+  }
+
+  hostPort(name: string): string | undefined {
+    const v = this.raw(name);
+    if (v === undefined) return undefined;
+    const m = /^(.+):(\d+)$/.exec(v);
+    if (!m || Number(m[2]) > 65535)
+      return this.fail(name, `must be host:port such as 127.0.0.1:9464 (got "${v}")`);
+    return v;
+  }
+
+  oneOf<T extends string>(name: string, allowed: readonly T[]): T | undefined {
+    const v = this.raw(name);
+    if (v === undefined) return undefined;
+    if (!(allowed as readonly string[]).includes(v))
+      return this.fail(name, `must be one of ${allowed.join(', ')} (got "${v}")`);
+    return v as T;
+  }
+
+  keyList(name: string, required: boolean): string[] {
+    const v = this.raw(name);
+    if (v === undefined) {
+      if (required) this.fail(name, 'is required but not set (a comma-separated list of API keys)');
+      return [];
+    }
+    const keys = v.split(',').map((k) => k.trim());
+    const bad = keys.findIndex((k) => k.length < MIN_API_KEY_LENGTH || /\s/.test(k));
+    if (bad >= 0) {
+      this.fail(name, `key ${bad + 1} must be at least ${MIN_API_KEY_LENGTH} characters without spaces`);
+      return [];
+    }
+    return keys;
+  }
+
+  originList(name: string): string[] | undefined {
+    const v = this.raw(name);
+    if (v === undefined) return undefined;
+    const origins = v.split(',').map((o) => o.trim());
+    for (const o of origins) {
+      if (o === '*') continue;
+      try {
+        const u = new URL(o);
+        if (u.origin !== o.replace(/\/$/, ''))
+          return this.fail(name, `"${o}" is not an origin such as http://localhost:8233`);
+      } catch {
+        return this.fail(name, `"${o}" is not an origin such as http://localhost:8233`);
+      }
+    }
+    return origins.map((o) => o.replace(/\/$/, ''));
+  }
+
+  /** A key given as hex or base64 of at least 32 bytes. */
+  secretBytes(name: string, required: boolean): Buffer {
+    const v = this.raw(name);
+    if (v === undefined) {
+      if (required)
+        this.fail(name, 'is required but not set (32+ random bytes, hex or base64: `openssl rand -hex 32`)');
+      return Buffer.alloc(0);
+    }
+    const bytes = decodeKey(v);
+    if (!bytes || bytes.length < 32) {
+      this.fail(name, 'must be at least 32 bytes, hex or base64 encoded (`openssl rand -hex 32`)');
+      return Buffer.alloc(0);
+    }
+    return bytes;
+  }
+
+  encryptionKeys(name: string): { id: string; key: Buffer }[] {
+    const v = this.raw(name);
+    if (v === undefined) return [];
+    const keys: { id: string; key: Buffer }[] = [];
+    for (const [i, entry] of v.split(',').entries()) {
+      const at = entry.indexOf(':');
+      const id = entry.slice(0, at).trim();
+      const material = entry.slice(at + 1).trim();
+      if (at < 1 || !/^[A-Za-z0-9._-]{1,64}$/.test(id)) {
+        this.fail(
+          name,
+          `entry ${i + 1} must be keyId:base64key with an id of letters, digits, . _ - (e.g. k2026:$(openssl rand -base64 32))`,
+        );
+        continue;
+      }
+      if (keys.some((k) => k.id === id)) {
+        this.fail(name, `key id "${id}" appears twice`);
+        continue;
+      }
+      const key = /^[A-Za-z0-9+/_-]+={0,2}$/.test(material) ? Buffer.from(material, 'base64') : undefined;
+      if (!key || key.length !== 32) {
+        this.fail(name, `key "${id}" must be exactly 32 bytes, base64 encoded (openssl rand -base64 32)`);
+        continue;
+      }
+      keys.push({ id, key });
+    }
+    return keys;
+  }
+}
+
+function decodeKey(text: string): Buffer | undefined {
+  if (/^[0-9a-fA-F]+$/.test(text) && text.length % 2 === 0) return Buffer.from(text, 'hex');
+  if (/^[A-Za-z0-9+/_-]+={0,2}$/.test(text)) return Buffer.from(text, 'base64');
+  return undefined;
+}
