@@ -1,0 +1,324 @@
+/**
+ * `OtpClient`: the typed library backends use to run verifications. It validates input before
+ * anything starts, addresses verifications by workflow ID, and turns Temporal's errors into
+ * the typed errors of `errors.ts`.
+ *
+ * Check semantics: `check()` answers the outcome of *this* check — `VERIFIED`, a wrong code
+ * (`PENDING` with fewer attempts), `LOCKED`, or `EXPIRED` when the code raced the expiry.
+ * A check sent to a verification that had already ended is not a check: it throws
+ * `VerificationFinishedError` carrying the final status (so a finished `VERIFIED` flow never
+ * answers `verified: true` again, whatever code is sent).
+ */
+import type { Client, WorkflowExecutionDescription, WorkflowHandle } from '@temporalio/client';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import type { ApplicationDeclaration } from '../config/types';
+import { OTP_APPLICATION, OTP_CHANNEL, OTP_DESTINATION_HASH, OTP_STATUS } from '../workflows/constants';
+import { cancelSignal, resendUpdate, statusQuery, verifyUpdate } from '../workflows/messages';
+import type { Channel, CheckResult, ResendResult, VerificationStatus } from '../workflows/types';
+import { TERMINAL_STATUSES } from '../workflows/types';
+import {
+  InvalidInputError,
+  RateLimitedError,
+  UnknownVerificationError,
+  VerificationFinishedError,
+} from './errors';
+import { listQuery, type ListFilter, type VerificationSummary } from './list';
+import { prepareStart, type StartInput } from './start-input';
+import { translateTemporalError } from './temporal-errors';
+import { closedView, runningView, type VerificationView } from './views';
+
+export type { StartInput } from './start-input';
+export type { ListFilter, VerificationSummary } from './list';
+export type { VerificationView } from './views';
+
+/** Name of the workflow type the client starts and accepts. */
+export const WORKFLOW_TYPE = 'verificationWorkflow';
+
+/** Options of `new OtpClient(…)`. */
+export interface OtpClientOptions {
+  /** Connected Temporal client (its namespace and data converter are used as they are). */
+  client: Client;
+  /** Declared applications; verifications of other applications are invisible to this client. */
+  applications: ApplicationDeclaration[];
+  /** Key of the destination hash (IDs and search attributes). */
+  destinationHashKey: Buffer;
+  /** Task queue of the otpflow workers. */
+  taskQueue: string;
+  /** How long `start` waits for the first PIN to go out before answering. @default 15000 */
+  startWaitMs?: number;
+}
+
+/** Answer of `start`. */
+export interface StartResult {
+  id: string;
+  status: VerificationStatus;
+  channel: Channel;
+  /** Masked destination, e.g. `+41•••••6727`. */
+  destination: string;
+  /** ISO 8601; absent until the first PIN went out (or when the flow ended before). */
+  expiresAt?: string;
+  /** False when a pending verification for the same ID existed and nothing new was sent. */
+  created: boolean;
+  reason?: string;
+}
+
+/** Answer of an accepted `resend`. */
+export type ResendAnswer = Required<Pick<ResendResult, 'status' | 'channel' | 'resendsRemaining'>> & {
+  nextResendAt?: string;
+};
+
+interface Resolved {
+  handle: WorkflowHandle;
+  info: WorkflowExecutionDescription;
+  application: string;
+}
+
+const IN_FLIGHT: readonly VerificationStatus[] = ['LOOKUP', 'SENDING'];
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The otpflow client library. Every method throws the errors of `errors.ts`. */
+export class OtpClient {
+  private readonly apps: Map<string, ApplicationDeclaration>;
+
+  constructor(private readonly options: OtpClientOptions) {
+    this.apps = new Map(options.applications.map((a) => [a.name, a]));
+  }
+
+  /** The same client restricted to some applications (for a tenant's API key). */
+  forApplications(names: readonly string[]): OtpClient {
+    return new OtpClient({
+      ...this.options,
+      applications: this.options.applications.filter((a) => names.includes(a.name)),
+    });
+  }
+
+  /** Names of the applications this client serves. */
+  get applicationNames(): string[] {
+    return [...this.apps.keys()];
+  }
+
+  /**
+   * Starts a verification, or attaches to the pending one with the same ID (then nothing is
+   * sent and `created` is false). Waits up to `startWaitMs` for the first PIN so the answer
+   * carries `expiresAt`. Throws `InvalidInputError` before starting anything when the input
+   * can never succeed.
+   */
+  async start(req: StartInput): Promise<StartResult> {
+    const { id, app, input } = prepareStart(this.options.applications, this.options.destinationHashKey, req);
+    const wf = this.options.client.workflow;
+    let created = true;
+    try {
+      // Conflict policy FAIL, then attach: the effect of USE_EXISTING (one flow, one PIN), but
+      // the 1.24 client hides the start response's `started` flag, and callers need to know.
+      await wf.start(WORKFLOW_TYPE, {
+        workflowId: id,
+        taskQueue: this.options.taskQueue,
+        args: [input],
+        workflowIdConflictPolicy: 'FAIL',
+        workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+        typedSearchAttributes: [
+          { key: OTP_STATUS, value: 'LOOKUP' },
+          { key: OTP_APPLICATION, value: app.name },
+          { key: OTP_CHANNEL, value: input.channel },
+          { key: OTP_DESTINATION_HASH, value: input.destinationHash },
+        ],
+        memo: { destination: input.destinationMasked },
+        staticSummary: `${app.name} · ${input.destinationMasked} · ${input.channel}`,
+        staticDetails: [
+          `**${app.name}** verification of ${input.destinationMasked} by ${input.channel}`,
+          `ttl ${input.policy.ttlSeconds}s · ${input.policy.maxAttempts} attempts · ${input.policy.maxResends} resends · lookup ${input.policy.lookup}`,
+        ].join('\n\n'),
+      });
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw translateTemporalError(err, id);
+      created = false;
+      const existing = await this.resolve(id).catch(() => undefined);
+      const sameFlow =
+        existing?.application === app.name &&
+        existing.info.typedSearchAttributes.get(OTP_DESTINATION_HASH) === input.destinationHash;
+      if (!sameFlow) throw new InvalidInputError('id', 'is already used by another verification');
+    }
+    const view = await this.waitForFirstSend(id);
+    return {
+      id,
+      status: view.status,
+      channel: view.channel,
+      destination: view.destination || input.destinationMasked,
+      ...(view.expiresAt ? { expiresAt: view.expiresAt } : {}),
+      ...(view.reason ? { reason: view.reason } : {}),
+      created,
+    };
+  }
+
+  /**
+   * Checks a code. Returns the outcome (see the module comment); throws `InvalidInputError`
+   * (field `code`) for a malformed code — nothing is recorded and no attempt is used —,
+   * `VerificationFinishedError` when the flow had already ended, `CheckUnavailableError` when
+   * Infobip could not be asked (not counted), `UnknownVerificationError`.
+   */
+  async check(id: string, code: string): Promise<CheckResult> {
+    const v = await this.resolveOpen(id);
+    try {
+      return await v.handle.executeUpdate(verifyUpdate, { args: [code] });
+    } catch (err) {
+      throw await this.afterFailure(err, id);
+    }
+  }
+
+  /**
+   * Sends the PIN again on the current channel. Throws `RateLimitedError` (cooldown with
+   * `retryAfterSeconds`, no resends left, Infobip's limit), `VerificationFinishedError`,
+   * `UnknownVerificationError`.
+   */
+  async resend(id: string): Promise<ResendAnswer> {
+    const v = await this.resolveOpen(id);
+    let res: ResendResult;
+    try {
+      res = await v.handle.executeUpdate(resendUpdate);
+    } catch (err) {
+      throw await this.afterFailure(err, id);
+    }
+    if (res.accepted) {
+      return {
+        status: res.status,
+        channel: res.channel,
+        resendsRemaining: res.resendsRemaining,
+        ...(res.nextResendAt ? { nextResendAt: res.nextResendAt } : {}),
+      };
+    }
+    if (res.reason === 'NOT_PENDING' || !res.reason) throw new VerificationFinishedError(id, res.status);
+    if (res.reason === 'COOLDOWN' && res.nextResendAt) {
+      const seconds = Math.max(1, Math.ceil((Date.parse(res.nextResendAt) - Date.now()) / 1000));
+      throw new RateLimitedError('COOLDOWN', seconds, res.nextResendAt);
+    }
+    throw new RateLimitedError(res.reason);
+  }
+
+  /**
+   * Cancels a verification; answers its status afterwards. Cancelling a cancelled flow is a
+   * no-op; throws `VerificationFinishedError` when it ended otherwise.
+   */
+  async cancel(id: string, reason?: string): Promise<VerificationView> {
+    const v = await this.resolve(id);
+    if (v.info.status.name !== 'RUNNING') {
+      const view = await this.view(v);
+      if (view.status === 'CANCELLED') return view;
+      throw new VerificationFinishedError(id, view.status);
+    }
+    try {
+      await v.handle.signal(cancelSignal, reason);
+    } catch (err) {
+      throw await this.afterFailure(err, id);
+    }
+    const view = await this.view(await this.resolve(id));
+    if (view.status !== 'CANCELLED' && TERMINAL_STATUSES.includes(view.status))
+      throw new VerificationFinishedError(id, view.status);
+    return view;
+  }
+
+  /** Current state of a verification, never the destination in clear nor the PIN. */
+  async status(id: string): Promise<VerificationView> {
+    return this.view(await this.resolve(id));
+  }
+
+  /** Lists verifications over the search attributes, newest first. Never returns destinations. */
+  async list(filter: ListFilter = {}): Promise<VerificationSummary[]> {
+    const query = listQuery(filter, this.applicationNames, WORKFLOW_TYPE);
+    if (this.apps.size === 0) return [];
+    const limit = filter.limit ?? 50;
+    const out: VerificationSummary[] = [];
+    try {
+      for await (const info of this.options.client.workflow.list({
+        query,
+        pageSize: Math.min(limit, 1000),
+      })) {
+        out.push({
+          id: info.workflowId,
+          status: (info.typedSearchAttributes.get(OTP_STATUS) ?? 'LOOKUP') as VerificationStatus,
+          application: info.typedSearchAttributes.get(OTP_APPLICATION) ?? '',
+          channel: (info.typedSearchAttributes.get(OTP_CHANNEL) ?? 'SMS') as Channel,
+          startedAt: info.startTime.toISOString(),
+          ...(info.closeTime ? { closedAt: info.closeTime.toISOString() } : {}),
+        });
+        if (out.length >= limit) break;
+      }
+    } catch (err) {
+      throw translateTemporalError(err, '*');
+    }
+    return out;
+  }
+
+  /** Describes `id`; unknown, not a verification, or of another application → `UnknownVerificationError`. */
+  private async resolve(id: string): Promise<Resolved> {
+    if (typeof id !== 'string' || id.length === 0 || id.length > 256)
+      throw new UnknownVerificationError(String(id).slice(0, 64));
+    const handle = this.options.client.workflow.getHandle(id);
+    let info: WorkflowExecutionDescription;
+    try {
+      info = await handle.describe();
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) throw new UnknownVerificationError(id);
+      throw translateTemporalError(err, id);
+    }
+    const application = info.typedSearchAttributes.get(OTP_APPLICATION);
+    if (info.type !== WORKFLOW_TYPE || !application || !this.apps.has(application))
+      throw new UnknownVerificationError(id);
+    return { handle, info, application };
+  }
+
+  private async resolveOpen(id: string): Promise<Resolved> {
+    const v = await this.resolve(id);
+    if (v.info.status.name !== 'RUNNING')
+      throw new VerificationFinishedError(id, (await this.view(v)).status);
+    return v;
+  }
+
+  /** Translates a failed message; a flow that closed meanwhile answers with its final status. */
+  private async afterFailure(err: unknown, id: string): Promise<unknown> {
+    if (err instanceof WorkflowNotFoundError) {
+      const view = await this.status(id);
+      return new VerificationFinishedError(id, view.status);
+    }
+    return translateTemporalError(err, id);
+  }
+
+  private async view(v: Resolved): Promise<VerificationView> {
+    try {
+      if (v.info.status.name === 'RUNNING') return runningView(v.info, await v.handle.query(statusQuery));
+      return await closedView(v.info, v.handle);
+    } catch (err) {
+      throw translateTemporalError(err, v.info.workflowId);
+    }
+  }
+
+  /** Polls the status query until the first PIN went out or the flow ended (bounded by startWaitMs). */
+  private async waitForFirstSend(id: string): Promise<VerificationView> {
+    const deadline = Date.now() + (this.options.startWaitMs ?? 15_000);
+    let pause = 25;
+    for (;;) {
+      const v = await this.resolve(id);
+      if (v.info.status.name !== 'RUNNING') return this.view(v);
+      if (Date.now() >= deadline) return runningFallback(v);
+      // Without a worker a query waits for one; the deadline bounds that wait.
+      const view = await this.options.client
+        .withDeadline(deadline, () => this.view(v))
+        .catch(() => undefined);
+      if (view && !IN_FLIGHT.includes(view.status)) return view;
+      if (Date.now() >= deadline) return view ?? runningFallback(v);
+      await sleep(pause);
+      pause = Math.min(pause * 2, 250);
+    }
+  }
+}
+
+function runningFallback(v: Resolved): VerificationView {
+  return {
+    id: v.info.workflowId,
+    status: (v.info.typedSearchAttributes.get(OTP_STATUS) ?? 'LOOKUP') as VerificationStatus,
+    application: v.application,
+    channel: (v.info.typedSearchAttributes.get(OTP_CHANNEL) ?? 'SMS') as Channel,
+    destination: typeof v.info.memo?.destination === 'string' ? v.info.memo.destination : '',
+    startedAt: v.info.startTime.toISOString(),
+  };
+}

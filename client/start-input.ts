@@ -1,0 +1,128 @@
+/**
+ * Turns a caller's start request into the workflow's `VerificationInput`, validating
+ * everything first so that a start that can never succeed is refused before anything runs.
+ */
+import type { ApplicationDeclaration } from '../config/types';
+import type { Channel, VerificationInput, VerificationPolicy } from '../workflows/types';
+import { CHANNELS } from '../workflows/types';
+import { InvalidInputError as WorkflowInvalidInput, validateInput } from '../workflows/validation';
+import { InvalidInputError } from './errors';
+import { CALLER_ID_PATTERN, identifyDestination, verificationId } from './identity';
+
+/** What a caller gives to start a verification. */
+export interface StartInput {
+  /** Application name; may be omitted when exactly one application is declared. */
+  application?: string;
+  /** E.164 phone number, or an e-mail address for channel EMAIL. */
+  destination: string;
+  /** First channel (`sms`, `voice`, `email`, any case). @default `EMAIL` for an address, else `SMS` */
+  channel?: string;
+  /** Template language. @default the application's `defaultLanguage` */
+  language?: string;
+  /** Values for the template's placeholders (never `pin`). */
+  placeholders?: Record<string, string>;
+  /** E-mail address for an EMAIL fallback step of a phone verification. */
+  email?: string;
+  /** Caller-chosen verification ID. @default `otp-<application>-<hash of destination>` */
+  id?: string;
+}
+
+/** A validated start: the workflow ID, its input and the declaration it came from. */
+export interface PreparedStart {
+  id: string;
+  app: ApplicationDeclaration;
+  input: VerificationInput;
+}
+
+const TEMPLATE_KEY: Record<Channel, 'sms' | 'voice' | 'email'> = {
+  SMS: 'sms',
+  VOICE: 'voice',
+  EMAIL: 'email',
+};
+
+/** Resolves the application a request names (or the only one declared). Throws `InvalidInputError('application')`. */
+export function resolveApplication(
+  applications: readonly ApplicationDeclaration[],
+  name: unknown,
+): ApplicationDeclaration {
+  if (name === undefined || name === null || name === '') {
+    if (applications.length === 1 && applications[0]) return applications[0];
+    throw new InvalidInputError(
+      'application',
+      `is required (one of: ${applications.map((a) => a.name).join(', ') || 'none declared'})`,
+    );
+  }
+  const app = applications.find((a) => a.name === name);
+  if (!app) throw new InvalidInputError('application', `unknown application "${String(name).slice(0, 64)}"`);
+  if (!app.enabled) throw new InvalidInputError('application', `application "${app.name}" is disabled`);
+  return app;
+}
+
+/** The application's policy as the workflow wants it (`pin` comes from the declaration). */
+export function policyOf(app: ApplicationDeclaration): VerificationPolicy {
+  return { ...app.policy, fallback: app.policy.fallback.map((s) => ({ ...s })), pin: { ...app.pin } };
+}
+
+function parseChannel(value: unknown, destination: unknown): Channel {
+  if (value === undefined || value === null || value === '') {
+    return typeof destination === 'string' && destination.includes('@') ? 'EMAIL' : 'SMS';
+  }
+  const upper = typeof value === 'string' ? value.toUpperCase() : '';
+  if (!(CHANNELS as readonly string[]).includes(upper))
+    throw new InvalidInputError('channel', 'must be sms, voice or email');
+  return upper as Channel;
+}
+
+/**
+ * Validates a start request against the declared applications and builds the workflow input.
+ * Throws `InvalidInputError` naming the field: unknown or disabled application, bad
+ * destination (libphonenumber-js), a country the application does not allow, a channel or
+ * language without a template, a malformed ID.
+ */
+export function prepareStart(
+  applications: readonly ApplicationDeclaration[],
+  key: Buffer,
+  req: StartInput,
+): PreparedStart {
+  if (!req || typeof req !== 'object') throw new InvalidInputError('body', 'must be an object');
+  const app = resolveApplication(applications, req.application);
+  const channel = parseChannel(req.channel, req.destination);
+  const templates = app.templates[TEMPLATE_KEY[channel]];
+  if (!templates || Object.keys(templates).length === 0) {
+    throw new InvalidInputError('channel', `application "${app.name}" has no ${channel} template`);
+  }
+  if (req.language !== undefined && (typeof req.language !== 'string' || !templates[req.language])) {
+    throw new InvalidInputError(
+      'language',
+      `no ${channel} template in "${String(req.language).slice(0, 16)}" (have: ${Object.keys(templates).join(', ')})`,
+    );
+  }
+  const who = identifyDestination(req.destination, channel, key);
+  if (req.id !== undefined && (typeof req.id !== 'string' || !CALLER_ID_PATTERN.test(req.id))) {
+    throw new InvalidInputError(
+      'id',
+      'must be 1–128 letters, digits, ".", "_", ":" or "-", starting with a letter or digit',
+    );
+  }
+  const input: VerificationInput = {
+    application: app.name,
+    destination: who.normalised,
+    channel,
+    language: req.language ?? app.defaultLanguage,
+    ...(req.placeholders !== undefined ? { placeholders: req.placeholders } : {}),
+    ...(req.email !== undefined ? { email: req.email } : {}),
+    policy: policyOf(app),
+    destinationMasked: who.masked,
+    destinationHash: who.hash,
+    ...(app.webhook ? { webhook: { url: app.webhook.url, secretRef: app.webhook.secretEnv } } : {}),
+  };
+  try {
+    validateInput(input);
+  } catch (err) {
+    if (err instanceof WorkflowInvalidInput) {
+      throw new InvalidInputError(err.field, err.message.slice(err.field.length + 2));
+    }
+    throw err;
+  }
+  return { id: req.id ?? verificationId(app.name, who.hash), app, input };
+}

@@ -1,0 +1,81 @@
+/** Translation of Temporal client errors into the library's typed errors (see `errors.ts`). */
+import {
+  ServiceError,
+  WorkflowUpdateFailedError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
+} from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import type { VerificationStatus } from '../workflows/types';
+import {
+  CheckUnavailableError,
+  InvalidInputError,
+  OtpError,
+  TemporalUnreachableError,
+  VerificationFinishedError,
+} from './errors';
+
+// Failure types thrown by the workflow's update validators and handlers (workflows/verification.ts).
+// Repeated here as strings because importing verification.ts outside the workflow sandbox
+// runs workflow-only code at module load.
+export const WORKFLOW_FAILURE = {
+  INVALID_INPUT: 'InvalidInput',
+  NOT_PENDING: 'NotPending',
+  CHECK_UNAVAILABLE: 'CheckUnavailable',
+  RESEND_FAILED: 'ResendFailed',
+} as const;
+
+/** gRPC status codes that mean "the server is not there" rather than "the server said no". */
+const UNREACHABLE_GRPC = new Set([4 /* DEADLINE_EXCEEDED */, 14 /* UNAVAILABLE */]);
+
+function grpcCode(err: unknown): number | undefined {
+  for (let e: unknown = err, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'number') return code;
+  }
+  return undefined;
+}
+
+/** True when `err` says Temporal could not be reached. */
+export function isUnreachable(err: unknown): boolean {
+  const code = grpcCode(err);
+  if (code !== undefined && UNREACHABLE_GRPC.has(code)) return true;
+  const text =
+    err instanceof Error ? `${err.message} ${String((err as { cause?: unknown }).cause ?? '')}` : '';
+  return /ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|Failed to connect|connection refused|transport error/i.test(
+    text,
+  );
+}
+
+/**
+ * Maps an error from a Temporal call on verification `id` to the library's errors; returns
+ * errors it does not recognise unchanged.
+ */
+export function translateTemporalError(err: unknown, id: string): unknown {
+  if (err instanceof OtpError) return err;
+  if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
+    const failure = err.cause;
+    const details = (failure.details ?? []) as unknown[];
+    switch (failure.type) {
+      case WORKFLOW_FAILURE.NOT_PENDING:
+        return new VerificationFinishedError(id, (details[0] as VerificationStatus | undefined) ?? 'FAILED');
+      case WORKFLOW_FAILURE.INVALID_INPUT: {
+        const field = typeof details[0] === 'string' ? details[0] : 'code';
+        const prefix = `${field}: `;
+        return new InvalidInputError(
+          field,
+          failure.message.startsWith(prefix) ? failure.message.slice(prefix.length) : failure.message,
+        );
+      }
+      case WORKFLOW_FAILURE.CHECK_UNAVAILABLE:
+      case WORKFLOW_FAILURE.RESEND_FAILED:
+        return new CheckUnavailableError(failure.message);
+    }
+  }
+  if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {
+    return new CheckUnavailableError('no worker answered in time; nothing was counted, try again');
+  }
+  if ((err instanceof ServiceError || err instanceof Error) && isUnreachable(err)) {
+    return new TemporalUnreachableError(`Temporal is unreachable: ${err.message}`, { cause: err });
+  }
+  return err;
+}

@@ -1,0 +1,97 @@
+/** What `OtpClient.status` answers: a verification's state, built from the live query or the final result. */
+import type { WorkflowExecutionInfo, WorkflowHandle } from '@temporalio/client';
+import { OTP_APPLICATION, OTP_CHANNEL } from '../workflows/constants';
+import type {
+  Channel,
+  CheckResult,
+  TimelineEntry,
+  VerificationResult,
+  VerificationState,
+  VerificationStatus,
+} from '../workflows/types';
+
+/** A verification as people and programs see it. Never the destination in clear, never the PIN. */
+export interface VerificationView {
+  id: string;
+  status: VerificationStatus;
+  reason?: string;
+  application: string;
+  channel: Channel;
+  /** Masked destination (`+41•••••6727`). */
+  destination: string;
+  attemptsRemaining?: number;
+  resendsRemaining?: number;
+  /** ISO 8601; when the code stops being accepted. */
+  expiresAt?: string;
+  /** ISO 8601; when a resend is next allowed. */
+  nextResendAt?: string;
+  lastCheck?: CheckResult;
+  startedAt: string;
+  closedAt?: string;
+  timeline?: TimelineEntry[];
+}
+
+/** The parts of a workflow description a view needs. */
+export type DescribedFlow = Pick<
+  WorkflowExecutionInfo,
+  'workflowId' | 'memo' | 'typedSearchAttributes' | 'startTime' | 'closeTime' | 'status'
+>;
+
+function masked(info: DescribedFlow): string {
+  const value = info.memo?.destination;
+  return typeof value === 'string' ? value : '';
+}
+
+/** View of a running flow from its `status` query. */
+export function runningView(info: DescribedFlow, state: VerificationState): VerificationView {
+  return {
+    id: info.workflowId,
+    status: state.status,
+    ...(state.reason ? { reason: state.reason } : {}),
+    application: state.application,
+    channel: state.channel,
+    destination: state.destinationMasked,
+    attemptsRemaining: state.attemptsRemaining,
+    resendsRemaining: state.resendsRemaining,
+    ...(state.expiresAt ? { expiresAt: state.expiresAt } : {}),
+    ...(state.nextResendAt ? { nextResendAt: state.nextResendAt } : {}),
+    ...(state.lastCheck ? { lastCheck: state.lastCheck } : {}),
+    startedAt: info.startTime.toISOString(),
+    timeline: state.timeline,
+  };
+}
+
+/**
+ * View of a closed flow from its stored result (no worker needed). A flow that failed or was
+ * terminated by an operator shows as `FAILED` / `CANCELLED`.
+ */
+export async function closedView(info: DescribedFlow, handle: WorkflowHandle): Promise<VerificationView> {
+  const base = {
+    id: info.workflowId,
+    application: info.typedSearchAttributes.get(OTP_APPLICATION) ?? '',
+    channel: (info.typedSearchAttributes.get(OTP_CHANNEL) ?? 'SMS') as Channel,
+    destination: masked(info),
+    startedAt: info.startTime.toISOString(),
+    ...(info.closeTime ? { closedAt: info.closeTime.toISOString() } : {}),
+  };
+  switch (info.status.name) {
+    case 'COMPLETED': {
+      const result = (await handle.result()) as VerificationResult;
+      const checks = result.timeline.filter((t) => t.kind === 'CHECK');
+      const last = checks.at(-1);
+      return {
+        ...base,
+        status: result.status,
+        ...(result.reason ? { reason: result.reason } : {}),
+        channel: result.channel,
+        ...(last && last.kind === 'CHECK' ? { attemptsRemaining: last.attemptsRemaining } : {}),
+        timeline: result.timeline,
+      };
+    }
+    case 'TERMINATED':
+    case 'CANCELLED':
+      return { ...base, status: 'CANCELLED', reason: `${info.status.name.toLowerCase()} by an operator` };
+    default:
+      return { ...base, status: 'FAILED', reason: `workflow ${info.status.name.toLowerCase()}` };
+  }
+}
