@@ -1,0 +1,64 @@
+/**
+ * The prebuilt workflow bundles. Two are built because a custom failure converter runs inside
+ * the workflow sandbox and so is compiled into the bundle: one plain, one whose failure
+ * converter encodes messages (used when encryption is on).
+ */
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { ENCODING_FAILURE_CONVERTER_PATH } from '../codec/data-converter';
+import { projectFile } from '../config/paths';
+
+export const WORKFLOWS_PATH = resolveWorkflows();
+export const DIST_DIR = path.join(path.dirname(projectFile('package.json')), 'dist');
+/** Bundle for workers without encryption. */
+export const WORKFLOW_BUNDLE_PATH = path.join(DIST_DIR, 'workflow-bundle.js');
+/** Bundle with the encoding failure converter, for workers with encryption keys. */
+export const ENCRYPTED_WORKFLOW_BUNDLE_PATH = path.join(DIST_DIR, 'workflow-bundle-encrypted.js');
+
+function resolveWorkflows(): string {
+  const root = path.dirname(projectFile('package.json'));
+  const ts = path.join(root, 'workflows', 'index.ts');
+  return existsSync(ts) ? ts : path.join(root, 'dist', 'workflows', 'index.js');
+}
+
+/** Where a worker gets its workflow code: the prebuilt bundle when present, else the sources. */
+export type WorkflowSource = { workflowBundle: { codePath: string } } | { workflowsPath: string };
+
+/** The bundle matching `encrypted` if it was built, else the workflow sources (bundled at start). */
+export function workflowSource(encrypted: boolean, overridePath?: string): WorkflowSource {
+  const codePath = overridePath ?? (encrypted ? ENCRYPTED_WORKFLOW_BUNDLE_PATH : WORKFLOW_BUNDLE_PATH);
+  return existsSync(codePath) ? { workflowBundle: { codePath } } : { workflowsPath: WORKFLOWS_PATH };
+}
+
+const quiet = () => undefined;
+const bundlerLogger = {
+  trace: quiet,
+  debug: quiet,
+  info: quiet,
+  log: quiet,
+  warn: (m: string) => console.warn(m),
+  error: (m: string) => console.error(m),
+};
+
+/** Builds both bundles into `outDir` and returns their paths. */
+export async function buildWorkflowBundles(outDir = DIST_DIR): Promise<{ plain: string; encrypted: string }> {
+  mkdirSync(outDir, { recursive: true });
+  const plain = path.join(outDir, path.basename(WORKFLOW_BUNDLE_PATH));
+  const encrypted = path.join(outDir, path.basename(ENCRYPTED_WORKFLOW_BUNDLE_PATH));
+  writeFileSync(
+    plain,
+    (await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: bundlerLogger })).code,
+  );
+  writeFileSync(
+    encrypted,
+    (
+      await bundleWorkflowCode({
+        workflowsPath: WORKFLOWS_PATH,
+        failureConverterPath: ENCODING_FAILURE_CONVERTER_PATH,
+        logger: bundlerLogger,
+      })
+    ).code,
+  );
+  return { plain, encrypted };
+}
