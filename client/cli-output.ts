@@ -1,0 +1,153 @@
+/** What the `otpflow` CLI prints and which exit code it ends with. */
+import { isConfigError } from '../config/errors';
+import type { CheckResult } from '../workflows/types';
+import {
+  CheckUnavailableError,
+  InvalidInputError,
+  RateLimitedError,
+  TemporalUnreachableError,
+  UnknownVerificationError,
+  VerificationFinishedError,
+} from './errors';
+import type { StartResult, VerificationSummary, VerificationView } from './otp-client';
+
+/** Exit codes of the CLI (also listed by `otpflow --help`). */
+export const ExitCode = {
+  /** The command did what was asked (a code was verified, a verification started, …). */
+  OK: 0,
+  /** The verification did not succeed: wrong code, expired, locked, cancelled, already finished, resend refused. */
+  NOT_VERIFIED: 1,
+  /** Bad input or usage: unknown option, malformed code, invalid number, unknown application, bad configuration. */
+  BAD_INPUT: 2,
+  /** Temporal (or, for a check, Infobip) could not be reached; nothing changed, try again. */
+  UNREACHABLE: 3,
+  /** No verification with that ID. */
+  NOT_FOUND: 4,
+} as const;
+
+/** Where the CLI writes. */
+export interface CliIo {
+  out: (text: string) => void;
+  err: (text: string) => void;
+}
+
+function until(iso: string | undefined): string {
+  if (!iso) return '';
+  const s = Math.round((Date.parse(iso) - Date.now()) / 1000);
+  if (s <= 0) return ` (passed)`;
+  return s >= 120 ? ` (in ${Math.round(s / 60)} min)` : ` (in ${s} s)`;
+}
+
+const rows = (pairs: [string, string | number | undefined][]) =>
+  pairs
+    .filter((p) => p[1] !== undefined && p[1] !== '')
+    .map(([k, v]) => `  ${k.padEnd(10)}${v}`)
+    .join('\n');
+
+/** Human lines for a started (or attached) verification. */
+export function formatStart(r: StartResult): string {
+  const head = r.created
+    ? `Verification started: ${r.id}`
+    : `A verification for this destination is already pending; nothing new was sent: ${r.id}`;
+  const pending = r.status === 'PENDING';
+  return [
+    head,
+    rows([
+      ['status', r.reason ? `${r.status} — ${r.reason}` : r.status],
+      ['channel', `${r.channel} to ${r.destination}`],
+      ['expires', r.expiresAt ? `${r.expiresAt}${until(r.expiresAt)}` : undefined],
+    ]),
+    pending ? `Check the code with: otpflow verify ${r.id} <code>` : '',
+  ]
+    .filter(Boolean)
+    .join('\n');
+}
+
+/** Human line for a check outcome, and its exit code. */
+export function formatCheck(id: string, r: CheckResult): [string, number] {
+  if (r.verified) return [`✔ Verified: ${id}`, ExitCode.OK];
+  switch (r.status) {
+    case 'PENDING':
+      return [
+        `✘ Wrong code: ${r.attemptsRemaining} attempt${r.attemptsRemaining === 1 ? '' : 's'} left.`,
+        ExitCode.NOT_VERIFIED,
+      ];
+    case 'LOCKED':
+      return ['✘ Wrong code, and no attempts are left: the verification is LOCKED.', ExitCode.NOT_VERIFIED];
+    case 'EXPIRED':
+      return ['✘ The code came too late: the verification EXPIRED.', ExitCode.NOT_VERIFIED];
+    default:
+      return [`✘ Not verified: the verification is ${r.status}.`, ExitCode.NOT_VERIFIED];
+  }
+}
+
+/** Human lines for a verification's state. */
+export function formatView(v: VerificationView): string {
+  return [
+    `${v.id}`,
+    rows([
+      ['status', v.reason ? `${v.status} — ${v.reason}` : v.status],
+      ['app', v.application],
+      ['channel', `${v.channel} to ${v.destination}`],
+      ['attempts', v.attemptsRemaining !== undefined ? `${v.attemptsRemaining} left` : undefined],
+      ['resends', v.resendsRemaining !== undefined ? `${v.resendsRemaining} left` : undefined],
+      ['expires', v.expiresAt ? `${v.expiresAt}${until(v.expiresAt)}` : undefined],
+      ['resend at', v.nextResendAt],
+      ['started', v.startedAt],
+      ['closed', v.closedAt],
+    ]),
+  ].join('\n');
+}
+
+/** A table of verifications. */
+export function formatList(list: VerificationSummary[]): string {
+  if (list.length === 0) return 'No verifications match.';
+  const header = ['ID', 'STATUS', 'APP', 'CHANNEL', 'STARTED'];
+  const table = [header, ...list.map((r) => [r.id, r.status, r.application, r.channel, r.startedAt])];
+  const widths = header.map((_, i) => Math.max(...table.map((row) => (row[i] ?? '').length)));
+  return table
+    .map((row) =>
+      row
+        .map((c, i) => c.padEnd(widths[i] ?? 0))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
+
+/** Message, JSON body and exit code for an error a command threw. */
+export function describeError(err: unknown): {
+  message: string;
+  json: Record<string, unknown>;
+  exit: number;
+} {
+  const base = err instanceof Error ? { code: (err as { code?: unknown }).code, message: err.message } : {};
+  if (err instanceof InvalidInputError) {
+    return { message: err.message, json: { ...base, field: err.field }, exit: ExitCode.BAD_INPUT };
+  }
+  if (isConfigError(err)) {
+    return { message: (err as Error).message, json: base, exit: ExitCode.BAD_INPUT };
+  }
+  if (err instanceof UnknownVerificationError)
+    return { message: err.message, json: base, exit: ExitCode.NOT_FOUND };
+  if (err instanceof VerificationFinishedError) {
+    return {
+      message: `✘ Verification ${err.id} already finished as ${err.status}; nothing was checked or sent.`,
+      json: { ...base, status: err.status },
+      exit: ExitCode.NOT_VERIFIED,
+    };
+  }
+  if (err instanceof RateLimitedError) {
+    const when = err.retryAfterSeconds !== undefined ? ` Try again in ${err.retryAfterSeconds} s.` : '';
+    return {
+      message: `✘ Resend refused (${err.reason}).${when}`,
+      json: { ...base, reason: err.reason, retryAfterSeconds: err.retryAfterSeconds, retryAt: err.retryAt },
+      exit: ExitCode.NOT_VERIFIED,
+    };
+  }
+  if (err instanceof TemporalUnreachableError || err instanceof CheckUnavailableError) {
+    return { message: err.message, json: base, exit: ExitCode.UNREACHABLE };
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  return { message: `unexpected error: ${message}`, json: { code: 'OTP_INTERNAL', message }, exit: 70 };
+}
