@@ -11,6 +11,7 @@ import { isConfigError } from '../config/errors';
 import { loadConfig } from '../config/load';
 import type { OtpflowConfig } from '../config/types';
 import { createOtpWorker } from './create-worker';
+import { EXIT_CONFIG } from './exit-codes';
 import { createLogger, runtimeLogger, type Logger } from './logging';
 
 export const WORKER_USAGE = `Usage: otpflow worker
@@ -24,8 +25,7 @@ Options:
   --check   validate the configuration and exit
   --help    show this help`;
 
-/** Exit status for an invalid configuration (sysexits EX_CONFIG). */
-export const EXIT_CONFIG = 78;
+export { EXIT_CONFIG };
 
 /** Installs the Runtime once per process: logs through `logger`, metrics on `metricsAddress`. */
 export function installRuntime(

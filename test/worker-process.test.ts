@@ -1,0 +1,191 @@
+/**
+ * `otpflow setup` and `otpflow worker` as real child processes: setup is idempotent, the
+ * worker logs JSON without personal data, serves Prometheus metrics, and on SIGTERM lets an
+ * in-flight activity finish before it exits.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { createEmulator, type Emulator } from '../emulator';
+import { loadConfig } from '../config';
+import { OtpClient } from '../client/otp-client';
+import { randomPhone } from '../client/testing';
+import { connectTestEnv, uniqueTaskQueue } from './harness/temporal';
+import { inject } from 'vitest';
+
+const ROOT = path.join(__dirname, '..');
+const BIN = path.join(ROOT, 'bin', 'otpflow.js');
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+interface Run {
+  child: ChildProcess;
+  stdout: string[];
+  stderr: string[];
+  exited: Promise<number | null>;
+}
+
+function run(args: string[], env: Record<string, string>): Run {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const r: Run = {
+    child,
+    stdout: [],
+    stderr: [],
+    exited: new Promise((resolve) => child.once('exit', (code) => resolve(code))),
+  };
+  let buf = '';
+  child.stdout!.on('data', (d: Buffer) => {
+    buf += d.toString();
+    const lines = buf.split('\n');
+    buf = lines.pop() ?? '';
+    r.stdout.push(...lines);
+  });
+  child.stderr!.on('data', (d: Buffer) => r.stderr.push(d.toString()));
+  return r;
+}
+
+async function until<T>(
+  what: string,
+  fn: () => T | undefined | Promise<T | undefined>,
+  timeoutMs = 30_000,
+): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('otpflow setup and worker processes', () => {
+  let env: TestWorkflowEnvironment;
+  let emu: Emulator;
+  let baseEnv: Record<string, string>;
+
+  beforeAll(async () => {
+    env = await connectTestEnv();
+    emu = await createEmulator({ managementLimits: false });
+    baseEnv = {
+      HOME: '/nonexistent',
+      INFOBIP_BASE_URL: emu.url,
+      INFOBIP_API_KEY: emu.apiKeys[0]!,
+      OTPFLOW_DESTINATION_HASH_KEY: randomBytes(32).toString('hex'),
+      OTPFLOW_TASK_QUEUE: uniqueTaskQueue('proc'),
+      TEMPORAL_ADDRESS: inject('temporalAddress'),
+      TEMPORAL_NAMESPACE: inject('temporalNamespace'),
+    };
+  });
+  afterAll(async () => {
+    await emu?.close();
+    await env?.teardown();
+  });
+
+  it('setup creates, then finds nothing to change; --dry-run changes nothing; bad config is one clear message', async () => {
+    const dry = run(['setup', '--dry-run'], baseEnv);
+    expect(await dry.exited).toBe(0);
+    expect(dry.stdout.join('\n')).toMatch(/login: would create application login/);
+    expect(emu.stats.requests()['POST /2fa/2/applications'] ?? 0).toBe(0);
+
+    const first = run(['setup'], baseEnv);
+    expect(await first.exited).toBe(0);
+    const out = first.stdout.join('\n');
+    expect(out).toMatch(/login: create application login \(/);
+    expect(out).toMatch(/login: create template SMS\/en/);
+    expect(out).toMatch(/login: create template VOICE\/de/);
+
+    const second = run(['setup'], baseEnv);
+    expect(await second.exited).toBe(0);
+    expect(second.stdout.join('\n')).toMatch(/login: up to date[\s\S]*Nothing to change\./);
+
+    const bad = run(['setup'], { ...baseEnv, INFOBIP_BASE_URL: 'not a url' });
+    expect(await bad.exited).toBe(78);
+    const err = bad.stderr.join('');
+    expect(err).toContain('INFOBIP_BASE_URL: must be an http(s) URL');
+    expect(err).not.toMatch(/\bat .*\.ts:\d+/);
+  });
+
+  it('worker: JSON logs without personal data, metrics, graceful shutdown with an in-flight send', async () => {
+    const metricsPort = await freePort();
+    const worker = run(['worker'], {
+      ...baseEnv,
+      OTPFLOW_METRICS_ADDRESS: `127.0.0.1:${metricsPort}`,
+      OTPFLOW_SHUTDOWN_GRACE_SECONDS: '15',
+    });
+    try {
+      await until('worker started', () => worker.stdout.some((l) => l.includes('"worker started"')), 60_000);
+      const config = loadConfig({ ...baseEnv });
+      const clientOptions = {
+        client: env.client,
+        applications: config.applications,
+        destinationHashKey: config.destinationHashKey,
+        taskQueue: config.temporal.taskQueue,
+      };
+      const otp = new OtpClient(clientOptions);
+      const otpNoWait = new OtpClient({ ...clientOptions, startWaitMs: 0 });
+
+      // A first verification, to see logs and metrics.
+      const phone = randomPhone();
+      const first = await otp.start({ application: 'login', destination: phone });
+      const pin = await until('first PIN', () => emu.inbox.latest(phone)?.pin);
+      await until('PENDING', async () =>
+        (await otp.status(first.id)).status === 'PENDING' ? true : undefined,
+      );
+      expect(await otp.check(first.id, pin)).toMatchObject({ verified: true });
+
+      const metrics = await until('metrics', async () => {
+        const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+        return text.includes('otpflow_check_latency') && text.includes('otpflow_pins_sent')
+          ? text
+          : undefined;
+      });
+      expect(metrics).toMatch(/otpflow_verifications_started/);
+      expect(metrics).toMatch(/temporal_/);
+
+      // A second one whose send Infobip answers slowly: SIGTERM while it is in flight.
+      emu.faults.add({
+        match: { method: 'POST', path: '/2fa/2/pin' },
+        times: 1,
+        action: { latencyMs: 3000 },
+      });
+      const phone2 = randomPhone();
+      const second = await otpNoWait.start({ application: 'login', destination: phone2 });
+      await until('send in flight', async () => {
+        const d = await env.client.workflow.getHandle(second.id).describe();
+        return d.raw.pendingActivities?.some((a) => a.activityType?.name === 'sendPin') ? true : undefined;
+      });
+      worker.child.kill('SIGTERM');
+      expect(await worker.exited).toBe(0);
+      const history = await env.client.workflow.getHandle(second.id).fetchHistory();
+      const completed = history.events?.filter((e) => e.activityTaskCompletedEventAttributes) ?? [];
+      expect(completed.length).toBe(1);
+      expect(emu.inbox.messages(phone2)).toHaveLength(1);
+
+      const lines = worker.stdout.filter((l) => l.startsWith('{'));
+      expect(lines.length).toBeGreaterThan(3);
+      for (const l of lines) JSON.parse(l);
+      const all = worker.stdout.join('\n') + worker.stderr.join('');
+      for (const secret of [phone.slice(1), phone2.slice(1), pin, phone.slice(-7)])
+        expect(all).not.toContain(secret);
+      expect(all).toContain('"worker stopped"');
+    } finally {
+      if (worker.child.exitCode === null) worker.child.kill('SIGKILL');
+    }
+  });
+});
