@@ -83,24 +83,6 @@ function activitiesFor(input: VerificationInput) {
   };
 }
 
-// otpflow's own metrics, exported through the worker Runtime's metrics endpoint; the SDK
-// does not emit them while replaying, so each counts once per real event.
-const startedCounter = metricMeter.createCounter(
-  'otpflow_verifications_started',
-  'verifications',
-  'Verifications started',
-);
-const outcomeCounter = metricMeter.createCounter(
-  'otpflow_verification_outcomes',
-  'verifications',
-  'Verifications ended, by status',
-);
-const sendCounter = metricMeter.createCounter(
-  'otpflow_pins_sent',
-  'messages',
-  'PIN messages sent (sends and resends), by channel',
-);
-
 /** The failure type at the root of an activity failure, if it is an ApplicationFailure. */
 function failureType(err: unknown): string | undefined {
   const cause = err instanceof ActivityFailure ? err.cause : err;
@@ -125,7 +107,21 @@ export async function verificationWorkflow(input: VerificationInput): Promise<Ve
   }
   const { policy } = input;
   const acts = activitiesFor(input);
-  startedCounter.add(1, { application: input.application });
+  // otpflow's own metrics, exported through the worker Runtime's metrics endpoint; the SDK
+  // does not emit them while replaying, so each counts once per real event.
+  const outcomeCounter = metricMeter.createCounter(
+    'otpflow_verification_outcomes',
+    'verifications',
+    'Verifications ended, by status',
+  );
+  const sendCounter = metricMeter.createCounter(
+    'otpflow_pins_sent',
+    'messages',
+    'PIN messages sent (sends and resends), by channel',
+  );
+  metricMeter
+    .createCounter('otpflow_verifications_started', 'verifications', 'Verifications started')
+    .add(1, { application: input.application });
   const lock = new Mutex();
   const now = () => Date.now();
   const iso = (ms = now()) => new Date(ms).toISOString();

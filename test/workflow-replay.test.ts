@@ -1,0 +1,28 @@
+/**
+ * Replays the recorded histories under test/histories/ against the current workflow code, so
+ * a change that breaks determinism for flows already in flight fails here. Re-record with
+ * `OTPFLOW_RECORD_HISTORIES=1 npx vitest run test/workflow-` after an intended change.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
+import { Worker } from '@temporalio/worker';
+import { describe, expect, it } from 'vitest';
+import { HISTORIES_DIR } from './harness/flows';
+import { installQuietRuntime, workflowBundlePath } from './harness/temporal';
+
+const files = readdirSync(HISTORIES_DIR).filter((f) => f.endsWith('.json'));
+
+describe('recorded histories', () => {
+  it('covers every terminal path recorded by the workflow suites', () => {
+    expect(files.length).toBeGreaterThanOrEqual(8);
+  });
+
+  it.each(files)('%s replays without nondeterminism', async (file) => {
+    installQuietRuntime();
+    const history = historyFromJSON(JSON.parse(readFileSync(path.join(HISTORIES_DIR, file), 'utf8')));
+    await expect(
+      Worker.runReplayHistory({ workflowBundle: { codePath: workflowBundlePath() } }, history, file),
+    ).resolves.toBeUndefined();
+  });
+});
