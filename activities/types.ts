@@ -48,6 +48,12 @@ export interface ResendPinInput {
 export interface VerifyPinInput {
   pinId: string;
   code: string;
+  /**
+   * Application name. Optional; when given, a retried verify whose first answer was lost can
+   * confirm a success with Infobip's verification status instead of reporting the consumed
+   * PIN as `NO_MORE_PIN_ATTEMPTS`.
+   */
+  application?: string;
 }
 
 export type PinError = 'WRONG_PIN' | 'TTL_EXPIRED' | 'NO_MORE_PIN_ATTEMPTS';

@@ -1,0 +1,79 @@
+/**
+ * The activities of otpflow: `createActivities(deps)` returns the `OtpActivities` the
+ * verification workflow calls (see `types.ts`). Setup functions live in `setup.ts`.
+ */
+import type { Dispatcher } from 'undici';
+import type { ApplicationDeclaration } from '../config/types';
+import type { InfobipClient } from '../infobip/client';
+import { isE164, isEmailAddress } from '../infobip/phone';
+import { ApplicationDirectory } from './directory';
+import { guarded } from './context';
+import { permanent } from './failures';
+import { reduceLookup } from './lookup';
+import { makeResendPin, makeSendPin } from './send-pin';
+import { FailureTypes, type LookupResult, type OtpActivities } from './types';
+import { makeVerifyPin } from './verify-pin';
+import { defaultWebhookDispatcher, makeDeliverWebhook } from './webhook';
+
+export * from './types';
+export { RetryableFailureTypes, type InfobipFailureDetails } from './failures';
+export { WebhookFailureTypes, SIGNATURE_HEADER, signWebhook } from './webhook';
+export { ensureApplication, type EnsureOptions, type EnsureResult, type SetupChange } from './setup';
+export { reduceLookup } from './lookup';
+export type { SendHeartbeat } from './send-pin';
+
+/** What the activities need. */
+export interface ActivityDeps {
+  infobip: InfobipClient;
+  /** The declared applications (names are Infobip application names). */
+  applications: ApplicationDeclaration[];
+  /** Webhook HMAC secrets by `secretRef`. */
+  webhookSecrets?: Record<string, string>;
+  /** Dispatcher for webhook calls (tests, proxies). @default a keep-alive undici Agent */
+  webhookDispatcher?: Dispatcher;
+  /** Milliseconds a webhook receiver has to answer. @default 10000 */
+  webhookTimeoutMs?: number;
+  /** A 429 asking to wait longer than this ends the send as `InfobipRateLimited`. @default 60000 */
+  maxRetryAfterMs?: number;
+  /** Allowance for the difference between the worker's and Infobip's clocks. @default 2000 */
+  clockSkewMs?: number;
+  /** How often a running call heartbeats (the SDK throttles further). @default 1000 */
+  heartbeatIntervalMs?: number;
+}
+
+/** Builds the activities; register the result with a worker (`activities: createActivities(deps)`). */
+export function createActivities(deps: ActivityDeps): OtpActivities {
+  const directory = new ApplicationDirectory(deps.infobip, deps.applications);
+  const translate = { maxRetryAfterMs: deps.maxRetryAfterMs };
+  const common = {
+    infobip: deps.infobip,
+    directory,
+    translate,
+    clockSkewMs: deps.clockSkewMs ?? 2_000,
+    heartbeatIntervalMs: deps.heartbeatIntervalMs ?? 1_000,
+  };
+
+  async function lookupNumber(input: { application: string; destination: string }): Promise<LookupResult> {
+    return guarded(translate, async (signal) => {
+      directory.declaration(input.application);
+      if (isEmailAddress(input.destination)) return { outcome: 'REACHABLE', reason: 'EMAIL' };
+      if (!isE164(input.destination)) {
+        throw permanent(FailureTypes.INVALID_DESTINATION, 'destination is neither an E.164 number nor an e-mail address');
+      }
+      const res = await deps.infobip.lookupNumbers([input.destination], { signal });
+      return reduceLookup(res.results[0]);
+    });
+  }
+
+  return {
+    lookupNumber,
+    sendPin: makeSendPin(common),
+    resendPin: makeResendPin(common),
+    verifyPin: makeVerifyPin(common),
+    deliverWebhook: makeDeliverWebhook({
+      secrets: deps.webhookSecrets ?? {},
+      dispatcher: deps.webhookDispatcher ?? defaultWebhookDispatcher(),
+      timeoutMs: deps.webhookTimeoutMs ?? 10_000,
+    }),
+  };
+}

@@ -1,0 +1,162 @@
+/**
+ * `sendPin` and `resendPin`: the activities that make Infobip deliver a PIN.
+ *
+ * ## No second PIN: what a retried send does, and why
+ *
+ * Infobip's send has no idempotency key. When a send's answer is lost (connection reset after
+ * the request was written, headers timeout, dropped response, worker crash), Infobip may or may
+ * not have generated and delivered a PIN, and only the lost answer carried its `pinId` — the
+ * one handle that can verify or resend it. A blind retry could make a person receive two
+ * different PINs without any record of it.
+ *
+ * So a retry attempt (`info.attempt > 1`) never sends blind. It first asks Infobip's
+ * verification status for the destination and application for a PIN sent since the send
+ * started: the time an earlier attempt recorded in its heartbeat details just before it sent
+ * (`maybeSentSinceMs`), else when the activity was first scheduled
+ * (`info.scheduledTimestampMs`). The check runs on every retry — safety must not depend on a
+ * heartbeat having reached the server; the details only make the `recovered` label precise
+ * (they are reset to null when a failure proves nothing reached Infobip: connection refused,
+ * a 4xx answer). Then:
+ *
+ * - no PIN sent since then → the earlier send never went out: send normally, one message in
+ *   all, result `recovered: 'NOT_SENT_BEFORE'`;
+ * - a PIN went out since then → its `pinId` is unknowable (verification status lists sends,
+ *   not pinIds), so it can never be verified or resent. Send one fresh PIN and return
+ *   `recovered: 'SENT_BEFORE_PIN_UNKNOWN'` with the new `pinId`. The person gets **two
+ *   messages, the minimum the API allows**: the lost one and the one that works; only the newest
+ *   PIN verifies, which the timeline records. Sending nothing would leave them unable to verify
+ *   at all; a resend is impossible without the pinId.
+ * - the status call itself fails → the attempt fails (retryable) without sending: never send
+ *   blind.
+ *
+ * No design sends fewer: the lost PIN could only be verified or resent through its pinId, and
+ * no Infobip call returns pinIds of earlier sends.
+ *
+ * SMS sends go with `ncNeeded=false`: the workflow's own lookup step (per the application's
+ * lookup policy) already decided whether to send, and one lookup per verification is enough.
+ *
+ * Sends are compared with a small clock-skew allowance (`clockSkewMs`) since the time is the
+ * worker's and `sentAt` is Infobip's. Resends repeat the *same* PIN, so a lost resend answer is
+ * retried as is: at worst the person gets the same PIN twice, which still verifies.
+ */
+import { Context } from '@temporalio/activity';
+import type { Channel } from '../workflows/types';
+import type { InfobipClient } from '../infobip/client';
+import { InfobipError } from '../infobip/errors';
+import { isE164, isEmailAddress } from '../infobip/phone';
+import type { SendEmailPinResponse, SendPinResponse } from '../infobip/types';
+import type { ApplicationDirectory } from './directory';
+import { Heartbeats, guarded } from './context';
+import { permanent, type TranslateOptions } from './failures';
+import { FailureTypes, type ResendPinInput, type SendPinInput, type SendPinResult } from './types';
+
+/** Heartbeat details of `sendPin`, carried from one attempt to the next by Temporal. */
+export interface SendHeartbeat {
+  /** Worker time (ms) when the first send that may have reached Infobip started; null: none did. */
+  maybeSentSinceMs: number | null;
+}
+
+/** What the send activities need. */
+export interface SendDeps {
+  infobip: InfobipClient;
+  directory: ApplicationDirectory;
+  translate: TranslateOptions;
+  /** Allowance (ms) for the difference between the worker's and Infobip's clocks. */
+  clockSkewMs: number;
+  heartbeatIntervalMs: number;
+}
+
+/** Rejects a destination that cannot carry a PIN over the channel, before any call. */
+export function checkDestination(channel: Channel, to: string): void {
+  const ok = channel === 'EMAIL' ? isEmailAddress(to) : isE164(to);
+  if (!ok) {
+    throw permanent(
+      FailureTypes.INVALID_DESTINATION,
+      channel === 'EMAIL' ? 'destination is not an e-mail address' : `destination is not an E.164 number (${channel})`,
+    );
+  }
+}
+
+function placeholdersOf(p: Record<string, string> | undefined): Record<string, string> | undefined {
+  if (!p) return undefined;
+  // Infobip generates the PIN; a `pin` placeholder would be refused.
+  const { pin: _pin, ...rest } = p;
+  return Object.keys(rest).length > 0 ? rest : undefined;
+}
+
+/** Reduces Infobip's send or resend answer to the workflow's result. */
+export function sendResult(channel: Channel, res: SendPinResponse | SendEmailPinResponse): SendPinResult {
+  if (channel === 'EMAIL') {
+    const name = (res as SendEmailPinResponse).emailStatus?.name ?? 'PENDING_ACCEPTED';
+    return { pinId: res.pinId, infobipStatus: name, delivered: !/REJECTED|NOT_SENT|FAILED/.test(name) };
+  }
+  if (channel === 'VOICE') {
+    return { pinId: res.pinId, infobipStatus: (res as SendPinResponse).callStatus ?? 'PENDING_ACCEPTED', delivered: true };
+  }
+  const status = (res as SendPinResponse).smsStatus ?? 'MESSAGE_SENT';
+  return { pinId: res.pinId, infobipStatus: status, delivered: status !== 'MESSAGE_NOT_SENT' };
+}
+
+/** Builds `sendPin`. */
+export function makeSendPin(deps: SendDeps): (input: SendPinInput) => Promise<SendPinResult> {
+  return (input) =>
+    guarded(deps.translate, async (signal) => {
+      checkDestination(input.channel, input.to);
+      const { info } = Context.current();
+      const beats = new Heartbeats<SendHeartbeat>(deps.heartbeatIntervalMs);
+      const prior = info.heartbeatDetails as SendHeartbeat | undefined;
+      const target = await beats.during(() => deps.directory.template(input.application, input.channel, input.language));
+      const { applicationId, messageId } = target;
+
+      let recovered: SendPinResult['recovered'];
+      if (info.attempt > 1) {
+        // Always asked on a retry, whatever the heartbeat says: safety must not depend on a
+        // heartbeat having reached the server. The details only make the label precise.
+        const from = (prior?.maybeSentSinceMs ?? info.scheduledTimestampMs) - deps.clockSkewMs;
+        const status = await beats.during(() =>
+          deps.infobip.getVerificationStatus(applicationId, { msisdn: input.to, sent: true }, { signal }),
+        );
+        const sentBefore = status.verifications.some((v) => v.sentAt !== undefined && v.sentAt >= from);
+        if (sentBefore) recovered = 'SENT_BEFORE_PIN_UNKNOWN';
+        else if (prior?.maybeSentSinceMs !== null) recovered = 'NOT_SENT_BEFORE';
+      }
+
+      const since = prior?.maybeSentSinceMs ?? Date.now();
+      beats.record({ maybeSentSinceMs: since });
+      const placeholders = placeholdersOf(input.placeholders);
+      let res: SendPinResponse | SendEmailPinResponse;
+      try {
+        res = await beats.during(() => {
+          const req = { applicationId, messageId, to: input.to, placeholders };
+          if (input.channel === 'SMS') return deps.infobip.sendSmsPin(req, { signal, ncNeeded: false });
+          if (input.channel === 'VOICE') return deps.infobip.sendVoicePin(req, { signal });
+          return deps.infobip.sendEmailPin(req, { signal });
+        });
+      } catch (err) {
+        if (err instanceof InfobipError && !err.mayHaveReachedServer && (prior?.maybeSentSinceMs ?? null) === null) {
+          // Nothing of this or an earlier attempt reached Infobip: the next attempt needs no check.
+          beats.record({ maybeSentSinceMs: null });
+        }
+        if (err instanceof InfobipError && 'status' in err && err.status === 404) deps.directory.forget(input.application);
+        throw err;
+      }
+      const result = sendResult(input.channel, res);
+      return recovered ? { ...result, recovered } : result;
+    });
+}
+
+/** Builds `resendPin`: the same PIN again, over the channel asked for. */
+export function makeResendPin(deps: SendDeps): (input: ResendPinInput) => Promise<SendPinResult> {
+  return (input) =>
+    guarded(deps.translate, async (signal) => {
+      deps.directory.declaration(input.application);
+      const beats = new Heartbeats<undefined>(deps.heartbeatIntervalMs);
+      const req = { placeholders: placeholdersOf(input.placeholders) };
+      const res = await beats.during(() => {
+        if (input.channel === 'SMS') return deps.infobip.resendSmsPin(input.pinId, req, { signal });
+        if (input.channel === 'VOICE') return deps.infobip.resendVoicePin(input.pinId, req, { signal });
+        return deps.infobip.resendEmailPin(input.pinId, req, { signal });
+      });
+      return sendResult(input.channel, res);
+    });
+}
