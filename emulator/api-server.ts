@@ -1,7 +1,15 @@
 /** Dispatch of Infobip API requests: stats, faults, body limit, authentication, routing, envelopes. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { InfobipApiError, defaultTextFor, errorBody, messageIdFor, notFound, badRequest, type RateLimitEnvelope } from './errors';
+import {
+  InfobipApiError,
+  defaultTextFor,
+  errorBody,
+  messageIdFor,
+  notFound,
+  badRequest,
+  type RateLimitEnvelope,
+} from './errors';
 import { matchRoute } from './routes';
 import { readBody, sendJson } from './http-util';
 import type { EmulatorContext } from './context';
@@ -51,10 +59,20 @@ function parseJson(body: Buffer): unknown {
 export function createApiHandler(opts: ApiServerOptions) {
   const { ctx, faults, stats, apiKeys, rateLimitEnvelope, maxBodyBytes } = opts;
 
-  const answerError = (res: ServerResponse, err: InfobipApiError, requestId: string, headers?: Record<string, string>) =>
-    sendJson(res, err.status, errorBody(err, rateLimitEnvelope), requestId, headers);
+  const answerError = (
+    res: ServerResponse,
+    err: InfobipApiError,
+    requestId: string,
+    headers?: Record<string, string>,
+  ) => sendJson(res, err.status, errorBody(err, rateLimitEnvelope), requestId, headers);
 
-  return async (req: IncomingMessage, res: ServerResponse, pathname: string, search: string, requestId: string): Promise<void> => {
+  return async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    pathname: string,
+    search: string,
+    requestId: string,
+  ): Promise<void> => {
     const method = req.method ?? 'GET';
     const match = matchRoute(method, pathname);
     const key = match.route?.key ?? 'UNMATCHED';
@@ -69,7 +87,8 @@ export function createApiHandler(opts: ApiServerOptions) {
     const body = await readBody(req, maxBodyBytes);
     if (fault && 'status' in fault) {
       const err = new InfobipApiError(fault.status, messageIdFor(fault.status), defaultTextFor(fault.status));
-      const headers = fault.retryAfter === undefined ? undefined : { 'Retry-After': String(fault.retryAfter) };
+      const headers =
+        fault.retryAfter === undefined ? undefined : { 'Retry-After': String(fault.retryAfter) };
       answerError(res, err, requestId, headers);
       return;
     }
@@ -77,17 +96,35 @@ export function createApiHandler(opts: ApiServerOptions) {
     let status: number;
     let payload: unknown;
     try {
-      if (body === null) throw new InfobipApiError(413, 'BAD_REQUEST', `Request body too large: the limit is ${maxBodyBytes} bytes`);
-      if (!isAuthorized(req.headers.authorization, apiKeys)) throw new InfobipApiError(401, 'UNAUTHORIZED', 'Invalid login details');
+      if (body === null)
+        throw new InfobipApiError(
+          413,
+          'BAD_REQUEST',
+          `Request body too large: the limit is ${maxBodyBytes} bytes`,
+        );
+      if (!isAuthorized(req.headers.authorization, apiKeys))
+        throw new InfobipApiError(401, 'UNAUTHORIZED', 'Invalid login details');
       if (!match.route) {
-        throw notFound(match.template ? `${method} is not supported on ${match.template}` : `Unknown path: ${method} ${pathname}`);
+        throw notFound(
+          match.template
+            ? `${method} is not supported on ${match.template}`
+            : `Unknown path: ${method} ${pathname}`,
+        );
       }
-      const reply = match.route.handler(ctx, { params: match.params, query: new URLSearchParams(search), body: parseJson(body) });
+      const reply = match.route.handler(ctx, {
+        params: match.params,
+        query: new URLSearchParams(search),
+        body: parseJson(body),
+      });
       status = reply.status;
       payload = reply.body;
     } catch (err) {
-      const apiErr = err instanceof InfobipApiError ? err : new InfobipApiError(500, 'GENERAL_ERROR', defaultTextFor(500));
-      if (!(err instanceof InfobipApiError)) process.emitWarning(`otpflow emulator: ${method} ${pathname} failed: ${(err as Error)?.stack ?? String(err)}`);
+      const apiErr =
+        err instanceof InfobipApiError ? err : new InfobipApiError(500, 'GENERAL_ERROR', defaultTextFor(500));
+      if (!(err instanceof InfobipApiError))
+        process.emitWarning(
+          `otpflow emulator: ${method} ${pathname} failed: ${(err as Error)?.stack ?? String(err)}`,
+        );
       status = apiErr.status;
       payload = errorBody(apiErr, rateLimitEnvelope);
     }

@@ -21,8 +21,28 @@ const TEN_MINUTES = 600_000;
 
 export const PIN_TYPES: readonly PinType[] = ['NUMERIC', 'ALPHA', 'HEX', 'ALPHANUMERIC'];
 export const LANGUAGES = [
-  'en', 'es', 'ca', 'da', 'nl', 'fr', 'de', 'it', 'ja', 'ko', 'no',
-  'pl', 'ru', 'sv', 'fi', 'hr', 'sl', 'ro', 'pt_pt', 'pt_br', 'zh_cn', 'zh_tw',
+  'en',
+  'es',
+  'ca',
+  'da',
+  'nl',
+  'fr',
+  'de',
+  'it',
+  'ja',
+  'ko',
+  'no',
+  'pl',
+  'ru',
+  'sv',
+  'fi',
+  'hr',
+  'sl',
+  'ro',
+  'pt_pt',
+  'pt_br',
+  'zh_cn',
+  'zh_tw',
 ] as const;
 
 function managementLimit(ctx: EmulatorContext, op: keyof typeof MANAGEMENT_LIMITS): () => void {
@@ -30,7 +50,9 @@ function managementLimit(ctx: EmulatorContext, op: keyof typeof MANAGEMENT_LIMIT
   const window = ctx.store.window(`mgmt:${op}`);
   const now = ctx.now();
   if (window.count(now, TEN_MINUTES) >= MANAGEMENT_LIMITS[op]) {
-    throw tooManyRequests(`Too many requests: ${op} application is limited to ${MANAGEMENT_LIMITS[op]}/10m per account`);
+    throw tooManyRequests(
+      `Too many requests: ${op} application is limited to ${MANAGEMENT_LIMITS[op]}/10m per account`,
+    );
   }
   return () => window.record(now);
 }
@@ -43,19 +65,28 @@ function readApplication(body: unknown): Omit<Application, 'applicationId'> {
   const configuration = { ...DEFAULT_CONFIGURATION };
   if (c) {
     configuration.pinAttempts = c.integer('pinAttempts', { min: 1 }) ?? configuration.pinAttempts;
-    configuration.allowMultiplePinVerifications = c.boolean('allowMultiplePinVerifications') ?? configuration.allowMultiplePinVerifications;
+    configuration.allowMultiplePinVerifications =
+      c.boolean('allowMultiplePinVerifications') ?? configuration.allowMultiplePinVerifications;
     const ttl = c.string('pinTimeToLive');
     if (ttl !== undefined) {
       const ms = parseDuration(ttl);
-      if (ms === undefined || ms > ONE_YEAR_MS) c.add('pinTimeToLive', 'invalid duration: expected {length}{ms|s|m|h|d}, at most 1 year');
+      if (ms === undefined || ms > ONE_YEAR_MS)
+        c.add('pinTimeToLive', 'invalid duration: expected {length}{ms|s|m|h|d}, at most 1 year');
       else configuration.pinTimeToLive = ttl;
     }
-    for (const key of ['verifyPinLimit', 'sendPinPerApplicationLimit', 'sendPinPerPhoneNumberLimit'] as const) {
+    for (const key of [
+      'verifyPinLimit',
+      'sendPinPerApplicationLimit',
+      'sendPinPerPhoneNumberLimit',
+    ] as const) {
       const rate = c.string(key);
       if (rate === undefined) continue;
       const parsed = parseRate(rate);
       if (!parsed || (key === 'verifyPinLimit' && parsed.windowMs > ONE_DAY_MS)) {
-        c.add(key, `invalid rate: expected {attempts}/{length}{ms|s|m|h|d}${key === 'verifyPinLimit' ? ', window at most 1 day' : ''}`);
+        c.add(
+          key,
+          `invalid rate: expected {attempts}/{length}{ms|s|m|h|d}${key === 'verifyPinLimit' ? ', window at most 1 day' : ''}`,
+        );
       } else configuration[key] = rate;
     }
   }
@@ -111,7 +142,8 @@ function findTemplate(ctx: EmulatorContext, appId: string, msgId: string, kind?:
   findApplication(ctx, appId);
   const t = ctx.store.templates.get(msgId);
   if (!t || t.applicationId !== appId || (kind && t.kind !== kind)) {
-    const what = kind === 'EMAIL' ? 'E-mail message template' : kind ? 'SMS/voice message template' : 'Message template';
+    const what =
+      kind === 'EMAIL' ? 'E-mail message template' : kind ? 'SMS/voice message template' : 'Message template';
     throw notFound(`${what} ${msgId} not found in application ${appId}`);
   }
   return t;

@@ -31,7 +31,10 @@ export class EmulatorCliError extends Error {
  * and which keys it accepts, and resolves once it has shut down after SIGINT/SIGTERM.
  * Rejects with EmulatorCliError on bad arguments, or with the start-up error.
  */
-export async function runEmulatorCli(argv: string[], out: (line: string) => void = (l) => console.log(l)): Promise<void> {
+export async function runEmulatorCli(
+  argv: string[],
+  out: (line: string) => void = (l) => console.log(l),
+): Promise<void> {
   let values;
   try {
     ({ values } = parseArgs({
@@ -56,7 +59,8 @@ export async function runEmulatorCli(argv: string[], out: (line: string) => void
     return;
   }
   const port = values.port === undefined ? 0 : Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new EmulatorCliError(`--port must be 0–65535, got ${values.port}`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new EmulatorCliError(`--port must be 0–65535, got ${values.port}`);
   const envelope = values['rate-limit-envelope'];
   if (envelope !== undefined && envelope !== 'legacy' && envelope !== 'E429') {
     throw new EmulatorCliError(`--rate-limit-envelope must be legacy or E429, got ${envelope}`);

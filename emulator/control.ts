@@ -119,7 +119,13 @@ export async function handleControl(
       return sendJson(res, 200, { faults: [] }, requestId);
     }
     if (method === 'POST') {
-      if (body === null) return controlError(res, 413, `Request body too large: the limit is ${MAX_BODY_BYTES} bytes`, requestId);
+      if (body === null)
+        return controlError(
+          res,
+          413,
+          `Request body too large: the limit is ${MAX_BODY_BYTES} bytes`,
+          requestId,
+        );
       let input: unknown;
       try {
         input = JSON.parse(body.toString('utf8'));

@@ -5,12 +5,7 @@
 
 /** Infobip's `messageId` values of the legacy envelope, one per HTTP status class. */
 export type InfobipMessageId =
-  | 'BAD_REQUEST'
-  | 'UNAUTHORIZED'
-  | 'FORBIDDEN'
-  | 'NOT_FOUND'
-  | 'TOO_MANY_REQUESTS'
-  | 'GENERAL_ERROR';
+  'BAD_REQUEST' | 'UNAUTHORIZED' | 'FORBIDDEN' | 'NOT_FOUND' | 'TOO_MANY_REQUESTS' | 'GENERAL_ERROR';
 
 /** How a 429 body is shaped: Infobip's legacy `requestError` envelope or the newer `E429` one. */
 export type RateLimitEnvelope = 'legacy' | 'E429';

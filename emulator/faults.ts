@@ -77,26 +77,41 @@ export function parseFaultRule(input: unknown): FaultRuleInput {
     rule.match = { method: match.method as string | undefined, path: match.path as string | undefined };
   }
   if (times !== undefined) {
-    if (typeof times !== 'number' || !Number.isInteger(times) || times < 1) fail('times must be a positive integer');
+    if (typeof times !== 'number' || !Number.isInteger(times) || times < 1)
+      fail('times must be a positive integer');
     rule.times = times;
   }
   if (probability !== undefined) {
-    if (typeof probability !== 'number' || !(probability >= 0 && probability <= 1)) fail('probability must be between 0 and 1');
+    if (typeof probability !== 'number' || !(probability >= 0 && probability <= 1))
+      fail('probability must be between 0 and 1');
     rule.probability = probability;
   }
-  if (!isObject(action)) fail('action must be an object: {status}, {latencyMs}, {reset: true} or {dropResponse: true}');
+  if (!isObject(action))
+    fail('action must be an object: {status}, {latencyMs}, {reset: true} or {dropResponse: true}');
   const kinds = ['status', 'latencyMs', 'reset', 'dropResponse'].filter((k) => action[k] !== undefined);
   if (kinds.length !== 1) fail('action must have exactly one of status, latencyMs, reset, dropResponse');
   if (action.status !== undefined) {
-    if (typeof action.status !== 'number' || !Number.isInteger(action.status) || action.status < 400 || action.status > 599) {
+    if (
+      typeof action.status !== 'number' ||
+      !Number.isInteger(action.status) ||
+      action.status < 400 ||
+      action.status > 599
+    ) {
       fail('action.status must be an HTTP error status (400–599)');
     }
-    if (action.retryAfter !== undefined && (typeof action.retryAfter !== 'number' || !(action.retryAfter >= 0))) {
+    if (
+      action.retryAfter !== undefined &&
+      (typeof action.retryAfter !== 'number' || !(action.retryAfter >= 0))
+    ) {
       fail('action.retryAfter must be a non-negative number of seconds');
     }
-    rule.action = action.retryAfter === undefined ? { status: action.status } : { status: action.status, retryAfter: action.retryAfter as number };
+    rule.action =
+      action.retryAfter === undefined
+        ? { status: action.status }
+        : { status: action.status, retryAfter: action.retryAfter as number };
   } else if (action.latencyMs !== undefined) {
-    if (typeof action.latencyMs !== 'number' || !(action.latencyMs >= 0 && action.latencyMs <= 600_000)) fail('action.latencyMs must be 0–600000');
+    if (typeof action.latencyMs !== 'number' || !(action.latencyMs >= 0 && action.latencyMs <= 600_000))
+      fail('action.latencyMs must be 0–600000');
     rule.action = { latencyMs: action.latencyMs };
   } else if (action.reset !== undefined) {
     if (action.reset !== true) fail('action.reset must be true');
@@ -159,7 +174,8 @@ export class Faults {
       if (!c.test(method, path, template)) continue;
       if (c.rule.probability !== undefined && Math.random() >= c.rule.probability) continue;
       c.rule.fired++;
-      if (c.rule.times !== undefined && c.rule.fired >= c.rule.times) this.compiled = this.compiled.filter((x) => x !== c);
+      if (c.rule.times !== undefined && c.rule.fired >= c.rule.times)
+        this.compiled = this.compiled.filter((x) => x !== c);
       return c.rule.action;
     }
     return undefined;

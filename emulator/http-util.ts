@@ -19,7 +19,9 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 
         chunks.length = 0;
       } else chunks.push(chunk);
     });
-    req.on('end', () => resolve(tooLarge ? null : chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)));
+    req.on('end', () =>
+      resolve(tooLarge ? null : chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)),
+    );
     req.on('error', reject);
   });
 }

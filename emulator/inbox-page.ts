@@ -14,7 +14,7 @@ export const INBOX_PAGE = `<!doctype html>
   :root { --bg:#eef1f5; --ink:#1d2430; --muted:#6b7585; --phone:#fff; --bubble:#e9edf3; --accent:#f26b21; }
   * { box-sizing: border-box; }
   body { margin:0; font:15px/1.4 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; background:var(--bg); color:var(--ink); }
-  header { position:sticky; top:0; z-index:1; display:flex; flex-wrap:wrap; gap:8px; align-items:center; justify-content:space-between;
+  header { display:flex; flex-wrap:wrap; gap:8px; align-items:center; justify-content:space-between;
            padding:12px 16px; background:#1d2430; color:#fff; }
   header h1 { margin:0; font-size:17px; font-weight:600; }
   header .status { font-size:13px; color:#b9c2d0; }

@@ -139,18 +139,34 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
     const pathname = q < 0 ? url : url.slice(0, q);
     const search = q < 0 ? '' : url.slice(q + 1);
     const isControl = pathname === '/emulator' || pathname.startsWith('/emulator/');
-    const work = isControl ? handleControl(control, req, res, pathname, search, requestId) : api(req, res, pathname, search, requestId);
+    const work = isControl
+      ? handleControl(control, req, res, pathname, search, requestId)
+      : api(req, res, pathname, search, requestId);
     work.catch((err: unknown) => {
       // Whatever happens to one request (client gone, bug), the server keeps running.
       if (!res.headersSent && !res.destroyed) {
-        sendJson(res, 500, { requestError: { serviceException: { messageId: 'GENERAL_ERROR', text: 'Something went wrong. Please contact support.' } } }, requestId);
+        sendJson(
+          res,
+          500,
+          {
+            requestError: {
+              serviceException: {
+                messageId: 'GENERAL_ERROR',
+                text: 'Something went wrong. Please contact support.',
+              },
+            },
+          },
+          requestId,
+        );
       } else res.destroy();
-      if ((err as NodeJS.ErrnoException)?.code !== 'ECONNRESET') process.emitWarning(`otpflow emulator: ${String((err as Error)?.stack ?? err)}`);
+      if ((err as NodeJS.ErrnoException)?.code !== 'ECONNRESET')
+        process.emitWarning(`otpflow emulator: ${String((err as Error)?.stack ?? err)}`);
     });
   });
   server.keepAliveTimeout = 65_000;
   server.on('clientError', (_err, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    if (socket.writable)
+      socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
     else socket.destroy();
   });
 

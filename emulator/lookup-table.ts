@@ -8,6 +8,10 @@
  * not such numbers get a per-number REJECTED_DESTINATION result (the request itself is fine).
  */
 
+import { LOOKUP_COUNTRIES, type EmulatedCountry, type EmulatedNetwork } from './networks';
+
+export { LOOKUP_COUNTRIES, type EmulatedCountry, type EmulatedNetwork } from './networks';
+
 /** What a lookup says about a number. */
 export type LookupOutcome =
   | 'REACHABLE'
@@ -33,73 +37,6 @@ export const LOOKUP_SUFFIXES: Readonly<Record<string, LookupOutcome>> = {
   '0008': 'ROAMING', // delivered, roaming: true
   '0009': 'PORTED_ROAMING', // delivered, ported and roaming
 };
-
-/** A mobile network as Number Lookup reports it, plus the codes the emulator derives from it. */
-export interface EmulatedNetwork {
-  networkName: string;
-  networkId: number;
-  mcc: string;
-  mnc: string;
-  /** National prefixes (after the country code) that belong to this network. */
-  prefixes: readonly string[];
-}
-
-/** A country with its networks. */
-export interface EmulatedCountry {
-  countryPrefix: string;
-  countryName: string;
-  networks: readonly EmulatedNetwork[];
-}
-
-/** The countries the emulator knows by name; other country codes get the ITU test network 001-01. */
-export const LOOKUP_COUNTRIES: readonly EmulatedCountry[] = [
-  {
-    countryPrefix: '41',
-    countryName: 'Switzerland',
-    networks: [
-      { networkName: 'Swisscom', networkId: 1035, mcc: '228', mnc: '01', prefixes: ['79', '75'] },
-      { networkName: 'Sunrise', networkId: 1036, mcc: '228', mnc: '02', prefixes: ['76', '77'] },
-      { networkName: 'Salt', networkId: 1037, mcc: '228', mnc: '03', prefixes: ['78'] },
-    ],
-  },
-  {
-    countryPrefix: '49',
-    countryName: 'Germany',
-    networks: [
-      { networkName: 'Telekom Deutschland', networkId: 1120, mcc: '262', mnc: '01', prefixes: ['151', '160', '170', '171', '175'] },
-      { networkName: 'Vodafone Germany', networkId: 1121, mcc: '262', mnc: '02', prefixes: ['152', '162', '172', '173', '174'] },
-      { networkName: 'Telefonica Germany (O2)', networkId: 1122, mcc: '262', mnc: '03', prefixes: ['157', '159', '163', '176', '177', '178', '179'] },
-    ],
-  },
-  {
-    countryPrefix: '44',
-    countryName: 'United Kingdom',
-    networks: [
-      { networkName: 'EE', networkId: 1180, mcc: '234', mnc: '30', prefixes: ['77', '78'] },
-      { networkName: 'O2 UK', networkId: 1181, mcc: '234', mnc: '10', prefixes: ['74', '75'] },
-      { networkName: 'Vodafone UK', networkId: 1182, mcc: '234', mnc: '15', prefixes: ['73', '76'] },
-      { networkName: 'Three UK', networkId: 1183, mcc: '234', mnc: '20', prefixes: ['79', '71', '72'] },
-    ],
-  },
-  {
-    countryPrefix: '1',
-    countryName: 'United States',
-    networks: [
-      { networkName: 'T-Mobile USA', networkId: 1300, mcc: '310', mnc: '260', prefixes: ['206', '212', '415'] },
-      { networkName: 'AT&T Mobility', networkId: 1301, mcc: '310', mnc: '410', prefixes: ['214', '312', '404'] },
-      { networkName: 'Verizon Wireless', networkId: 1302, mcc: '311', mnc: '480', prefixes: ['202', '305', '617'] },
-    ],
-  },
-  {
-    countryPrefix: '385',
-    countryName: 'Croatia',
-    networks: [
-      { networkName: 'Hrvatski Telekom', networkId: 1400, mcc: '219', mnc: '01', prefixes: ['98', '99'] },
-      { networkName: 'A1 Hrvatska', networkId: 1401, mcc: '219', mnc: '10', prefixes: ['91'] },
-      { networkName: 'Telemach Hrvatska', networkId: 1402, mcc: '219', mnc: '02', prefixes: ['92', '95', '97'] },
-    ],
-  },
-];
 
 /** Network Lookup's `Network` object. */
 export interface LookupNetwork {
@@ -141,15 +78,59 @@ export type NcStatus =
   | 'NC_DESTINATION_NOT_REACHABLE'
   | 'NC_NOT_CONFIGURED';
 
-const DELIVERED: LookupStatus = { groupId: 3, groupName: 'DELIVERED', id: 5, name: 'DELIVERED_TO_HANDSET', description: 'Message delivered to handset' };
-const UNDELIVERABLE: LookupStatus = { groupId: 2, groupName: 'UNDELIVERABLE', id: 9, name: 'UNDELIVERABLE_NOT_DELIVERED', description: 'Message sent not delivered' };
-const PREFIX_MISSING: LookupStatus = { groupId: 5, groupName: 'REJECTED', id: 8, name: 'REJECTED_PREFIX_MISSING', description: 'Number prefix missing' };
-const REJECTED_DEST: LookupStatus = { groupId: 5, groupName: 'REJECTED', id: 52, name: 'REJECTED_DESTINATION', description: 'Request rejected: invalid destination address' };
-const NO_ERROR = { groupId: 0, groupName: 'OK', id: 0, name: 'NO_ERROR', description: 'No Error', permanent: false };
-const handsetError = (id: number, name: string, description: string, permanent: boolean) => ({ groupId: 1, groupName: 'HANDSET_ERRORS', id, name, description, permanent });
+const DELIVERED: LookupStatus = {
+  groupId: 3,
+  groupName: 'DELIVERED',
+  id: 5,
+  name: 'DELIVERED_TO_HANDSET',
+  description: 'Message delivered to handset',
+};
+const UNDELIVERABLE: LookupStatus = {
+  groupId: 2,
+  groupName: 'UNDELIVERABLE',
+  id: 9,
+  name: 'UNDELIVERABLE_NOT_DELIVERED',
+  description: 'Message sent not delivered',
+};
+const PREFIX_MISSING: LookupStatus = {
+  groupId: 5,
+  groupName: 'REJECTED',
+  id: 8,
+  name: 'REJECTED_PREFIX_MISSING',
+  description: 'Number prefix missing',
+};
+const REJECTED_DEST: LookupStatus = {
+  groupId: 5,
+  groupName: 'REJECTED',
+  id: 52,
+  name: 'REJECTED_DESTINATION',
+  description: 'Request rejected: invalid destination address',
+};
+const NO_ERROR = {
+  groupId: 0,
+  groupName: 'OK',
+  id: 0,
+  name: 'NO_ERROR',
+  description: 'No Error',
+  permanent: false,
+};
+const handsetError = (id: number, name: string, description: string, permanent: boolean) => ({
+  groupId: 1,
+  groupName: 'HANDSET_ERRORS',
+  id,
+  name,
+  description,
+  permanent,
+});
 
 const WELL_FORMED = /^\+?(\d{6,15})$/;
-const TEST_NETWORK: EmulatedNetwork = { networkName: 'Emulated Test Network', networkId: 1, mcc: '001', mnc: '01', prefixes: [] };
+const TEST_NETWORK: EmulatedNetwork = {
+  networkName: 'Emulated Test Network',
+  networkId: 1,
+  mcc: '001',
+  mnc: '01',
+  prefixes: [],
+};
 const ROAMING_HOSTS = ['49', '41', '385'];
 
 /** Infobip's digits-only form of a phone number (`+41 79…` → `4179…`), or undefined if malformed. */
@@ -158,7 +139,10 @@ export function normalizeMsisdn(to: string): string | undefined {
 }
 
 /** The outcome for a number: `overrides` first, then the suffix table, else `REACHABLE`. */
-export function lookupOutcome(to: string, overrides?: Readonly<Record<string, LookupOutcome>>): LookupOutcome {
+export function lookupOutcome(
+  to: string,
+  overrides?: Readonly<Record<string, LookupOutcome>>,
+): LookupOutcome {
   const digits = normalizeMsisdn(to);
   if (digits === undefined) return 'REJECTED_DESTINATION';
   return overrides?.[digits] ?? LOOKUP_SUFFIXES[digits.slice(-4)] ?? 'REACHABLE';
@@ -186,7 +170,11 @@ function hash(digits: string): number {
   return h >>> 0;
 }
 
-function locate(digits: string): { country?: EmulatedCountry; network: EmulatedNetwork; networkPrefix: string } {
+function locate(digits: string): {
+  country?: EmulatedCountry;
+  network: EmulatedNetwork;
+  networkPrefix: string;
+} {
   const country = LOOKUP_COUNTRIES.find((c) => digits.startsWith(c.countryPrefix));
   if (!country) return { network: TEST_NETWORK, networkPrefix: digits.slice(0, 3) };
   const national = digits.slice(country.countryPrefix.length);
@@ -198,7 +186,11 @@ function locate(digits: string): { country?: EmulatedCountry; network: EmulatedN
   return { country, network, networkPrefix: national.slice(0, 2) };
 }
 
-function networkObject(country: EmulatedCountry | undefined, network: EmulatedNetwork, networkPrefix: string): LookupNetwork {
+function networkObject(
+  country: EmulatedCountry | undefined,
+  network: EmulatedNetwork,
+  networkPrefix: string,
+): LookupNetwork {
   return {
     networkName: network.networkName,
     networkPrefix,
@@ -209,11 +201,15 @@ function networkObject(country: EmulatedCountry | undefined, network: EmulatedNe
 }
 
 /** The Number Lookup result for one requested `to` (echoed as given, clipped to 256 characters). */
-export function lookupNumber(requested: string, overrides?: Readonly<Record<string, LookupOutcome>>): LookupResult {
+export function lookupNumber(
+  requested: string,
+  overrides?: Readonly<Record<string, LookupOutcome>>,
+): LookupResult {
   const to = requested.slice(0, 256);
   const outcome = lookupOutcome(to, overrides);
   const digits = normalizeMsisdn(to);
-  if (digits === undefined || outcome === 'REJECTED_DESTINATION') return { to, status: REJECTED_DEST, error: NO_ERROR };
+  if (digits === undefined || outcome === 'REJECTED_DESTINATION')
+    return { to, status: REJECTED_DEST, error: NO_ERROR };
   if (outcome === 'BAD_PREFIX') return { to, status: PREFIX_MISSING, error: NO_ERROR };
 
   const { country, network, networkPrefix } = locate(digits);
@@ -224,20 +220,41 @@ export function lookupNumber(requested: string, overrides?: Readonly<Record<stri
     originalNetwork: networkObject(country, network, networkPrefix),
   };
   if (outcome === 'UNKNOWN_SUBSCRIBER') {
-    return { ...base, ported: false, roaming: false, status: UNDELIVERABLE, error: handsetError(1, 'EC_UNKNOWN_SUBSCRIBER', 'Unknown Subscriber', true) };
+    return {
+      ...base,
+      ported: false,
+      roaming: false,
+      status: UNDELIVERABLE,
+      error: handsetError(1, 'EC_UNKNOWN_SUBSCRIBER', 'Unknown Subscriber', true),
+    };
   }
   const imsi = (network.mcc + network.mnc + String(h).padStart(10, '0')).slice(0, 15);
   const servingMSC = (country?.countryPrefix ?? '001') + String(h % 1e8).padStart(8, '0');
   if (outcome === 'ABSENT' || outcome === 'ABSENT_SM') {
-    const error = outcome === 'ABSENT'
-      ? handsetError(27, 'EC_ABSENT_SUBSCRIBER', 'Absent Subscriber', false)
-      : handsetError(6, 'EC_ABSENT_SUBSCRIBER_SM', 'Absent Subscriber SM', false);
+    const error =
+      outcome === 'ABSENT'
+        ? handsetError(27, 'EC_ABSENT_SUBSCRIBER', 'Absent Subscriber', false)
+        : handsetError(6, 'EC_ABSENT_SUBSCRIBER_SM', 'Absent Subscriber SM', false);
     return { ...base, imsi, ported: false, roaming: false, status: UNDELIVERABLE, error };
   }
   if (outcome === 'NO_SMS') {
-    return { ...base, ported: false, roaming: false, status: UNDELIVERABLE, error: handsetError(11, 'EC_TELESERVICE_NOT_PROVISIONED', 'Teleservice Not Provisioned', true) };
+    return {
+      ...base,
+      ported: false,
+      roaming: false,
+      status: UNDELIVERABLE,
+      error: handsetError(11, 'EC_TELESERVICE_NOT_PROVISIONED', 'Teleservice Not Provisioned', true),
+    };
   }
-  const result: LookupResult = { ...base, imsi, ported: false, roaming: false, servingMSC, status: DELIVERED, error: NO_ERROR };
+  const result: LookupResult = {
+    ...base,
+    imsi,
+    ported: false,
+    roaming: false,
+    servingMSC,
+    status: DELIVERED,
+    error: NO_ERROR,
+  };
   if (outcome === 'PORTED' || outcome === 'PORTED_ROAMING') {
     const others = country?.networks.filter((n) => n !== network) ?? [];
     const target = others[h % Math.max(1, others.length)] ?? network;

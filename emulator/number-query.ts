@@ -10,14 +10,23 @@ export const TOO_MANY_DESTINATIONS =
 
 export const queryNumbers: ApiHandler = (ctx, req) => {
   const to = bodyObject(req.body).to;
-  if (to === undefined || to === null) throw badRequest('Invalid request: to must not be null', { to: ['must not be null'] });
-  if (!Array.isArray(to)) throw badRequest('Invalid request: to must be an array of phone numbers', { to: ['must be an array'] });
-  if (to.length === 0) throw badRequest('Invalid request: to must contain at least one number', { to: ['size must be between 1 and 1000'] });
+  if (to === undefined || to === null)
+    throw badRequest('Invalid request: to must not be null', { to: ['must not be null'] });
+  if (!Array.isArray(to))
+    throw badRequest('Invalid request: to must be an array of phone numbers', { to: ['must be an array'] });
+  if (to.length === 0)
+    throw badRequest('Invalid request: to must contain at least one number', {
+      to: ['size must be between 1 and 1000'],
+    });
   if (to.length > 1000) throw badRequest(TOO_MANY_DESTINATIONS);
   const wrong: Record<string, string[]> = {};
   to.forEach((n, i) => {
     if (typeof n !== 'string') wrong[`to[${i}]`] = ['must be a string'];
   });
-  if (Object.keys(wrong).length > 0) throw badRequest(`Invalid request: ${Object.keys(wrong).join(', ')} must be strings`, wrong);
-  return { status: 200, body: { bulkId: newId(), results: (to as string[]).map((n) => lookupNumber(n, ctx.lookupTable)) } };
+  if (Object.keys(wrong).length > 0)
+    throw badRequest(`Invalid request: ${Object.keys(wrong).join(', ')} must be strings`, wrong);
+  return {
+    status: 200,
+    body: { bulkId: newId(), results: (to as string[]).map((n) => lookupNumber(n, ctx.lookupTable)) },
+  };
 };

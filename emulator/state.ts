@@ -124,9 +124,12 @@ export class Store {
     try {
       data = JSON.parse(await readFile(this.dataFile, 'utf8')) as PersistedState;
     } catch (err) {
-      throw new EmulatorConfigError(`Cannot read emulator data file ${this.dataFile}: ${(err as Error).message}`);
+      throw new EmulatorConfigError(
+        `Cannot read emulator data file ${this.dataFile}: ${(err as Error).message}`,
+      );
     }
-    if (data?.version !== 1) throw new EmulatorConfigError(`Emulator data file ${this.dataFile} has an unknown format`);
+    if (data?.version !== 1)
+      throw new EmulatorConfigError(`Emulator data file ${this.dataFile} has an unknown format`);
     for (const a of data.applications ?? []) this.applications.set(a.applicationId, a);
     for (const t of data.templates ?? []) this.templates.set(t.messageId, t);
     for (const p of data.pins ?? []) this.pins.set(p.pinId, p);

@@ -29,10 +29,18 @@ function tighten(node: unknown): void {
   const obj = node as Json;
   // Older copies of the error details schema omit `validationErrors`, which the main envelope
   // (and Infobip's docs) include; accept it wherever the envelope appears.
-  if (obj.title === 'ApiRequestErrorDetails' && obj.properties && !(obj.properties as Json).validationErrors) {
-    (obj.properties as Json).validationErrors = { type: 'object', additionalProperties: { type: 'array', items: { type: 'string' } } };
+  if (
+    obj.title === 'ApiRequestErrorDetails' &&
+    obj.properties &&
+    !(obj.properties as Json).validationErrors
+  ) {
+    (obj.properties as Json).validationErrors = {
+      type: 'object',
+      additionalProperties: { type: 'array', items: { type: 'string' } },
+    };
   }
-  if (obj.properties && obj.type === 'object' && obj.additionalProperties === undefined) obj.additionalProperties = false;
+  if (obj.properties && obj.type === 'object' && obj.additionalProperties === undefined)
+    obj.additionalProperties = false;
   for (const v of Object.values(obj)) tighten(v);
 }
 
@@ -59,7 +67,8 @@ export class OpenApiValidator {
     if (this.cache.has(key)) return this.cache.get(key) ?? null;
     let found: ValidateFunction | null = null;
     for (const { id, doc } of this.docs) {
-      const op = ((doc.paths as Json)[template] as Json | undefined)?.[method.toLowerCase()] as Json | undefined;
+      const op = ((doc.paths as Json)[template] as Json | undefined)?.[method.toLowerCase()] as
+        Json | undefined;
       if (!op) continue;
       const responses = op.responses as Json;
       const code = [String(status), `${String(status)[0]}XX`].find((c) => responses[c]);
@@ -80,7 +89,8 @@ export class OpenApiValidator {
   /** Throws SchemaMismatchError unless `body` matches the documented answer. */
   assertValid(method: string, template: string, status: number, body: unknown): void {
     const validate = this.validatorFor(method, template, status);
-    if (!validate) throw new SchemaMismatchError(`${method} ${template} is not in Infobip's OpenAPI documents`);
+    if (!validate)
+      throw new SchemaMismatchError(`${method} ${template} is not in Infobip's OpenAPI documents`);
     if (!validate(body)) {
       throw new SchemaMismatchError(
         `${method} ${template} ${status} does not match its schema: ${this.ajv.errorsText(validate.errors)}\n${JSON.stringify(body)}`,
@@ -110,7 +120,12 @@ let shared: OpenApiValidator | undefined;
 export function emulatorClient(baseUrl: string, options: EmulatorClientOptions = {}) {
   const apiKey = options.apiKey === undefined ? DEFAULT_API_KEY : options.apiKey;
   const validator = options.validator === undefined ? (shared ??= new OpenApiValidator()) : options.validator;
-  async function call<T = any>(method: string, urlPath: string, body?: unknown, headers: Record<string, string> = {}): Promise<CallResult<T>> {
+  async function call<T = any>(
+    method: string,
+    urlPath: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<CallResult<T>> {
     const h: Record<string, string> = { Accept: 'application/json', ...headers };
     if (apiKey !== null && !('Authorization' in h)) h.Authorization = `App ${apiKey}`;
     let payload: string | undefined;
@@ -150,9 +165,11 @@ export async function createAppWithTemplate(
   template: Json = { messageText: 'Your code is {{pin}}', pinType: 'NUMERIC', pinLength: 6 },
 ): Promise<{ applicationId: string; messageId: string }> {
   const app = await client.post('/2fa/2/applications', { name: 'test app', configuration });
-  if (app.status !== 201) throw new Error(`create application answered ${app.status}: ${JSON.stringify(app.body)}`);
+  if (app.status !== 201)
+    throw new Error(`create application answered ${app.status}: ${JSON.stringify(app.body)}`);
   const applicationId = app.body.applicationId as string;
   const msg = await client.post(`/2fa/2/applications/${applicationId}/messages`, template);
-  if (msg.status !== 200) throw new Error(`create template answered ${msg.status}: ${JSON.stringify(msg.body)}`);
+  if (msg.status !== 200)
+    throw new Error(`create template answered ${msg.status}: ${JSON.stringify(msg.body)}`);
   return { applicationId, messageId: msg.body.messageId as string };
 }

@@ -44,7 +44,10 @@ export class Fields {
     return new Fields(v as JsonObject, `${this.prefix}${key}.`, this.errors);
   }
 
-  string(key: string, opts: { required?: boolean; nonEmpty?: boolean; maxLength?: number } = {}): string | undefined {
+  string(
+    key: string,
+    opts: { required?: boolean; nonEmpty?: boolean; maxLength?: number } = {},
+  ): string | undefined {
     const v = this.obj[key];
     if (v === undefined || v === null) {
       if (opts.required) this.add(key, 'must not be null');
@@ -98,7 +101,11 @@ export class Fields {
     return this.inRange(key, v, opts);
   }
 
-  oneOf<T extends string>(key: string, values: readonly T[], opts: { required?: boolean } = {}): T | undefined {
+  oneOf<T extends string>(
+    key: string,
+    values: readonly T[],
+    opts: { required?: boolean } = {},
+  ): T | undefined {
     const v = this.string(key, opts);
     if (v === undefined) return undefined;
     if (!(values as readonly string[]).includes(v)) {

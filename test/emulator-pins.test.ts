@@ -19,19 +19,35 @@ const send = (body: Record<string, unknown>, path = '/2fa/2/pin') => api.post(pa
 
 describe('send PIN over SMS', () => {
   it('delivers the rendered text to the inbox with a PIN from the template alphabet', async () => {
-    const { applicationId, messageId } = await createAppWithTemplate(api, {}, {
-      messageText: 'Hi {{name}}, your code is {{pin}} {{unknown}}',
-      pinType: 'HEX',
-      pinLength: 8,
-      senderId: 'OTPFLOW',
-    });
+    const { applicationId, messageId } = await createAppWithTemplate(
+      api,
+      {},
+      {
+        messageText: 'Hi {{name}}, your code is {{pin}} {{unknown}}',
+        pinType: 'HEX',
+        pinLength: 8,
+        senderId: 'OTPFLOW',
+      },
+    );
     const to = testNumber();
     const res = await send({ applicationId, messageId, to: `+${to}`, placeholders: { name: 'Ann' } });
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ pinId: expect.stringMatching(/^[0-9A-F]{32}$/), to, ncStatus: 'NC_DESTINATION_REACHABLE', smsStatus: 'MESSAGE_SENT' });
+    expect(res.body).toEqual({
+      pinId: expect.stringMatching(/^[0-9A-F]{32}$/),
+      to,
+      ncStatus: 'NC_DESTINATION_REACHABLE',
+      smsStatus: 'MESSAGE_SENT',
+    });
     const [msg, ...rest] = emu.inbox.messages(to);
     expect(rest).toEqual([]);
-    expect(msg).toMatchObject({ channel: 'SMS', to, from: 'OTPFLOW', pinId: res.body.pinId, applicationId, messageId });
+    expect(msg).toMatchObject({
+      channel: 'SMS',
+      to,
+      from: 'OTPFLOW',
+      pinId: res.body.pinId,
+      applicationId,
+      messageId,
+    });
     expect(msg?.pin).toMatch(/^[0-9A-F]{8}$/);
     expect(msg?.text).toBe(`Hi Ann, your code is ${msg?.pin} {{unknown}}`);
     expect(Date.parse(msg?.sentAt ?? '')).toBe(now);
@@ -39,7 +55,11 @@ describe('send PIN over SMS', () => {
 
   it('draws PINs of each type from its alphabet', async () => {
     for (const pinType of ['NUMERIC', 'ALPHA', 'HEX', 'ALPHANUMERIC'] as const) {
-      const { applicationId, messageId } = await createAppWithTemplate(api, {}, { messageText: '{{pin}}', pinType, pinLength: 10 });
+      const { applicationId, messageId } = await createAppWithTemplate(
+        api,
+        {},
+        { messageText: '{{pin}}', pinType, pinLength: 10 },
+      );
       const to = testNumber();
       await send({ applicationId, messageId, to, from: 'Bank' });
       const msg = emu.inbox.latest(to);
@@ -75,9 +95,22 @@ describe('send PIN over SMS', () => {
     const before = emu.inbox.messages().length;
     const missing = await send({});
     expect(missing.status).toBe(400);
-    expect(Object.keys(missing.body.requestError.serviceException.validationErrors).sort()).toEqual(['applicationId', 'messageId', 'to']);
-    const wrong = await send({ applicationId, messageId, to: 'not a number', placeholders: { pin: '1234', n: 5 } });
-    expect(Object.keys(wrong.body.requestError.serviceException.validationErrors).sort()).toEqual(['placeholders.n', 'placeholders.pin', 'to']);
+    expect(Object.keys(missing.body.requestError.serviceException.validationErrors).sort()).toEqual([
+      'applicationId',
+      'messageId',
+      'to',
+    ]);
+    const wrong = await send({
+      applicationId,
+      messageId,
+      to: 'not a number',
+      placeholders: { pin: '1234', n: 5 },
+    });
+    expect(Object.keys(wrong.body.requestError.serviceException.validationErrors).sort()).toEqual([
+      'placeholders.n',
+      'placeholders.pin',
+      'to',
+    ]);
     const nc = await api.post('/2fa/2/pin?ncNeeded=maybe', { applicationId, messageId, to: testNumber() });
     expect(nc.body.requestError.serviceException.validationErrors.ncNeeded).toBeDefined();
     expect((await send({ applicationId: 'NOPE', messageId, to: testNumber() })).status).toBe(404);
@@ -96,7 +129,9 @@ describe('send PIN over SMS', () => {
 
 describe('send limits', () => {
   it('allows sendPinPerPhoneNumberLimit sends per number in a sliding window, resends included', async () => {
-    const { applicationId, messageId } = await createAppWithTemplate(api, { sendPinPerPhoneNumberLimit: '3/1h' });
+    const { applicationId, messageId } = await createAppWithTemplate(api, {
+      sendPinPerPhoneNumberLimit: '3/1h',
+    });
     const to = testNumber();
     const first = await send({ applicationId, messageId, to });
     now += 1_000;
@@ -104,7 +139,10 @@ describe('send limits', () => {
     expect((await send({ applicationId, messageId, to })).status).toBe(200);
     const over = await send({ applicationId, messageId, to });
     expect(over.status).toBe(429);
-    expect(over.body.requestError.serviceException).toMatchObject({ messageId: 'TOO_MANY_REQUESTS', text: expect.stringContaining('sendPinPerPhoneNumberLimit') });
+    expect(over.body.requestError.serviceException).toMatchObject({
+      messageId: 'TOO_MANY_REQUESTS',
+      text: expect.stringContaining('sendPinPerPhoneNumberLimit'),
+    });
     expect((await api.post(`/2fa/2/pin/${first.body.pinId}/resend`, {})).status).toBe(429);
     expect((await send({ applicationId, messageId, to: testNumber() })).status).toBe(200);
     now += 3_600_000 - 999; // the first send has left the window, the resend not yet
@@ -114,7 +152,9 @@ describe('send limits', () => {
   });
 
   it('allows sendPinPerApplicationLimit sends per application', async () => {
-    const { applicationId, messageId } = await createAppWithTemplate(api, { sendPinPerApplicationLimit: '2/1d' });
+    const { applicationId, messageId } = await createAppWithTemplate(api, {
+      sendPinPerApplicationLimit: '2/1d',
+    });
     expect((await send({ applicationId, messageId, to: testNumber() })).status).toBe(200);
     expect((await send({ applicationId, messageId, to: testNumber() })).status).toBe(200);
     const over = await send({ applicationId, messageId, to: testNumber() });
@@ -125,7 +165,11 @@ describe('send limits', () => {
 
 describe('voice and e-mail', () => {
   it('calls with the spoken text and resends the same PIN over voice or SMS', async () => {
-    const { applicationId, messageId } = await createAppWithTemplate(api, {}, { messageText: 'Your code is {{pin}}', pinType: 'NUMERIC' });
+    const { applicationId, messageId } = await createAppWithTemplate(
+      api,
+      {},
+      { messageText: 'Your code is {{pin}}', pinType: 'NUMERIC' },
+    );
     const to = testNumber('NO_SMS');
     const res = await send({ applicationId, messageId, to }, '/2fa/2/pin/voice');
     expect(res.body).toEqual({ pinId: expect.any(String), to, callStatus: 'PENDING_ACCEPTED' });
@@ -139,19 +183,33 @@ describe('voice and e-mail', () => {
 
   it('e-mails the PIN and resends it by e-mail only', async () => {
     const { applicationId } = await createAppWithTemplate(api);
-    const email = await api.post(`/2fa/2/applications/${applicationId}/email/messages`, { emailTemplateId: 9, from: 'otp@bank.example', pinType: 'ALPHA' });
+    const email = await api.post(`/2fa/2/applications/${applicationId}/email/messages`, {
+      emailTemplateId: 9,
+      from: 'otp@bank.example',
+      pinType: 'ALPHA',
+    });
     const to = 'Ann@Example.com';
     const res = await send({ applicationId, messageId: email.body.messageId, to }, '/2fa/2/pin/email');
-    expect(res.body).toEqual({ pinId: expect.any(String), to, emailStatus: { name: 'PENDING_ACCEPTED', description: expect.any(String) } });
-    const resent = await api.post(`/2fa/2/pin/${res.body.pinId}/resend/email`, { placeholders: { name: 'Ann' } });
+    expect(res.body).toEqual({
+      pinId: expect.any(String),
+      to,
+      emailStatus: { name: 'PENDING_ACCEPTED', description: expect.any(String) },
+    });
+    const resent = await api.post(`/2fa/2/pin/${res.body.pinId}/resend/email`, {
+      placeholders: { name: 'Ann' },
+    });
     expect(resent.status).toBe(200);
     const [b, a] = emu.inbox.messages('ann@example.com');
     expect(a).toMatchObject({ channel: 'EMAIL', from: 'otp@bank.example' });
     expect(a?.pin).toMatch(/^[A-Z]{4}$/);
     expect(b?.pin).toBe(a?.pin);
     expect((await api.post(`/2fa/2/pin/${res.body.pinId}/resend`, {})).status).toBe(400);
-    expect((await send({ applicationId, messageId: email.body.messageId, to: 'nope' }, '/2fa/2/pin/email')).status).toBe(400);
-    expect((await send({ applicationId, messageId: email.body.messageId, to: testNumber() })).status).toBe(404);
+    expect(
+      (await send({ applicationId, messageId: email.body.messageId, to: 'nope' }, '/2fa/2/pin/email')).status,
+    ).toBe(400);
+    expect((await send({ applicationId, messageId: email.body.messageId, to: testNumber() })).status).toBe(
+      404,
+    );
   });
 
   it('resend answers 404 for an unknown pinId and rejects a bad body', async () => {
@@ -168,7 +226,10 @@ describe('voice and e-mail', () => {
     const to = testNumber('UNKNOWN_SUBSCRIBER');
     const sent = await send({ applicationId, messageId, to });
     const resent = await api.post(`/2fa/2/pin/${sent.body.pinId}/resend`, {});
-    expect(resent.body).toMatchObject({ ncStatus: 'NC_DESTINATION_NOT_REACHABLE', smsStatus: 'MESSAGE_NOT_SENT' });
+    expect(resent.body).toMatchObject({
+      ncStatus: 'NC_DESTINATION_NOT_REACHABLE',
+      smsStatus: 'MESSAGE_NOT_SENT',
+    });
     expect(emu.inbox.messages(to)).toEqual([]);
   });
 });

@@ -21,7 +21,13 @@ async function issue(configuration: Record<string, unknown> = {}, template?: Rec
   const to = testNumber();
   const res = await api.post('/2fa/2/pin', { applicationId, messageId, to });
   expect(res.status).toBe(200);
-  return { applicationId, messageId, to, pinId: res.body.pinId as string, pin: emu.inbox.latest(to)?.pin ?? '' };
+  return {
+    applicationId,
+    messageId,
+    to,
+    pinId: res.body.pinId as string,
+    pin: emu.inbox.latest(to)?.pin ?? '',
+  };
 }
 
 const verify = (pinId: string, pin: unknown) => {
@@ -33,23 +39,40 @@ const wrong = (pin: string) => (pin.startsWith('0') ? '1' : '0') + pin.slice(1);
 describe('verify PIN', () => {
   it('verifies the right PIN (attemptsRemaining 0, as in Infobip example) and again with the default configuration', async () => {
     const { pinId, pin, to } = await issue();
-    expect((await verify(pinId, pin)).body).toEqual({ pinId, msisdn: to, verified: true, attemptsRemaining: 0 });
+    expect((await verify(pinId, pin)).body).toEqual({
+      pinId,
+      msisdn: to,
+      verified: true,
+      attemptsRemaining: 0,
+    });
     expect((await verify(pinId, pin)).body).toMatchObject({ verified: true });
   });
 
   it('answers WRONG_PIN with HTTP 200 and counts down, then NO_MORE_PIN_ATTEMPTS even for the right PIN', async () => {
     const { pinId, pin } = await issue({ pinAttempts: 2 });
-    expect((await verify(pinId, wrong(pin))).body).toMatchObject({ verified: false, attemptsRemaining: 1, pinError: 'WRONG_PIN' });
+    expect((await verify(pinId, wrong(pin))).body).toMatchObject({
+      verified: false,
+      attemptsRemaining: 1,
+      pinError: 'WRONG_PIN',
+    });
     const second = await verify(pinId, wrong(pin));
     expect(second.status).toBe(200);
     expect(second.body).toMatchObject({ verified: false, attemptsRemaining: 0, pinError: 'WRONG_PIN' });
-    expect((await verify(pinId, pin)).body).toMatchObject({ verified: false, attemptsRemaining: 0, pinError: 'NO_MORE_PIN_ATTEMPTS' });
+    expect((await verify(pinId, pin)).body).toMatchObject({
+      verified: false,
+      attemptsRemaining: 0,
+      pinError: 'NO_MORE_PIN_ATTEMPTS',
+    });
   });
 
   it('consumes the PIN on success when allowMultiplePinVerifications is false', async () => {
     const { pinId, pin } = await issue({ allowMultiplePinVerifications: false });
     expect((await verify(pinId, pin)).body).toMatchObject({ verified: true });
-    expect((await verify(pinId, pin)).body).toMatchObject({ verified: false, pinError: 'NO_MORE_PIN_ATTEMPTS', attemptsRemaining: 0 });
+    expect((await verify(pinId, pin)).body).toMatchObject({
+      verified: false,
+      pinError: 'NO_MORE_PIN_ATTEMPTS',
+      attemptsRemaining: 0,
+    });
   });
 
   it('answers TTL_EXPIRED after pinTimeToLive, before counting attempts, and resend does not extend it', async () => {
@@ -65,10 +88,15 @@ describe('verify PIN', () => {
   it('limits verify calls per number with verifyPinLimit (429), before anything else is checked', async () => {
     const { pinId, pin } = await issue({ verifyPinLimit: '2/10s' });
     expect((await api.post(`/2fa/2/pin/${pinId}/verify`, { pin: wrong(pin) })).status).toBe(200);
-    expect((await api.post(`/2fa/2/pin/${pinId}/verify`, { pin: wrong(pin) })).body.attemptsRemaining).toBe(8);
+    expect((await api.post(`/2fa/2/pin/${pinId}/verify`, { pin: wrong(pin) })).body.attemptsRemaining).toBe(
+      8,
+    );
     const over = await api.post(`/2fa/2/pin/${pinId}/verify`, { pin });
     expect(over.status).toBe(429);
-    expect(over.body.requestError.serviceException).toMatchObject({ messageId: 'TOO_MANY_REQUESTS', text: expect.stringContaining('verifyPinLimit') });
+    expect(over.body.requestError.serviceException).toMatchObject({
+      messageId: 'TOO_MANY_REQUESTS',
+      text: expect.stringContaining('verifyPinLimit'),
+    });
     now += 10_001;
     expect((await api.post(`/2fa/2/pin/${pinId}/verify`, { pin })).body).toMatchObject({ verified: true });
   });
@@ -113,9 +141,13 @@ describe('verification status', () => {
       { msisdn: to, verified: false, sentAt: sentAt2 },
       { msisdn: to, verified: true, verifiedAt, sentAt: sentAt1 },
     ]);
-    const verified = await api.get(`/2fa/2/applications/${applicationId}/verifications?msisdn=%2B${to}&verified=true`);
+    const verified = await api.get(
+      `/2fa/2/applications/${applicationId}/verifications?msisdn=%2B${to}&verified=true`,
+    );
     expect(verified.body.verifications).toHaveLength(1);
-    const unsent = await api.get(`/2fa/2/applications/${applicationId}/verifications?msisdn=${to}&sent=false`);
+    const unsent = await api.get(
+      `/2fa/2/applications/${applicationId}/verifications?msisdn=${to}&sent=false`,
+    );
     expect(unsent.body.verifications).toEqual([]);
   });
 
@@ -132,6 +164,8 @@ describe('verification status', () => {
     const missing = await api.get(`/2fa/2/applications/${applicationId}/verifications`);
     expect(missing.status).toBe(400);
     expect(missing.body.requestError.serviceException.validationErrors.msisdn).toBeDefined();
-    expect((await api.get(`/2fa/2/applications/${applicationId}/verifications?msisdn=1&verified=yes`)).status).toBe(400);
+    expect(
+      (await api.get(`/2fa/2/applications/${applicationId}/verifications?msisdn=1&verified=yes`)).status,
+    ).toBe(400);
   });
 });
