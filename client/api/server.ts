@@ -103,7 +103,7 @@ export function createApiServer(options: ApiServerOptions): FastifyInstance {
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
     if (body === '') done(null, undefined);
-    else parseJson(req, body as string, done);
+    else void parseJson(req, body as string, done);
   });
 
   app.setErrorHandler((err: FastifyError, req, reply) => {
