@@ -44,7 +44,7 @@ export interface TranslateOptions {
 const SEND_LIMIT = /sendPinPer|send\s*pin\s*per|per\s+(phone\s*)?number|per\s+application|per\s+destination/i;
 const DISABLED = /disabled/i;
 // Infobip's texts may echo a destination; failure messages land in workflow history.
-const PHONE_LIKE = /\+?\d{7,15}/g;
+const PHONE_LIKE = /(?<![\w+])\+?\d{7,15}(?!\w)/g;
 const EMAIL_LIKE = /[^\s@]+@[^\s@]+\.[^\s@,)]+/g;
 
 /** Masks phone numbers and e-mail addresses in a text bound for history or logs. */
