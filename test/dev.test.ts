@@ -1,0 +1,229 @@
+/**
+ * The embedded stack exactly as the README runs it (`npm start` = `node bin/otpflow.js dev`,
+ * here with free ports): a verification end to end through the printed API URL with the PIN
+ * from the emulator inbox, the codec endpoint wired into the Web UI, `--db` keeping state
+ * across a restart, and SIGINT leaving no process behind.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { formatBlock } from '../dev/stack';
+
+const ROOT = path.join(__dirname, '..');
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+interface Stack {
+  child: ChildProcess;
+  out: string;
+  err: string;
+  exited: Promise<number | null>;
+  urls: { api: string; apiKey: string; inbox: string; webUi: string; codec: string };
+}
+
+/** Child pids of `pid` (Linux /proc via ps). */
+function childrenOf(pid: number): number[] {
+  const r = spawnSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' });
+  return r.stdout
+    .split('\n')
+    .map((l) => Number(l.trim()))
+    .filter((n) => n > 0);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function startStack(extra: string[] = []): Promise<Stack> {
+  const ports = {
+    port: await freePort(),
+    ui: await freePort(),
+    api: await freePort(),
+    emu: await freePort(),
+    codec: await freePort(),
+    metrics: await freePort(),
+  };
+  const args = [
+    'bin/otpflow.js',
+    'dev',
+    '--port',
+    `${ports.port}`,
+    '--ui-port',
+    `${ports.ui}`,
+    '--api-port',
+    `${ports.api}`,
+    '--emulator-port',
+    `${ports.emu}`,
+    '--codec-port',
+    `${ports.codec}`,
+    '--metrics-port',
+    `${ports.metrics}`,
+    ...extra,
+  ];
+  const env = { ...process.env };
+  for (const k of [
+    'OTPFLOW_API_KEYS',
+    'OTPFLOW_DESTINATION_HASH_KEY',
+    'OTPFLOW_ENCRYPTION_KEYS',
+    'OTPFLOW_CONFIG',
+  ])
+    delete env[k];
+  const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const stack = {
+    child,
+    out: '',
+    err: '',
+    exited: new Promise<number | null>((r) => child.once('exit', (c) => r(c))),
+  } as Stack;
+  child.stdout!.on('data', (d: Buffer) => (stack.out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (stack.err += d.toString()));
+  const deadline = Date.now() + 90_000;
+  while (!stack.out.includes('Try it:')) {
+    if (child.exitCode !== null)
+      throw new Error(`otpflow dev exited ${child.exitCode}:\n${stack.out}\n${stack.err}`);
+    if (Date.now() > deadline)
+      throw new Error(`otpflow dev did not print its block:\n${stack.out}\n${stack.err}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const field = (label: string) => {
+    const m = new RegExp(`^  ${label}\\s+(\\S+)`, 'm').exec(stack.out);
+    if (!m) throw new Error(`no "${label}" in:\n${stack.out}`);
+    return m[1] as string;
+  };
+  stack.urls = {
+    api: field('otpflow API'),
+    apiKey: field('API key'),
+    inbox: field('Emulator inbox'),
+    webUi: field('Temporal Web UI'),
+    codec: field('Codec endpoint'),
+  };
+  return stack;
+}
+
+async function stopStack(stack: Stack): Promise<void> {
+  const children = childrenOf(stack.child.pid!);
+  expect(children.length).toBeGreaterThan(0); // the temporal dev server
+  stack.child.kill('SIGINT');
+  const timer = setTimeout(() => stack.child.kill('SIGKILL'), 45_000);
+  expect(await stack.exited).toBe(0);
+  clearTimeout(timer);
+  for (const pid of children) expect(alive(pid), `child ${pid} still running`).toBe(false);
+}
+
+async function api(stack: Stack, method: string, p: string, body?: unknown) {
+  const res = await fetch(stack.urls.api + p, {
+    method,
+    headers: {
+      Authorization: `Bearer ${stack.urls.apiKey}`,
+      ...(body ? { 'Content-Type': 'application/json' } : {}),
+    },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+async function verify(stack: Stack, phone: string): Promise<string> {
+  const started = await api(stack, 'POST', '/v1/verifications', { application: 'login', to: phone });
+  expect(started.status).toBeLessThan(300);
+  expect(started.body).toMatchObject({ status: 'PENDING', channel: 'SMS' });
+  const inbox = (await (await fetch(`${stack.urls.inbox}/messages?to=${phone.slice(1)}`)).json()) as {
+    messages: { pin: string }[];
+  };
+  const pin = inbox.messages[0]?.pin;
+  expect(pin).toMatch(/^\d{6}$/);
+  const id = started.body.id as string;
+  const checked = await api(stack, 'POST', `/v1/verifications/${id}/check`, { code: pin });
+  expect(checked.body).toEqual({ status: 'VERIFIED', verified: true, attemptsRemaining: 5 });
+  return id;
+}
+
+describe('otpflow dev (npm start)', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'otpflow-dev-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('runs a verification end to end through the printed URLs and stops cleanly on SIGINT', async () => {
+    const stack = await startStack();
+    try {
+      expect(stack.urls.apiKey).toMatch(/^otp_dev_[0-9a-f]{32}$/);
+      await verify(stack, '+41793026727');
+      // The Web UI was started with the codec endpoint, and that endpoint answers the UI's origin.
+      const settings = (await (await fetch(`${stack.urls.webUi}/api/v1/settings`)).json()) as {
+        Codec?: { Endpoint?: string };
+      };
+      expect(settings.Codec?.Endpoint).toBe(stack.urls.codec);
+      const preflight = await fetch(`${stack.urls.codec}/decode`, {
+        method: 'OPTIONS',
+        headers: { Origin: stack.urls.webUi, 'Access-Control-Request-Headers': 'x-namespace' },
+      });
+      expect(preflight.headers.get('access-control-allow-origin')).toBe(stack.urls.webUi);
+    } finally {
+      await stopStack(stack);
+    }
+    expect(stack.err).toContain('stopped.');
+  });
+
+  it('keeps state, secrets and the emulator across restarts with --db', async () => {
+    const db = path.join(dir, 'otpflow.db');
+    const first = await startStack(['--db', db]);
+    let id: string;
+    try {
+      id = await verify(first, '+41791234567');
+    } finally {
+      await stopStack(first);
+    }
+    const second = await startStack(['--db', db]);
+    try {
+      expect(second.urls.apiKey).toBe(first.urls.apiKey);
+      expect(second.out).toMatch(/applications up to date: login/);
+      const view = await api(second, 'GET', `/v1/verifications/${id}`);
+      expect(view.body).toMatchObject({ id, status: 'VERIFIED' });
+    } finally {
+      await stopStack(second);
+    }
+  });
+});
+
+describe('the printed block', () => {
+  it('names every URL and gives a copy-paste example', () => {
+    const block = formatBlock(
+      {
+        temporalAddress: '127.0.0.1:7233',
+        webUi: 'http://127.0.0.1:8233',
+        api: 'http://127.0.0.1:8080',
+        apiKey: 'k',
+        emulator: 'http://127.0.0.1:8090',
+        inbox: 'http://127.0.0.1:8090/emulator',
+        codec: 'http://127.0.0.1:8888',
+      },
+      { setup: 's', state: 'in memory', encryption: 'e' },
+    );
+    for (const s of [
+      'Temporal Web UI',
+      'http://127.0.0.1:8233',
+      'otpflow API',
+      'API key',
+      'Emulator inbox',
+      'Codec endpoint',
+      "curl -s -X POST http://127.0.0.1:8080/v1/verifications -H 'Authorization: Bearer k'",
+    ]) {
+      expect(block).toContain(s);
+    }
+  });
+});
