@@ -193,7 +193,7 @@ export async function runDevCli(argv: string[]): Promise<number> {
     return EXIT_CONFIG;
   }
   const cli = resolveTemporalCli(systemProbe, { build: false });
-  if (!cli.path) {
+  if (cli.source === 'sdk-download') {
     console.error(
       `otpflow dev: no Temporal CLI found (${cli.reason}). Run \`npm start\` (it builds one) or set TEMPORAL_CLI_PATH.`,
     );

@@ -4,7 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Connection } from '@temporalio/client';
-import type { SearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import type { SearchAttributeType } from '@temporalio/common';
 import { devServerExtraArgs } from '../test/harness/dev-server';
 import { SEARCH_ATTRIBUTES } from '../workflows/constants';
 
