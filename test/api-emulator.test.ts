@@ -42,13 +42,22 @@ afterAll(async () => {
   await env?.teardown();
 });
 
+/** The fields these tests read from answers and problems. */
+interface Answer {
+  id: string;
+  status: string;
+  reason?: string;
+  attemptsRemaining?: number;
+  [more: string]: unknown;
+}
+
 async function post(path: string, body?: unknown) {
   const res = await fetch(base + path, {
     method: 'POST',
     headers: { authorization: `Bearer ${KEY}`, ...(body ? { 'content-type': 'application/json' } : {}) },
     body: body ? JSON.stringify(body) : undefined,
   });
-  return { status: res.status, headers: res.headers, body: await res.json() };
+  return { status: res.status, headers: res.headers, body: (await res.json()) as Answer };
 }
 
 /** The PIN the emulator delivered to `to` most recently. */
