@@ -53,7 +53,7 @@ const CLI_TYPE: Record<SearchAttributeType, string> = {
 
 /** `--search-attribute Name=Type` for each key. */
 export function searchAttributeArgs(
-  keys: readonly SearchAttributeKey<SearchAttributeType>[] = SEARCH_ATTRIBUTES,
+  keys: readonly { name: string; type: SearchAttributeType }[] = SEARCH_ATTRIBUTES,
 ): string[] {
   return keys.flatMap((k) => ['--search-attribute', `${k.name}=${CLI_TYPE[k.type]}`]);
 }
