@@ -44,6 +44,11 @@ export class ApplicationDirectory {
     return decl;
   }
 
+  /** Names of the declared, enabled applications. */
+  names(): string[] {
+    return [...this.byName.values()].filter((a) => a.enabled).map((a) => a.name);
+  }
+
   /**
    * Infobip's `applicationId` of a declared application, found by name.
    * @throws ApplicationFailure `OtpflowNotConfigured` when Infobip has no application of that name.

@@ -49,9 +49,10 @@ export interface VerifyPinInput {
   pinId: string;
   code: string;
   /**
-   * Application name. Optional; when given, a retried verify whose first answer was lost can
-   * confirm a success with Infobip's verification status instead of reporting the consumed
-   * PIN as `NO_MORE_PIN_ATTEMPTS`.
+   * Application name (optional, additive). A retried verify whose first answer was lost
+   * confirms a success with Infobip's verification status instead of reporting the consumed
+   * PIN as `NO_MORE_PIN_ATTEMPTS`; with the name it asks about this application only, without
+   * it about every declared one.
    */
   application?: string;
 }

@@ -3,6 +3,7 @@
  * (`verified: false` with a `pinError`), not failures.
  */
 import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
 import type { InfobipClient } from '../infobip/client';
 import type { ApplicationDirectory } from './directory';
 import { guarded } from './context';
@@ -21,9 +22,11 @@ export interface VerifyDeps {
 
 /**
  * Builds `verifyPin`. A retry after a lost answer meets a PIN the first attempt may have
- * consumed (`allowMultiplePinVerifications: false` → `NO_MORE_PIN_ATTEMPTS`); when the input
- * names the application, the retry then asks the verification status whether that PIN's
- * destination was verified since this activity was scheduled, and answers the success it missed.
+ * consumed (`allowMultiplePinVerifications: false` → `NO_MORE_PIN_ATTEMPTS`). The retry then
+ * asks the verification status whether that PIN's destination (`msisdn` of the answer) was
+ * verified since this activity was scheduled — in the input's application, or in each declared
+ * one when the input names none — and answers the success it missed. Only one flow checks a
+ * destination of an application at a time, so a success in that window is this one.
  * (A lost answer to a *wrong* code cannot be told apart: its retry costs a second attempt.)
  */
 export function makeVerifyPin(deps: VerifyDeps): (input: VerifyPinInput) => Promise<VerifyPinResult> {
@@ -31,12 +34,19 @@ export function makeVerifyPin(deps: VerifyDeps): (input: VerifyPinInput) => Prom
     guarded(deps.translate, async (signal) => {
       const res = await deps.infobip.verifyPin(input.pinId, input.code, { signal });
       const { info } = Context.current();
-      if (!res.verified && res.pinError === 'NO_MORE_PIN_ATTEMPTS' && info.attempt > 1 && input.application && res.msisdn) {
-        const appId = await deps.directory.applicationId(input.application);
-        const status = await deps.infobip.getVerificationStatus(appId, { msisdn: res.msisdn, verified: true }, { signal });
+      if (!res.verified && res.pinError === 'NO_MORE_PIN_ATTEMPTS' && info.attempt > 1 && res.msisdn) {
         const from = info.scheduledTimestampMs - deps.clockSkewMs;
-        if (status.verifications.some((v) => v.verified && v.verifiedAt !== undefined && v.verifiedAt >= from)) {
-          return { verified: true, attemptsRemaining: 0 };
+        for (const name of input.application ? [input.application] : deps.directory.names()) {
+          const appId = await deps.directory.applicationId(name).catch((err: unknown) => {
+            // Looking through every declared application: one not set up is simply not it.
+            if (input.application || !(err instanceof ApplicationFailure)) throw err;
+            return undefined;
+          });
+          if (appId === undefined) continue;
+          const status = await deps.infobip.getVerificationStatus(appId, { msisdn: res.msisdn, verified: true }, { signal });
+          if (status.verifications.some((v) => v.verified && v.verifiedAt !== undefined && v.verifiedAt >= from)) {
+            return { verified: true, attemptsRemaining: 0 };
+          }
         }
       }
       const result: VerifyPinResult = { verified: res.verified, attemptsRemaining: res.attemptsRemaining ?? 0 };

@@ -156,13 +156,18 @@ describe('no second PIN', () => {
     await expect(probe('verifyPin', { pinId: res.pinId ?? '', code: newest?.pin ?? '' })).resolves.toMatchObject({ verified: true });
   });
 
-  it('a verify whose success answer was lost is still a success on retry', async () => {
+  it.each([
+    ['naming the application', app.name],
+    ['without the application', undefined],
+  ])('a verify whose success answer was lost is still a success on retry (%s)', async (_, application) => {
     const to = freshNumber();
     const sent = await probe('sendPin', { application: app.name, channel: 'SMS', to });
     // allowMultiplePinVerifications is false: the retry meets a consumed PIN.
     fx.emulator.faults.add({ match: { path: '/2fa/2/pin/{pinId}/verify' }, times: 1, action: { dropResponse: true } });
     const pin = fx.emulator.inbox.latest(to)?.pin ?? '';
-    const res = await probe('verifyPin', { pinId: sent.pinId ?? '', code: pin, application: app.name });
-    expect(res).toMatchObject({ verified: true });
+    fx.emulator.stats.reset();
+    const res = await probe('verifyPin', { pinId: sent.pinId ?? '', code: pin, application });
+    expect(res).toMatchObject({ verified: true, attemptsRemaining: 0 });
+    expect(fx.emulator.stats.requests()['POST /2fa/2/pin/{pinId}/verify']).toBe(2);
   });
 });
