@@ -15,6 +15,8 @@ import { readBody, sendJson } from './http-util';
 import type { EmulatorContext } from './context';
 import type { Faults } from './faults';
 
+const NO_QUERY = new URLSearchParams();
+
 /** Settings of the API dispatcher. */
 export interface ApiServerOptions {
   ctx: EmulatorContext;
@@ -113,7 +115,7 @@ export function createApiHandler(opts: ApiServerOptions) {
       }
       const reply = match.route.handler(ctx, {
         params: match.params,
-        query: new URLSearchParams(search),
+        query: search === '' ? NO_QUERY : new URLSearchParams(search),
         body: parseJson(body),
       });
       status = reply.status;

@@ -22,8 +22,18 @@ export function parseDuration(text: string): number | undefined {
   return ms > 0 && Number.isSafeInteger(ms) ? ms : undefined;
 }
 
+const rates = new Map<string, Rate | undefined>();
+
 /** A rate such as `3/1d` or `1/3s`; undefined when it does not parse or its window is zero. */
 export function parseRate(text: string): Rate | undefined {
+  // Limits are read on every send and verify: remember parsed forms (configurations repeat).
+  if (rates.has(text)) return rates.get(text);
+  const rate = parseRateUncached(text);
+  if (rates.size < 10_000) rates.set(text, rate);
+  return rate;
+}
+
+function parseRateUncached(text: string): Rate | undefined {
   const m = RATE.exec(text);
   if (!m) return undefined;
   const windowMs = Number(m[2] ?? '1') * (UNIT_MS[m[3] ?? ''] ?? 0);
