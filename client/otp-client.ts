@@ -47,6 +47,8 @@ export interface OtpClientOptions {
   taskQueue: string;
   /** How long `start` waits for the first PIN to go out before answering. @default 15000 */
   startWaitMs?: number;
+  /** Deadline of the calls that open every operation (describe, start); bounds waiting for a Temporal that is down. @default 5000 */
+  rpcTimeoutMs?: number;
 }
 
 /** Answer of `start`. */
@@ -111,25 +113,27 @@ export class OtpClient {
     try {
       // Conflict policy FAIL, then attach: the effect of USE_EXISTING (one flow, one PIN), but
       // the 1.24 client hides the start response's `started` flag, and callers need to know.
-      await wf.start(WORKFLOW_TYPE, {
-        workflowId: id,
-        taskQueue: this.options.taskQueue,
-        args: [input],
-        workflowIdConflictPolicy: 'FAIL',
-        workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-        typedSearchAttributes: [
-          { key: OTP_STATUS, value: 'LOOKUP' },
-          { key: OTP_APPLICATION, value: app.name },
-          { key: OTP_CHANNEL, value: input.channel },
-          { key: OTP_DESTINATION_HASH, value: input.destinationHash },
-        ],
-        memo: { destination: input.destinationMasked },
-        staticSummary: `${app.name} · ${input.destinationMasked} · ${input.channel}`,
-        staticDetails: [
-          `**${app.name}** verification of ${input.destinationMasked} by ${input.channel}`,
-          `ttl ${input.policy.ttlSeconds}s · ${input.policy.maxAttempts} attempts · ${input.policy.maxResends} resends · lookup ${input.policy.lookup}`,
-        ].join('\n\n'),
-      });
+      await this.options.client.withDeadline(Date.now() + (this.options.rpcTimeoutMs ?? 5000), () =>
+        wf.start(WORKFLOW_TYPE, {
+          workflowId: id,
+          taskQueue: this.options.taskQueue,
+          args: [input],
+          workflowIdConflictPolicy: 'FAIL',
+          workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+          typedSearchAttributes: [
+            { key: OTP_STATUS, value: 'LOOKUP' },
+            { key: OTP_APPLICATION, value: app.name },
+            { key: OTP_CHANNEL, value: input.channel },
+            { key: OTP_DESTINATION_HASH, value: input.destinationHash },
+          ],
+          memo: { destination: input.destinationMasked },
+          staticSummary: `${app.name} · ${input.destinationMasked} · ${input.channel}`,
+          staticDetails: [
+            `**${app.name}** verification of ${input.destinationMasked} by ${input.channel}`,
+            `ttl ${input.policy.ttlSeconds}s · ${input.policy.maxAttempts} attempts · ${input.policy.maxResends} resends · lookup ${input.policy.lookup}`,
+          ].join('\n\n'),
+        }),
+      );
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw translateTemporalError(err, id);
       created = false;
@@ -256,7 +260,10 @@ export class OtpClient {
     const handle = this.options.client.workflow.getHandle(id);
     let info: WorkflowExecutionDescription;
     try {
-      info = await handle.describe();
+      // Every operation starts here: when Temporal is down it fails fast instead of after gRPC's retries.
+      info = await this.options.client.withDeadline(Date.now() + (this.options.rpcTimeoutMs ?? 5000), () =>
+        handle.describe(),
+      );
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) throw new UnknownVerificationError(id);
       throw translateTemporalError(err, id);

@@ -3,11 +3,14 @@
  * activities that behave like Infobip for one known code. Not used in production paths.
  */
 import { randomInt } from 'node:crypto';
+import { ApplicationFailure } from '@temporalio/common';
 import type { OtpActivities, SendPinInput } from '../activities/types';
 import type { ApplicationDeclaration } from '../config/types';
 
 /** The code the stub activities accept. */
 export const STUB_CODE = '123456';
+/** A code for which the stub `verifyPin` fails as if Infobip were down. */
+export const STUB_UNAVAILABLE_CODE = '999999';
 
 /** An application declaration with SMS and voice templates; `policy` fields override the defaults. */
 export function testApplication(
@@ -75,6 +78,8 @@ export function stubActivities(): StubActivities {
       return { pinId: null, infobipStatus: 'MESSAGE_SENT', delivered: true };
     },
     async verifyPin({ code }) {
+      if (code === STUB_UNAVAILABLE_CODE)
+        throw ApplicationFailure.nonRetryable('Infobip is down (stub)', 'StubOutage');
       return code === STUB_CODE
         ? { verified: true, attemptsRemaining: 0 }
         : { verified: false, attemptsRemaining: 1, pinError: 'WRONG_PIN' };

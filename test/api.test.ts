@@ -11,7 +11,15 @@ import { createApiServer } from '../client/api/server';
 import { checkBody, startBody } from '../client/api/schemas';
 import { hashDestination, verificationId } from '../client/identity';
 import { OtpClient } from '../client/otp-client';
-import { randomPhone, STUB_CODE, stubActivities, testApplication } from '../client/testing';
+import {
+  randomPhone,
+  STUB_CODE,
+  STUB_UNAVAILABLE_CODE,
+  stubActivities,
+  testApplication,
+} from '../client/testing';
+import { connectOtp } from '../client/connect';
+import type { OtpflowConfig } from '../config/types';
 import { connectTestEnv, startWorker, type RunningWorker } from './harness/temporal';
 
 const KEY = 'test-key-0123456789abcdef';
@@ -219,6 +227,41 @@ describe('HTTP API', () => {
     const notReady = await call('GET', '/readyz', undefined, null);
     ready = true;
     expect(notReady).toMatchObject({ status: 503, body: { type: problemType('temporal-unavailable') } });
+  });
+
+  it('answers 503 with Retry-After when the code cannot be checked now', async () => {
+    const { body } = await call('POST', '/v1/verifications', { to: randomPhone(), application: 'login' });
+    const res = await call('POST', `/v1/verifications/${body.id}/check`, { code: STUB_UNAVAILABLE_CODE });
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe('1');
+    expect(res.body).toMatchObject({ type: problemType('check-unavailable') });
+  });
+
+  it('answers 503 and is not ready when Temporal is unreachable', async () => {
+    const down = await connectOtp(
+      {
+        applications: [testApplication('login')],
+        temporal: { taskQueue: 'none', connect: { connectionOptions: { address: '127.0.0.1:1' } } },
+        destinationHashKey: HASH_KEY,
+        encryptionKeys: [],
+      } as unknown as OtpflowConfig,
+      { lazy: true },
+    );
+    const server = createApiServer({ otp: down.otp, apiKeys: [KEY], ready: () => down.ping(500) });
+    try {
+      const res = await server.inject({
+        method: 'GET',
+        url: '/v1/verifications/otp-login-x',
+        headers: { authorization: `Bearer ${KEY}` },
+      });
+      expect(res.statusCode).toBe(503);
+      expect(res.json()).toMatchObject({ type: problemType('temporal-unavailable') });
+      expect((await server.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(503);
+      expect((await server.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
+    } finally {
+      await server.close();
+      await down.close();
+    }
   });
 
   it('serves an OpenAPI document built from the schemas it validates with', async () => {

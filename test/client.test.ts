@@ -6,13 +6,20 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  CheckUnavailableError,
   InvalidInputError,
   RateLimitedError,
   UnknownVerificationError,
   VerificationFinishedError,
 } from '../client/errors';
 import { OtpClient } from '../client/otp-client';
-import { randomPhone, STUB_CODE, stubActivities, testApplication } from '../client/testing';
+import {
+  randomPhone,
+  STUB_CODE,
+  STUB_UNAVAILABLE_CODE,
+  stubActivities,
+  testApplication,
+} from '../client/testing';
 import { connectTestEnv, startWorker, type RunningWorker } from './harness/temporal';
 
 let env: TestWorkflowEnvironment;
@@ -87,6 +94,18 @@ describe('OtpClient', () => {
       status: 'VERIFIED',
       application: 'login',
       attemptsRemaining: 2,
+    });
+  });
+
+  it('reports a check Infobip could not answer as unavailable, without using an attempt', async () => {
+    const { id } = await otp.start({ application: 'login', destination: randomPhone() });
+    const err = await otp.check(id, STUB_UNAVAILABLE_CODE).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CheckUnavailableError);
+    expect(err).toMatchObject({ code: 'OTP_CHECK_UNAVAILABLE' });
+    expect(await otp.check(id, STUB_CODE)).toEqual({
+      status: 'VERIFIED',
+      verified: true,
+      attemptsRemaining: 3,
     });
   });
 
