@@ -1,0 +1,23 @@
+# otpflow: one image for the worker, the HTTP API, setup and the emulator
+# (`docker run otpflow worker|api|setup|emulator`).
+
+FROM node:20.18.1-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY . .
+# Prebuilt workflow bundles (plain and encrypted) into dist/: workers start without webpack.
+RUN npx tsx worker/build-bundle.ts \
+ && npm prune --omit=dev --no-audit --no-fund
+
+FROM node:20.18.1-bookworm-slim
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=build --chown=node:node /app /app
+# Mount point of the emulator's data volume, writable by the unprivileged user.
+RUN mkdir -p /data && chown node:node /data
+USER node
+# 8080 HTTP API, 8888 codec endpoint, 9464 Prometheus metrics, 8090 emulator.
+EXPOSE 8080 8888 9464 8090
+ENTRYPOINT ["node", "bin/otpflow.js"]
+CMD ["worker"]
