@@ -43,7 +43,10 @@ const flows = setupOnce(
 async function openInbox(emulatorUrl: string, viewport: { width: number; height: number }): Promise<Page> {
   const page = await browser().page(viewport);
   await page.goto(`${emulatorUrl}/emulator`);
-  await page.getByTestId('status').filter({ hasText: /^live$/ }).waitFor();
+  await page
+    .getByTestId('status')
+    .filter({ hasText: /^live$/ })
+    .waitFor();
   // A marker that a reload or navigation would wipe out.
   await page.evaluate("window.__otpflowNoReload = 'still here'");
   return page;
@@ -67,7 +70,12 @@ async function readability(message: Locator) {
       clientWidth: doc.documentElement.clientWidth as number,
       pinFontPx: parseFloat(style.fontSize),
       textFontPx: parseFloat(win.getComputedStyle(text).fontSize),
-      pinBox: { left: box.left as number, top: box.top as number, right: box.right as number, bottom: box.bottom as number },
+      pinBox: {
+        left: box.left as number,
+        top: box.top as number,
+        right: box.right as number,
+        bottom: box.bottom as number,
+      },
       viewport: { width: win.innerWidth as number, height: win.innerHeight as number },
       pinOnTop: atCentre === pin || Boolean(pin.contains(atCentre)),
       pinVisible: style.visibility === 'visible' && Number(style.opacity) > 0.5,
@@ -114,8 +122,12 @@ describe('emulator inbox page', () => {
       expect(r.pinVisible, `${name}: PIN not hidden`).toBe(true);
       expect(r.pinBox.left, `${name}: PIN inside the viewport (left)`).toBeGreaterThanOrEqual(0);
       expect(r.pinBox.top, `${name}: PIN inside the viewport (top)`).toBeGreaterThanOrEqual(0);
-      expect(r.pinBox.right, `${name}: PIN inside the viewport (right)`).toBeLessThanOrEqual(r.viewport.width);
-      expect(r.pinBox.bottom, `${name}: PIN inside the viewport (bottom)`).toBeLessThanOrEqual(r.viewport.height);
+      expect(r.pinBox.right, `${name}: PIN inside the viewport (right)`).toBeLessThanOrEqual(
+        r.viewport.width,
+      );
+      expect(r.pinBox.bottom, `${name}: PIN inside the viewport (bottom)`).toBeLessThanOrEqual(
+        r.viewport.height,
+      );
       expect(r.pinOnTop, `${name}: nothing covers the PIN`).toBe(true);
     }
 
