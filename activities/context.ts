@@ -12,8 +12,13 @@ export class Heartbeats<D> {
   private details: D | undefined;
   private readonly ctx: Context;
 
-  constructor(private readonly intervalMs = 1_000) {
+  /** `initial`: details to keep repeating until `record` replaces them (e.g. the last attempt's). */
+  constructor(
+    private readonly intervalMs = 1_000,
+    initial?: D,
+  ) {
     this.ctx = Context.current();
+    this.details = initial;
   }
 
   /** Records `details` now (no-op for local activities, which cannot heartbeat). */

@@ -103,8 +103,9 @@ export function makeSendPin(deps: SendDeps): (input: SendPinInput) => Promise<Se
     guarded(deps.translate, async (signal) => {
       checkDestination(input.channel, input.to);
       const { info } = Context.current();
-      const beats = new Heartbeats<SendHeartbeat>(deps.heartbeatIntervalMs);
       const prior = info.heartbeatDetails as SendHeartbeat | undefined;
+      // Periodic heartbeats before this attempt's own record must not erase what the last one knew.
+      const beats = new Heartbeats<SendHeartbeat>(deps.heartbeatIntervalMs, prior);
       const target = await beats.during(() => deps.directory.template(input.application, input.channel, input.language));
       const { applicationId, messageId } = target;
 
