@@ -1,0 +1,96 @@
+/** Pure parts of the client library: destination identity, start validation, list queries, CLI output. */
+import { createHmac } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { ExitCode, formatCheck } from '../client/cli-output';
+import { InvalidInputError } from '../client/errors';
+import { hashDestination, identifyDestination, verificationId } from '../client/identity';
+import { listQuery } from '../client/list';
+import { prepareStart } from '../client/start-input';
+import { testApplication } from '../client/testing';
+
+const KEY = Buffer.alloc(32, 3);
+
+describe('destination identity', () => {
+  it('hashes the normalised destination with the key, 32 hex characters', () => {
+    const who = identifyDestination('+41793026727', 'SMS', KEY);
+    const expected = createHmac('sha256', KEY).update('+41793026727').digest('hex').slice(0, 32);
+    expect(who).toMatchObject({ normalised: '+41793026727', hash: expected, masked: '+41•••••6727' });
+    expect(hashDestination('+41793026727', Buffer.alloc(32, 4))).not.toBe(expected);
+    expect(verificationId('login', expected)).toBe(`otp-login-${expected}`);
+  });
+
+  it('lower-cases e-mail addresses so one person gets one ID', () => {
+    const a = identifyDestination('Ana@Example.com', 'EMAIL', KEY);
+    const b = identifyDestination('ana@example.com', 'EMAIL', KEY);
+    expect(a.hash).toBe(b.hash);
+    expect(a.masked).toBe('a•••@example.com');
+  });
+
+  it('rejects what libphonenumber does not accept, naming the field', () => {
+    for (const bad of ['+41 79 302 67 27', '+999123456789', '0041793026727', '', 42]) {
+      expect(() => identifyDestination(bad, 'SMS', KEY)).toThrow(InvalidInputError);
+    }
+  });
+});
+
+describe('start validation', () => {
+  const apps = [
+    testApplication(
+      'login',
+      { allowedCountries: ['CH'] },
+      { webhook: { url: 'https://hooks.example/otp', secretEnv: 'HOOK_SECRET' } },
+    ),
+  ];
+
+  it('builds the workflow input from the application: policy with its pin, webhook, default language', () => {
+    const { id, input } = prepareStart(apps, KEY, { destination: '+41793026727' });
+    expect(id).toMatch(/^otp-login-[0-9a-f]{32}$/);
+    expect(input).toMatchObject({
+      application: 'login',
+      channel: 'SMS',
+      language: 'en',
+      destinationMasked: '+41•••••6727',
+      policy: { pin: { type: 'NUMERIC', length: 6 }, allowedCountries: ['CH'] },
+      webhook: { url: 'https://hooks.example/otp', secretRef: 'HOOK_SECRET' },
+    });
+  });
+
+  it('refuses a country the application does not allow and a disabled application', () => {
+    expect(() => prepareStart(apps, KEY, { destination: '+4915112345678' })).toThrow(
+      /destination: numbers from DE/,
+    );
+    const off = [{ ...testApplication('off'), enabled: false }];
+    expect(() => prepareStart(off, KEY, { destination: '+41793026727', application: 'off' })).toThrow(
+      /disabled/,
+    );
+  });
+});
+
+describe('list queries', () => {
+  it('filters by validated values only', () => {
+    expect(
+      listQuery({ status: 'pending', application: 'login' }, ['login', 'b'], 'verificationWorkflow'),
+    ).toBe('WorkflowType="verificationWorkflow" AND OtpApplication="login" AND OtpStatus="PENDING"');
+    expect(listQuery({}, ['login', 'b'], 'wf')).toBe(
+      'WorkflowType="wf" AND OtpApplication IN ("login", "b")',
+    );
+    expect(() => listQuery({ application: 'x" OR 1=1' }, ['login'], 'wf')).toThrow(InvalidInputError);
+    expect(() => listQuery({ status: 'PENDING" OR "a"="a' }, ['login'], 'wf')).toThrow(InvalidInputError);
+  });
+});
+
+describe('CLI check output', () => {
+  it('maps outcomes to lines and exit codes', () => {
+    expect(formatCheck('x', { status: 'VERIFIED', verified: true, attemptsRemaining: 2 })).toEqual([
+      '✔ Verified: x',
+      ExitCode.OK,
+    ]);
+    expect(formatCheck('x', { status: 'PENDING', verified: false, attemptsRemaining: 1 })).toEqual([
+      '✘ Wrong code: 1 attempt left.',
+      1,
+    ]);
+    expect(formatCheck('x', { status: 'LOCKED', verified: false, attemptsRemaining: 0 })[1]).toBe(
+      ExitCode.NOT_VERIFIED,
+    );
+  });
+});
