@@ -316,6 +316,8 @@ export async function runDevCli(argv: string[]): Promise<number> {
     await Promise.race([stopped, running.then(() => undefined)]);
     return stopRequested ? 0 : 1;
   } catch (err) {
+    // Ctrl-C in a terminal reaches the temporal child too; a start-up cut short by it is no failure.
+    if (stopRequested) return 0;
     progress(`failed: ${(err as Error).message}`);
     return 1;
   } finally {

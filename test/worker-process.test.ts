@@ -9,6 +9,9 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Client } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import { createDataConverter, toJsonPayloads } from '../codec';
 import { createEmulator, type Emulator } from '../emulator';
 import { loadConfig } from '../config';
 import { OtpClient } from '../client/otp-client';
@@ -123,16 +126,28 @@ describe('otpflow setup and worker processes', () => {
 
   it('worker: JSON logs without personal data, metrics, graceful shutdown with an in-flight send', async () => {
     const metricsPort = await freePort();
+    const codecPort = await freePort();
+    const encryption = {
+      OTPFLOW_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`,
+      OTPFLOW_CODEC_PORT: String(codecPort),
+      OTPFLOW_CODEC_API_KEYS: 'operator-key-0123456789',
+    };
     const worker = run(['worker'], {
       ...baseEnv,
+      ...encryption,
       OTPFLOW_METRICS_ADDRESS: `127.0.0.1:${metricsPort}`,
       OTPFLOW_SHUTDOWN_GRACE_SECONDS: '15',
     });
     try {
       await until('worker started', () => worker.stdout.some((l) => l.includes('"worker started"')), 60_000);
-      const config = loadConfig({ ...baseEnv });
+      const config = loadConfig({ ...baseEnv, ...encryption });
+      const client = new Client({
+        connection: env.connection,
+        namespace: env.namespace ?? 'default',
+        dataConverter: createDataConverter(config),
+      });
       const clientOptions = {
-        client: env.client,
+        client,
         applications: config.applications,
         destinationHashKey: config.destinationHashKey,
         taskQueue: config.temporal.taskQueue,
@@ -148,6 +163,27 @@ describe('otpflow setup and worker processes', () => {
         (await otp.status(first.id)).status === 'PENDING' ? true : undefined,
       );
       expect(await otp.check(first.id, pin)).toMatchObject({ verified: true });
+
+      // Encrypted in history; the worker's codec endpoint decodes it for an operator with a key.
+      const history = await env.client.workflow.getHandle(first.id).fetchHistory();
+      const raw = Buffer.from(temporal.api.history.v1.History.encode(history).finish()).toString('latin1');
+      expect(raw).not.toContain(phone.slice(1));
+      expect(raw).not.toContain(pin);
+      const input = history.events![0]!.workflowExecutionStartedEventAttributes!.input!.payloads!;
+      const body = JSON.stringify(
+        toJsonPayloads(input.map((p) => ({ metadata: p.metadata ?? {}, data: p.data ?? new Uint8Array() }))),
+      );
+      const decode = (auth?: string) =>
+        fetch(`http://127.0.0.1:${codecPort}/decode`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json', ...(auth ? { Authorization: auth } : {}) },
+          body,
+        });
+      expect((await decode()).status).toBe(401);
+      const decoded = (await (await decode('Bearer operator-key-0123456789')).json()) as {
+        payloads: { data: string }[];
+      };
+      expect(Buffer.from(decoded.payloads[0]!.data, 'base64').toString()).toContain(phone);
 
       const metrics = await until('metrics', async () => {
         const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
@@ -165,15 +201,16 @@ describe('otpflow setup and worker processes', () => {
         action: { latencyMs: 3000 },
       });
       const phone2 = randomPhone();
+      const sendsBefore = emu.stats.requests()['POST /2fa/2/pin'] ?? 0;
       const second = await otpNoWait.start({ application: 'login', destination: phone2 });
-      await until('send in flight', async () => {
-        const d = await env.client.workflow.getHandle(second.id).describe();
-        return d.raw.pendingActivities?.some((a) => a.activityType?.name === 'sendPin') ? true : undefined;
-      });
+      // The emulator holds the send for 3 s: once it has the request, the activity is in flight.
+      await until('send in flight', () =>
+        (emu.stats.requests()['POST /2fa/2/pin'] ?? 0) > sendsBefore ? true : undefined,
+      );
       worker.child.kill('SIGTERM');
       expect(await worker.exited).toBe(0);
-      const history = await env.client.workflow.getHandle(second.id).fetchHistory();
-      const completed = history.events?.filter((e) => e.activityTaskCompletedEventAttributes) ?? [];
+      const history2 = await env.client.workflow.getHandle(second.id).fetchHistory();
+      const completed = history2.events?.filter((e) => e.activityTaskCompletedEventAttributes) ?? [];
       expect(completed.length).toBe(1);
       expect(emu.inbox.messages(phone2)).toHaveLength(1);
 

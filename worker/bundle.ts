@@ -3,7 +3,7 @@
  * the workflow sandbox and so is compiled into the bundle: one plain, one whose failure
  * converter encodes messages (used when encryption is on).
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { ENCODING_FAILURE_CONVERTER_PATH } from '../codec/data-converter';
@@ -25,10 +25,29 @@ function resolveWorkflows(): string {
 /** Where a worker gets its workflow code: the prebuilt bundle when present, else the sources. */
 export type WorkflowSource = { workflowBundle: { codePath: string } } | { workflowsPath: string };
 
-/** The bundle matching `encrypted` if it was built, else the workflow sources (bundled at start). */
+/**
+ * The bundle matching `encrypted` if it was built and is not older than the workflow sources
+ * next to it (a stale bundle would run old workflow code), else the sources (bundled at start).
+ * An explicit `overridePath` is used as given.
+ */
 export function workflowSource(encrypted: boolean, overridePath?: string): WorkflowSource {
-  const codePath = overridePath ?? (encrypted ? ENCRYPTED_WORKFLOW_BUNDLE_PATH : WORKFLOW_BUNDLE_PATH);
-  return existsSync(codePath) ? { workflowBundle: { codePath } } : { workflowsPath: WORKFLOWS_PATH };
+  if (overridePath) return { workflowBundle: { codePath: overridePath } };
+  const codePath = encrypted ? ENCRYPTED_WORKFLOW_BUNDLE_PATH : WORKFLOW_BUNDLE_PATH;
+  if (!existsSync(codePath) || newestSourceMs() > statSync(codePath).mtimeMs)
+    return { workflowsPath: WORKFLOWS_PATH };
+  return { workflowBundle: { codePath } };
+}
+
+/** mtime of the newest workflow source file; 0 when only a build is shipped. */
+function newestSourceMs(): number {
+  const dir = path.dirname(WORKFLOWS_PATH);
+  if (!WORKFLOWS_PATH.endsWith('.ts')) return 0;
+  return Math.max(
+    0,
+    ...readdirSync(dir)
+      .filter((f) => f.endsWith('.ts'))
+      .map((f) => statSync(path.join(dir, f)).mtimeMs),
+  );
 }
 
 const quiet = () => undefined;

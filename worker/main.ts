@@ -38,7 +38,19 @@ export function installRuntime(
     shutdownSignals,
     telemetryOptions: {
       logging: { filter: makeTelemetryFilterString({ core: 'WARN' }), forward: {} },
-      ...(metricsAddress ? { metrics: { prometheus: { bindAddress: metricsAddress } } } : {}),
+      ...(metricsAddress
+        ? {
+            metrics: {
+              prometheus: {
+                bindAddress: metricsAddress,
+                // Code checks take milliseconds to seconds; the defaults start at 50 ms.
+                histogramBucketOverrides: {
+                  otpflow_check_latency: [5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000],
+                },
+              },
+            },
+          }
+        : {}),
     },
   });
 }

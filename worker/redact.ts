@@ -5,7 +5,23 @@
 
 /** Field names whose values are never logged. */
 const SECRET_KEYS = /^(code|pin|pinCode|otp|apiKey|api_key|authorization|secret|password|token)$/i;
-const PHONE = /\+?\d[\d ()-]{6,18}\d/g;
+// Bounded by anything but word characters and dashes, so digit runs inside IDs and UUIDs stay.
+const PHONE = /(?<![\w-])\+?\d(?:[ -]?\d){5,17}(?![\w-])/g;
+/** Identifiers that are never personal data and must stay intact to be useful. */
+const ID_KEYS = new Set([
+  'workflowId',
+  'runId',
+  'activityId',
+  'taskQueue',
+  'namespace',
+  'workflowType',
+  'activityType',
+  'pinId',
+  'applicationId',
+  'messageId',
+  'requestId',
+  'sdkComponent',
+]);
 const EMAIL = /([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})/g;
 
 /** `+41793026727` → `+41•••••6727`; a short number keeps only its last two digits. */
@@ -28,8 +44,10 @@ export function redact(value: unknown, depth = 0): unknown {
   if (value === null || typeof value !== 'object') return value;
   if (depth > 6) return '[…]';
   if (value instanceof Error) {
+    const code = (value as { code?: unknown }).code;
     return {
       type: value.name,
+      ...(typeof code === 'string' && !/^\d+$/.test(code) ? { code } : {}),
       message: maskText(value.message),
       stack: value.stack ? maskText(value.stack) : undefined,
     };
@@ -38,7 +56,11 @@ export function redact(value: unknown, depth = 0): unknown {
   if (Buffer.isBuffer(value) || value instanceof Uint8Array) return `[${value.length} bytes]`;
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
-    out[k] = SECRET_KEYS.test(k) ? '[redacted]' : redact(v, depth + 1);
+    out[k] = SECRET_KEYS.test(k)
+      ? '[redacted]'
+      : ID_KEYS.has(k) && typeof v === 'string'
+        ? v
+        : redact(v, depth + 1);
   }
   return out;
 }
