@@ -41,7 +41,10 @@ export class Heartbeats<D> {
 }
 
 /** Runs `fn` with the activity's cancellation signal and translates what it throws for Temporal. */
-export async function guarded<T>(opts: TranslateOptions, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+export async function guarded<T>(
+  opts: TranslateOptions,
+  fn: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
   const { cancellationSignal } = Context.current();
   try {
     return await fn(cancellationSignal);

@@ -39,8 +39,10 @@ export class ApplicationDirectory {
    */
   declaration(name: string): ApplicationDeclaration {
     const decl = this.byName.get(name);
-    if (!decl) throw permanent(FailureTypes.NOT_CONFIGURED, `application ${JSON.stringify(name)} is not declared`);
-    if (!decl.enabled) throw permanent(FailureTypes.APPLICATION_DISABLED, `application ${JSON.stringify(name)} is disabled`);
+    if (!decl)
+      throw permanent(FailureTypes.NOT_CONFIGURED, `application ${JSON.stringify(name)} is not declared`);
+    if (!decl.enabled)
+      throw permanent(FailureTypes.APPLICATION_DISABLED, `application ${JSON.stringify(name)} is disabled`);
     return decl;
   }
 
@@ -61,7 +63,10 @@ export class ApplicationDirectory {
       const apps = await this.infobip.listApplications();
       const found = apps.find((a) => a.name === name);
       if (!found) {
-        throw permanent(FailureTypes.NOT_CONFIGURED, `application ${JSON.stringify(name)} does not exist at Infobip: run otpflow setup`);
+        throw permanent(
+          FailureTypes.NOT_CONFIGURED,
+          `application ${JSON.stringify(name)} does not exist at Infobip: run otpflow setup`,
+        );
       }
       return found.applicationId;
     });
@@ -75,10 +80,14 @@ export class ApplicationDirectory {
     const declaration = this.declaration(name);
     const slot = slotFor(declaration, channel, language);
     if (!slot) {
-      throw permanent(FailureTypes.NOT_CONFIGURED, `application ${JSON.stringify(name)} declares no ${channel} template`);
+      throw permanent(
+        FailureTypes.NOT_CONFIGURED,
+        `application ${JSON.stringify(name)} declares no ${channel} template`,
+      );
     }
     const applicationId = await this.applicationId(name);
-    const load = () => this.memo(this.templates, applicationId, () => this.infobip.listMessageTemplates(applicationId));
+    const load = () =>
+      this.memo(this.templates, applicationId, () => this.infobip.listMessageTemplates(applicationId));
     let found = findMatchingTemplate(slot, await load());
     if (!found) {
       // The cached list may predate a setup run: look once more before giving up.

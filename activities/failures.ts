@@ -59,7 +59,11 @@ export function isSendLimit(err: InfobipHttpError): boolean {
 }
 
 function detailsOf(err: InfobipError): InfobipFailureDetails {
-  const d: InfobipFailureDetails = { code: err.code, call: err.call, mayHaveReachedServer: err.mayHaveReachedServer };
+  const d: InfobipFailureDetails = {
+    code: err.code,
+    call: err.call,
+    mayHaveReachedServer: err.mayHaveReachedServer,
+  };
   if (err instanceof InfobipHttpError) {
     d.status = err.status;
     if (err.messageId) d.messageId = err.messageId;
@@ -69,7 +73,12 @@ function detailsOf(err: InfobipError): InfobipFailureDetails {
   return d;
 }
 
-function failure(err: InfobipError, type: string, nonRetryable: boolean, nextRetryDelay?: number): ApplicationFailure {
+function failure(
+  err: InfobipError,
+  type: string,
+  nonRetryable: boolean,
+  nextRetryDelay?: number,
+): ApplicationFailure {
   return ApplicationFailure.create({
     message: redact(err.message),
     type,
@@ -94,7 +103,8 @@ function fromHttp(err: InfobipHttpError, opts: TranslateOptions): ApplicationFai
   if (status >= 500) return failure(err, RetryableFailureTypes.SERVER_ERROR, false);
   if (status === 401 || status === 403) return failure(err, FailureTypes.UNAUTHORIZED, true);
   if (status === 404) return failure(err, FailureTypes.NOT_FOUND, true);
-  if (status === 400 && DISABLED.test(err.text ?? '')) return failure(err, FailureTypes.APPLICATION_DISABLED, true);
+  if (status === 400 && DISABLED.test(err.text ?? ''))
+    return failure(err, FailureTypes.APPLICATION_DISABLED, true);
   return failure(err, FailureTypes.BAD_REQUEST, true);
 }
 
@@ -105,7 +115,9 @@ function fromHttp(err: InfobipHttpError, opts: TranslateOptions): ApplicationFai
 export function toTemporalFailure(err: unknown, opts: TranslateOptions = {}): unknown {
   const signal = currentSignal();
   if (signal?.aborted) {
-    return signal.reason instanceof CancelledFailure ? signal.reason : new CancelledFailure('Activity cancelled');
+    return signal.reason instanceof CancelledFailure
+      ? signal.reason
+      : new CancelledFailure('Activity cancelled');
   }
   if (err instanceof ApplicationFailure) return err;
   if (!(err instanceof InfobipError)) return err;

@@ -58,7 +58,10 @@ export function createActivities(deps: ActivityDeps): OtpActivities {
       directory.declaration(input.application);
       if (isEmailAddress(input.destination)) return { outcome: 'REACHABLE', reason: 'EMAIL' };
       if (!isE164(input.destination)) {
-        throw permanent(FailureTypes.INVALID_DESTINATION, 'destination is neither an E.164 number nor an e-mail address');
+        throw permanent(
+          FailureTypes.INVALID_DESTINATION,
+          'destination is neither an E.164 number nor an e-mail address',
+        );
       }
       const res = await deps.infobip.lookupNumbers([input.destination], { signal });
       return reduceLookup(res.results[0]);

@@ -20,18 +20,21 @@ export function reduceLookup(r: NumberLookupResult | undefined): LookupResult {
     reason: [status.name ?? status.groupName ?? 'UNKNOWN', error.name].filter(Boolean).join('/'),
   };
   if (network?.networkName) base.network = network.networkName;
-  if (network?.countryName ?? r.originalNetwork?.countryName) base.country = network?.countryName ?? r.originalNetwork?.countryName;
+  if (network?.countryName ?? r.originalNetwork?.countryName)
+    base.country = network?.countryName ?? r.originalNetwork?.countryName;
   if (r.mccMnc) base.mccMnc = r.mccMnc;
   if (r.ported !== undefined) base.ported = r.ported;
   if (r.roaming !== undefined) base.roaming = r.roaming;
 
   const errorName = error.name ?? '';
-  if (errorName === 'EC_TELESERVICE_NOT_PROVISIONED' || error.id === 11) return { outcome: 'NO_SMS', ...base };
+  if (errorName === 'EC_TELESERVICE_NOT_PROVISIONED' || error.id === 11)
+    return { outcome: 'NO_SMS', ...base };
   if (errorName === 'EC_UNKNOWN_SUBSCRIBER' || error.id === 1) return { outcome: 'INVALID', ...base };
   if (ABSENT_ERRORS.has(errorName) || (error.id !== undefined && ABSENT_ERROR_IDS.has(error.id))) {
     return { outcome: 'ABSENT', ...base };
   }
-  if (status.groupId === REJECTED_GROUP || status.groupName === 'REJECTED') return { outcome: 'INVALID', ...base };
+  if (status.groupId === REJECTED_GROUP || status.groupName === 'REJECTED')
+    return { outcome: 'INVALID', ...base };
   const noError = error.id === undefined || error.id === 0 || errorName === 'NO_ERROR';
   if ((status.groupId === DELIVERED_GROUP || status.groupName === 'DELIVERED') && noError) {
     return { outcome: 'REACHABLE', ...base };

@@ -72,7 +72,9 @@ export function checkDestination(channel: Channel, to: string): void {
   if (!ok) {
     throw permanent(
       FailureTypes.INVALID_DESTINATION,
-      channel === 'EMAIL' ? 'destination is not an e-mail address' : `destination is not an E.164 number (${channel})`,
+      channel === 'EMAIL'
+        ? 'destination is not an e-mail address'
+        : `destination is not an E.164 number (${channel})`,
     );
   }
 }
@@ -91,7 +93,11 @@ export function sendResult(channel: Channel, res: SendPinResponse | SendEmailPin
     return { pinId: res.pinId, infobipStatus: name, delivered: !/REJECTED|NOT_SENT|FAILED/.test(name) };
   }
   if (channel === 'VOICE') {
-    return { pinId: res.pinId, infobipStatus: (res as SendPinResponse).callStatus ?? 'PENDING_ACCEPTED', delivered: true };
+    return {
+      pinId: res.pinId,
+      infobipStatus: (res as SendPinResponse).callStatus ?? 'PENDING_ACCEPTED',
+      delivered: true,
+    };
   }
   const status = (res as SendPinResponse).smsStatus ?? 'MESSAGE_SENT';
   return { pinId: res.pinId, infobipStatus: status, delivered: status !== 'MESSAGE_NOT_SENT' };
@@ -106,7 +112,9 @@ export function makeSendPin(deps: SendDeps): (input: SendPinInput) => Promise<Se
       const prior = info.heartbeatDetails as SendHeartbeat | undefined;
       // Periodic heartbeats before this attempt's own record must not erase what the last one knew.
       const beats = new Heartbeats<SendHeartbeat>(deps.heartbeatIntervalMs, prior);
-      const target = await beats.during(() => deps.directory.template(input.application, input.channel, input.language));
+      const target = await beats.during(() =>
+        deps.directory.template(input.application, input.channel, input.language),
+      );
       const { applicationId, messageId } = target;
 
       let recovered: SendPinResult['recovered'];
@@ -134,11 +142,16 @@ export function makeSendPin(deps: SendDeps): (input: SendPinInput) => Promise<Se
           return deps.infobip.sendEmailPin(req, { signal });
         });
       } catch (err) {
-        if (err instanceof InfobipError && !err.mayHaveReachedServer && (prior?.maybeSentSinceMs ?? null) === null) {
+        if (
+          err instanceof InfobipError &&
+          !err.mayHaveReachedServer &&
+          (prior?.maybeSentSinceMs ?? null) === null
+        ) {
           // Nothing of this or an earlier attempt reached Infobip: the next attempt needs no check.
           beats.record({ maybeSentSinceMs: null });
         }
-        if (err instanceof InfobipError && 'status' in err && err.status === 404) deps.directory.forget(input.application);
+        if (err instanceof InfobipError && 'status' in err && err.status === 404)
+          deps.directory.forget(input.application);
         throw err;
       }
       const result = sendResult(input.channel, res);

@@ -88,7 +88,13 @@ export async function ensureApplication(
     const fields = applicationDifferences(decl, existing);
     if (fields.length > 0) {
       if (!opts.dryRun) await client.updateApplication(existing.applicationId, request, call);
-      changes.push({ target: 'APPLICATION', action: 'UPDATE', name: decl.name, id: existing.applicationId, fields });
+      changes.push({
+        target: 'APPLICATION',
+        action: 'UPDATE',
+        name: decl.name,
+        id: existing.applicationId,
+        fields,
+      });
     }
   }
   if (applicationId === undefined) {
@@ -123,7 +129,13 @@ export async function ensureApplication(
     if (candidate) {
       const fields = templateDifferences(s, candidate);
       if (!opts.dryRun) template = await updateTemplate(client, applicationId, candidate.messageId, s, call);
-      changes.push({ target: 'TEMPLATE', action: 'UPDATE', name: slotName(s), id: candidate.messageId, fields });
+      changes.push({
+        target: 'TEMPLATE',
+        action: 'UPDATE',
+        name: slotName(s),
+        id: candidate.messageId,
+        fields,
+      });
       inUse.add(candidate.messageId);
       templates[slotName(s)] = candidate.messageId;
       const i = list.indexOf(candidate);
@@ -143,8 +155,14 @@ export async function ensureApplication(
   return { applicationId, changes, templates };
 }
 
-async function createTemplate(client: InfobipClient, appId: string, s: TemplateSlot, call: CallOptions): Promise<MessageTemplate> {
-  if (s.kind === 'EMAIL') return { ...s.request, ...(await client.createEmailTemplate(appId, s.request, call)) };
+async function createTemplate(
+  client: InfobipClient,
+  appId: string,
+  s: TemplateSlot,
+  call: CallOptions,
+): Promise<MessageTemplate> {
+  if (s.kind === 'EMAIL')
+    return { ...s.request, ...(await client.createEmailTemplate(appId, s.request, call)) };
   return { ...s.request, ...(await client.createMessageTemplate(appId, s.request, call)) };
 }
 
@@ -155,6 +173,7 @@ async function updateTemplate(
   s: TemplateSlot,
   call: CallOptions,
 ): Promise<MessageTemplate> {
-  if (s.kind === 'EMAIL') return { ...s.request, ...(await client.updateEmailTemplate(appId, msgId, s.request, call)) };
+  if (s.kind === 'EMAIL')
+    return { ...s.request, ...(await client.updateEmailTemplate(appId, msgId, s.request, call)) };
   return { ...s.request, ...(await client.updateMessageTemplate(appId, msgId, s.request, call)) };
 }

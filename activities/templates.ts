@@ -10,7 +10,11 @@
  *   and kind) in place, so message IDs stay stable.
  */
 import type { Channel } from '../workflows/types';
-import type { ApplicationDeclaration, EmailTemplateDeclaration, PhoneTemplateDeclaration } from '../config/types';
+import type {
+  ApplicationDeclaration,
+  EmailTemplateDeclaration,
+  PhoneTemplateDeclaration,
+} from '../config/types';
 import {
   INFOBIP_LANGUAGES,
   type EmailTemplateRequest,
@@ -57,18 +61,36 @@ export function phoneTemplateRequest(
 }
 
 /** The template request otpflow sends for an e-mail declaration. */
-export function emailTemplateRequest(app: ApplicationDeclaration, decl: EmailTemplateDeclaration): EmailTemplateRequest {
-  return { emailTemplateId: decl.emailTemplateId, from: decl.from, pinType: app.pin.type, pinLength: app.pin.length };
+export function emailTemplateRequest(
+  app: ApplicationDeclaration,
+  decl: EmailTemplateDeclaration,
+): EmailTemplateRequest {
+  return {
+    emailTemplateId: decl.emailTemplateId,
+    from: decl.from,
+    pinType: app.pin.type,
+    pinLength: app.pin.length,
+  };
 }
 
 /** Every template slot of a declaration, in a stable order (SMS, voice, e-mail; languages as declared). */
 export function templateSlots(app: ApplicationDeclaration): TemplateSlot[] {
   const slots: TemplateSlot[] = [];
   for (const [language, decl] of Object.entries(app.templates.sms ?? {})) {
-    slots.push({ channel: 'SMS', language, kind: 'PHONE', request: phoneTemplateRequest(app, 'SMS', language, decl) });
+    slots.push({
+      channel: 'SMS',
+      language,
+      kind: 'PHONE',
+      request: phoneTemplateRequest(app, 'SMS', language, decl),
+    });
   }
   for (const [language, decl] of Object.entries(app.templates.voice ?? {})) {
-    slots.push({ channel: 'VOICE', language, kind: 'PHONE', request: phoneTemplateRequest(app, 'VOICE', language, decl) });
+    slots.push({
+      channel: 'VOICE',
+      language,
+      kind: 'PHONE',
+      request: phoneTemplateRequest(app, 'VOICE', language, decl),
+    });
   }
   for (const [language, decl] of Object.entries(app.templates.email ?? {})) {
     slots.push({ channel: 'EMAIL', language, kind: 'EMAIL', request: emailTemplateRequest(app, decl) });
@@ -77,12 +99,13 @@ export function templateSlots(app: ApplicationDeclaration): TemplateSlot[] {
 }
 
 /** The slot a send uses: the asked language if declared for the channel, else the default language. */
-export function slotFor(app: ApplicationDeclaration, channel: Channel, language?: string): TemplateSlot | undefined {
+export function slotFor(
+  app: ApplicationDeclaration,
+  channel: Channel,
+  language?: string,
+): TemplateSlot | undefined {
   const slots = templateSlots(app).filter((s) => s.channel === channel);
-  return (
-    slots.find((s) => s.language === language) ??
-    slots.find((s) => s.language === app.defaultLanguage)
-  );
+  return slots.find((s) => s.language === language) ?? slots.find((s) => s.language === app.defaultLanguage);
 }
 
 function isEmailTemplate(t: MessageTemplate): boolean {
@@ -105,7 +128,10 @@ function voiceKind(t: MessageTemplateRequest | MessageTemplate): boolean {
  * The existing template that serves `slot` as it is, if any. Among several, prefers the one
  * of the same kind (an SMS slot avoids a template with voice settings).
  */
-export function findMatchingTemplate(slot: TemplateSlot, existing: MessageTemplate[]): MessageTemplate | undefined {
+export function findMatchingTemplate(
+  slot: TemplateSlot,
+  existing: MessageTemplate[],
+): MessageTemplate | undefined {
   const matches = existing.filter((t) => templateDifferences(slot, t).length === 0);
   if (slot.kind === 'PHONE') {
     const sameKind = matches.find((t) => voiceKind(t) === voiceKind(slot.request));

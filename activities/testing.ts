@@ -18,7 +18,10 @@ import type { InfobipClientOptions } from '../infobip/transport';
 export const TEST_API_KEY = 'otpflow-test-key';
 
 /** A complete declaration with SMS (en, de), voice (en) and e-mail (en) templates. */
-export function sampleDeclaration(name: string, overrides: Partial<ApplicationDeclaration> = {}): ApplicationDeclaration {
+export function sampleDeclaration(
+  name: string,
+  overrides: Partial<ApplicationDeclaration> = {},
+): ApplicationDeclaration {
   return {
     name,
     enabled: true,
@@ -29,7 +32,9 @@ export function sampleDeclaration(name: string, overrides: Partial<ApplicationDe
         en: { messageText: 'Your {{name}} code is {{pin}}', senderId: 'otpflow' },
         de: { messageText: 'Ihr {{name}} Code lautet {{pin}}', senderId: 'otpflow' },
       },
-      voice: { en: { messageText: 'Your code is {{pin}}', voiceName: 'Joanna', speechRate: 1, repeatDTMF: '1#' } },
+      voice: {
+        en: { messageText: 'Your code is {{pin}}', voiceName: 'Joanna', speechRate: 1, repeatDTMF: '1#' },
+      },
       email: { en: { emailTemplateId: 1234, from: 'codes@otpflow.test' } },
     },
     infobip: {
@@ -103,7 +108,14 @@ export async function bundleProbeWorkflow(): Promise<string> {
     const nodeModules = path.resolve(__dirname, '..', 'node_modules');
     const { code } = await bundleWorkflowCode({
       workflowsPath: file,
-      logger: { trace() {}, debug() {}, info() {}, warn() {}, error: (m: string) => console.error(m), log() {} },
+      logger: {
+        trace() {},
+        debug() {},
+        info() {},
+        warn() {},
+        error: (m: string) => console.error(m),
+        log() {},
+      },
       webpackConfigHook: (config) => {
         config.resolve = { ...config.resolve, modules: [...(config.resolve?.modules ?? []), nodeModules] };
         return config;

@@ -43,15 +43,26 @@ export function makeVerifyPin(deps: VerifyDeps): (input: VerifyPinInput) => Prom
             return undefined;
           });
           if (appId === undefined) continue;
-          const status = await deps.infobip.getVerificationStatus(appId, { msisdn: res.msisdn, verified: true }, { signal });
-          if (status.verifications.some((v) => v.verified && v.verifiedAt !== undefined && v.verifiedAt >= from)) {
+          const status = await deps.infobip.getVerificationStatus(
+            appId,
+            { msisdn: res.msisdn, verified: true },
+            { signal },
+          );
+          if (
+            status.verifications.some((v) => v.verified && v.verifiedAt !== undefined && v.verifiedAt >= from)
+          ) {
             return { verified: true, attemptsRemaining: 0 };
           }
         }
       }
-      const result: VerifyPinResult = { verified: res.verified, attemptsRemaining: res.attemptsRemaining ?? 0 };
+      const result: VerifyPinResult = {
+        verified: res.verified,
+        attemptsRemaining: res.attemptsRemaining ?? 0,
+      };
       if (!res.verified) {
-        result.pinError = PIN_ERRORS.includes(res.pinError as PinError) ? (res.pinError as PinError) : 'WRONG_PIN';
+        result.pinError = PIN_ERRORS.includes(res.pinError as PinError)
+          ? (res.pinError as PinError)
+          : 'WRONG_PIN';
       }
       return result;
     });

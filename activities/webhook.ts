@@ -103,7 +103,11 @@ export function makeDeliverWebhook(deps: WebhookDeps): (input: WebhookInput) => 
     } catch (err) {
       const mapped = toTemporalFailure(transportError(call, err, ctx.cancellationSignal));
       if (mapped instanceof ApplicationFailure) {
-        throw ApplicationFailure.create({ message: mapped.message, type: WebhookFailureTypes.NETWORK, nonRetryable: false });
+        throw ApplicationFailure.create({
+          message: mapped.message,
+          type: WebhookFailureTypes.NETWORK,
+          nonRetryable: false,
+        });
       }
       throw mapped;
     }
@@ -120,7 +124,12 @@ export function makeDeliverWebhook(deps: WebhookDeps): (input: WebhookInput) => 
         nextRetryDelay: retryAfter === undefined ? undefined : Math.max(retryAfter, 1),
       });
     }
-    throw ApplicationFailure.create({ message, type: WebhookFailureTypes.REJECTED, nonRetryable: true, details: [{ httpStatus: status }] });
+    throw ApplicationFailure.create({
+      message,
+      type: WebhookFailureTypes.REJECTED,
+      nonRetryable: true,
+      details: [{ httpStatus: status }],
+    });
   };
 }
 

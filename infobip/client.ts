@@ -64,7 +64,11 @@ export class InfobipClient {
   }
 
   /** `PUT /2fa/2/applications/{appId}`; replaces the whole configuration. */
-  async updateApplication(appId: string, req: ApplicationRequest, opts: CallOptions = {}): Promise<Application> {
+  async updateApplication(
+    appId: string,
+    req: ApplicationRequest,
+    opts: CallOptions = {},
+  ): Promise<Application> {
     return this.put<Application>(`/2fa/2/applications/${seg(appId)}`, req, opts);
   }
 
@@ -81,7 +85,11 @@ export class InfobipClient {
   }
 
   /** `POST /2fa/2/applications/{appId}/messages`: an SMS or voice template. */
-  async createMessageTemplate(appId: string, req: MessageTemplateRequest, opts: CallOptions = {}): Promise<MessageTemplate> {
+  async createMessageTemplate(
+    appId: string,
+    req: MessageTemplateRequest,
+    opts: CallOptions = {},
+  ): Promise<MessageTemplate> {
     return this.post<MessageTemplate>(`/2fa/2/applications/${seg(appId)}/messages`, req, opts);
   }
 
@@ -96,7 +104,11 @@ export class InfobipClient {
   }
 
   /** `POST /2fa/2/applications/{appId}/email/messages`. */
-  async createEmailTemplate(appId: string, req: EmailTemplateRequest, opts: CallOptions = {}): Promise<EmailTemplate> {
+  async createEmailTemplate(
+    appId: string,
+    req: EmailTemplateRequest,
+    opts: CallOptions = {},
+  ): Promise<EmailTemplate> {
     return this.post<EmailTemplate>(`/2fa/2/applications/${seg(appId)}/email/messages`, req, opts);
   }
 
@@ -107,7 +119,11 @@ export class InfobipClient {
     req: EmailTemplateRequest,
     opts: CallOptions = {},
   ): Promise<EmailTemplate> {
-    return this.put<EmailTemplate>(`/2fa/2/applications/${seg(appId)}/email/messages/${seg(msgId)}`, req, opts);
+    return this.put<EmailTemplate>(
+      `/2fa/2/applications/${seg(appId)}/email/messages/${seg(msgId)}`,
+      req,
+      opts,
+    );
   }
 
   // PINs
@@ -138,22 +154,35 @@ export class InfobipClient {
   /** `POST /2fa/2/pin/email`: generates a PIN and e-mails it. */
   async sendEmailPin(req: SendEmailPinRequest, opts: CallOptions = {}): Promise<SendEmailPinResponse> {
     const path = '/2fa/2/pin/email';
-    if (!isEmailAddress(req.to)) throw new InfobipInvalidArgumentError(`POST ${path}`, 'to', 'must be an e-mail address');
+    if (!isEmailAddress(req.to))
+      throw new InfobipInvalidArgumentError(`POST ${path}`, 'to', 'must be an e-mail address');
     return this.post<SendEmailPinResponse>(path, req, opts);
   }
 
   /** `POST /2fa/2/pin/{pinId}/resend`: sends the same PIN again by SMS. */
-  async resendSmsPin(pinId: string, req: ResendPinRequest = {}, opts: CallOptions = {}): Promise<SendPinResponse> {
+  async resendSmsPin(
+    pinId: string,
+    req: ResendPinRequest = {},
+    opts: CallOptions = {},
+  ): Promise<SendPinResponse> {
     return this.post<SendPinResponse>(`/2fa/2/pin/${seg(pinId)}/resend`, req, opts);
   }
 
   /** `POST /2fa/2/pin/{pinId}/resend/voice`. */
-  async resendVoicePin(pinId: string, req: ResendPinRequest = {}, opts: CallOptions = {}): Promise<SendPinResponse> {
+  async resendVoicePin(
+    pinId: string,
+    req: ResendPinRequest = {},
+    opts: CallOptions = {},
+  ): Promise<SendPinResponse> {
     return this.post<SendPinResponse>(`/2fa/2/pin/${seg(pinId)}/resend/voice`, req, opts);
   }
 
   /** `POST /2fa/2/pin/{pinId}/resend/email`. */
-  async resendEmailPin(pinId: string, req: ResendPinRequest = {}, opts: CallOptions = {}): Promise<SendEmailPinResponse> {
+  async resendEmailPin(
+    pinId: string,
+    req: ResendPinRequest = {},
+    opts: CallOptions = {},
+  ): Promise<SendEmailPinResponse> {
     return this.post<SendEmailPinResponse>(`/2fa/2/pin/${seg(pinId)}/resend/email`, req, opts);
   }
 

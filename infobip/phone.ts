@@ -19,7 +19,8 @@ export function isEmailAddress(value: string): boolean {
  * @throws InfobipInvalidArgumentError when `e164` is not E.164.
  */
 export function toInfobipNumber(e164: string, call: string, argument = 'to'): string {
-  if (!isE164(e164)) throw new InfobipInvalidArgumentError(call, argument, 'must be an E.164 number like +41793026727');
+  if (!isE164(e164))
+    throw new InfobipInvalidArgumentError(call, argument, 'must be an E.164 number like +41793026727');
   return e164.slice(1);
 }
 

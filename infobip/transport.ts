@@ -224,7 +224,12 @@ export function parseErrorBody(text: string): {
   return { validationErrors: [] };
 }
 
-function httpError(call: string, status: number, text: string, headers: Dispatcher.ResponseData['headers']): InfobipHttpError {
+function httpError(
+  call: string,
+  status: number,
+  text: string,
+  headers: Dispatcher.ResponseData['headers'],
+): InfobipHttpError {
   const parsed = parseErrorBody(text);
   return new InfobipHttpError({
     call,

@@ -10,8 +10,28 @@ export type InfobipPinType = 'NUMERIC' | 'ALPHA' | 'HEX' | 'ALPHANUMERIC';
 
 /** TTS languages a template may name (the OpenAPI `Language` enum). */
 export const INFOBIP_LANGUAGES = [
-  'en', 'es', 'ca', 'da', 'nl', 'fr', 'de', 'it', 'ja', 'ko', 'no',
-  'pl', 'ru', 'sv', 'fi', 'hr', 'sl', 'ro', 'pt_pt', 'pt_br', 'zh_cn', 'zh_tw',
+  'en',
+  'es',
+  'ca',
+  'da',
+  'nl',
+  'fr',
+  'de',
+  'it',
+  'ja',
+  'ko',
+  'no',
+  'pl',
+  'ru',
+  'sv',
+  'fi',
+  'hr',
+  'sl',
+  'ro',
+  'pt_pt',
+  'pt_br',
+  'zh_cn',
+  'zh_tw',
 ] as const;
 export type InfobipLanguage = (typeof INFOBIP_LANGUAGES)[number];
 

@@ -9,8 +9,21 @@ import { WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createActivities, ensureApplication, FailureTypes, type OtpActivities, type SendPinResult } from '../activities';
-import { bundleProbeWorkflow, freshNumber, PROBE_WORKFLOW, sampleDeclaration, startInfobip, type InfobipFixture } from '../activities/testing';
+import {
+  createActivities,
+  ensureApplication,
+  FailureTypes,
+  type OtpActivities,
+  type SendPinResult,
+} from '../activities';
+import {
+  bundleProbeWorkflow,
+  freshNumber,
+  PROBE_WORKFLOW,
+  sampleDeclaration,
+  startInfobip,
+  type InfobipFixture,
+} from '../activities/testing';
 import { connectTestEnv, uniqueTaskQueue } from './harness/temporal';
 
 let env: TestWorkflowEnvironment;
@@ -44,10 +57,19 @@ afterEach(() => fx.emulator.faults.clear());
 const policy: ActivityOptions = {
   startToCloseTimeout: '5s',
   scheduleToCloseTimeout: '30s',
-  retry: { initialInterval: '100ms', backoffCoefficient: 1, maximumAttempts: 6, nonRetryableErrorTypes: Object.values(FailureTypes) },
+  retry: {
+    initialInterval: '100ms',
+    backoffCoefficient: 1,
+    maximumAttempts: 6,
+    nonRetryableErrorTypes: Object.values(FailureTypes),
+  },
 };
 
-function probe<K extends keyof OtpActivities>(name: K, input: Parameters<OtpActivities[K]>[0], options = policy) {
+function probe<K extends keyof OtpActivities>(
+  name: K,
+  input: Parameters<OtpActivities[K]>[0],
+  options = policy,
+) {
   return env.client.workflow.execute(PROBE_WORKFLOW, {
     taskQueue,
     workflowId: `probe-${name}-${randomUUID()}`,
@@ -79,7 +101,9 @@ describe('not retried', () => {
   ])('%i fails the activity at once as %s', async (status, type) => {
     fx.emulator.stats.reset();
     fx.emulator.faults.add({ match: { path: '/2fa/2/pin' }, action: { status } });
-    const f = await rootFailure(probe('sendPin', { application: app.name, channel: 'SMS', to: freshNumber() }));
+    const f = await rootFailure(
+      probe('sendPin', { application: app.name, channel: 'SMS', to: freshNumber() }),
+    );
     expect(f).toMatchObject({ type, nonRetryable: true });
     expect(sendPosts()).toBe(1);
   });
@@ -87,7 +111,9 @@ describe('not retried', () => {
   it('a send limit fails at once as InfobipRateLimited', async () => {
     fx.emulator.stats.reset();
     fx.emulator.faults.add({ match: { path: '/2fa/2/pin' }, action: { status: 429, retryAfter: 86_400 } });
-    const f = await rootFailure(probe('sendPin', { application: app.name, channel: 'SMS', to: freshNumber() }));
+    const f = await rootFailure(
+      probe('sendPin', { application: app.name, channel: 'SMS', to: freshNumber() }),
+    );
     expect(f).toMatchObject({ type: FailureTypes.RATE_LIMITED, nonRetryable: true });
     expect(sendPosts()).toBe(1);
   });
@@ -96,7 +122,11 @@ describe('not retried', () => {
 describe('retried until success', () => {
   it('a 429 is retried after its Retry-After delay', async () => {
     fx.emulator.stats.reset();
-    fx.emulator.faults.add({ match: { path: '/2fa/2/pin' }, times: 1, action: { status: 429, retryAfter: 2 } });
+    fx.emulator.faults.add({
+      match: { path: '/2fa/2/pin' },
+      times: 1,
+      action: { status: 429, retryAfter: 2 },
+    });
     const to = freshNumber();
     const started = Date.now();
     const res = await probe('sendPin', { application: app.name, channel: 'SMS', to });
@@ -123,14 +153,22 @@ describe('retried until success', () => {
 
   it('lookups and verifies are retried through outages too', async () => {
     fx.emulator.faults.add({ match: { path: '/number/1/query' }, times: 2, action: { status: 503 } });
-    await expect(probe('lookupNumber', { application: app.name, destination: '+41793020000' })).resolves.toMatchObject({
+    await expect(
+      probe('lookupNumber', { application: app.name, destination: '+41793020000' }),
+    ).resolves.toMatchObject({
       outcome: 'REACHABLE',
     });
     const to = freshNumber();
     const sent = await probe('sendPin', { application: app.name, channel: 'SMS', to });
-    fx.emulator.faults.add({ match: { path: '/2fa/2/pin/{pinId}/verify' }, times: 1, action: { reset: true } });
+    fx.emulator.faults.add({
+      match: { path: '/2fa/2/pin/{pinId}/verify' },
+      times: 1,
+      action: { reset: true },
+    });
     const pin = fx.emulator.inbox.latest(to)?.pin ?? '';
-    await expect(probe('verifyPin', { pinId: sent.pinId ?? '', code: pin })).resolves.toMatchObject({ verified: true });
+    await expect(probe('verifyPin', { pinId: sent.pinId ?? '', code: pin })).resolves.toMatchObject({
+      verified: true,
+    });
   });
 });
 
@@ -153,7 +191,9 @@ describe('no second PIN', () => {
     expect(fx.emulator.inbox.messages(to)).toHaveLength(2);
     expect(newest?.pinId).toBe(res.pinId);
     expect(lost?.pinId).not.toBe(res.pinId);
-    await expect(probe('verifyPin', { pinId: res.pinId ?? '', code: newest?.pin ?? '' })).resolves.toMatchObject({ verified: true });
+    await expect(
+      probe('verifyPin', { pinId: res.pinId ?? '', code: newest?.pin ?? '' }),
+    ).resolves.toMatchObject({ verified: true });
   });
 
   it.each([
@@ -163,7 +203,11 @@ describe('no second PIN', () => {
     const to = freshNumber();
     const sent = await probe('sendPin', { application: app.name, channel: 'SMS', to });
     // allowMultiplePinVerifications is false: the retry meets a consumed PIN.
-    fx.emulator.faults.add({ match: { path: '/2fa/2/pin/{pinId}/verify' }, times: 1, action: { dropResponse: true } });
+    fx.emulator.faults.add({
+      match: { path: '/2fa/2/pin/{pinId}/verify' },
+      times: 1,
+      action: { dropResponse: true },
+    });
     const pin = fx.emulator.inbox.latest(to)?.pin ?? '';
     fx.emulator.stats.reset();
     const res = await probe('verifyPin', { pinId: sent.pinId ?? '', code: pin, application });

@@ -39,6 +39,10 @@ afterEach(() => {
   fx.emulator.stats.reset();
 });
 
+/** `env.run` with the result type TypeScript cannot infer through its generic signature. */
+const runIn = <R>(env: MockActivityEnvironment, fn: () => Promise<R>): Promise<R> =>
+  env.run<[], R, () => Promise<R>>(fn);
+
 /** Runs sendPin as the given attempt; collects its heartbeats. */
 async function attempt(
   to: string,
@@ -48,7 +52,7 @@ async function attempt(
   const beats: SendHeartbeat[] = [];
   env.on('heartbeat', (d: SendHeartbeat) => beats.push(d));
   try {
-    const result = await env.run(() => acts.sendPin({ application: app.name, channel: 'SMS', to }));
+    const result = await runIn(env, () => acts.sendPin({ application: app.name, channel: 'SMS', to }));
     return { result, beats };
   } catch (error) {
     return { error, beats };
@@ -90,7 +94,10 @@ describe('retry attempt', () => {
     const since = Date.now() - 1_000;
     // What the lost attempt did: Infobip sent a PIN whose answer never arrived.
     await fx.client.sendSmsPin({ applicationId: appId, messageId: smsTemplate, to }, { ncNeeded: false });
-    const { result, beats } = await attempt(to, { attempt: 2, heartbeatDetails: { maybeSentSinceMs: since } });
+    const { result, beats } = await attempt(to, {
+      attempt: 2,
+      heartbeatDetails: { maybeSentSinceMs: since },
+    });
     expect(result?.recovered).toBe('SENT_BEFORE_PIN_UNKNOWN');
     expect(fx.emulator.inbox.messages(to)).toHaveLength(2);
     expect(fx.emulator.inbox.latest(to)?.pinId).toBe(result?.pinId);
@@ -100,7 +107,10 @@ describe('retry attempt', () => {
   it('a PIN sent before the send started is not this send', async () => {
     const to = freshNumber();
     await fx.client.sendSmsPin({ applicationId: appId, messageId: smsTemplate, to }, { ncNeeded: false });
-    const { result } = await attempt(to, { attempt: 2, heartbeatDetails: { maybeSentSinceMs: Date.now() + 1_000 } });
+    const { result } = await attempt(to, {
+      attempt: 2,
+      heartbeatDetails: { maybeSentSinceMs: Date.now() + 1_000 },
+    });
     expect(result?.recovered).toBe('NOT_SENT_BEFORE');
   });
 
@@ -121,7 +131,11 @@ describe('retry attempt', () => {
   });
 
   it('never sends when it cannot ask: the attempt fails retryably', async () => {
-    fx.emulator.faults.add({ match: { path: '/2fa/2/applications/{appId}/verifications' }, times: 1, action: { status: 503 } });
+    fx.emulator.faults.add({
+      match: { path: '/2fa/2/applications/{appId}/verifications' },
+      times: 1,
+      action: { status: 503 },
+    });
     const to = freshNumber();
     const { error } = await attempt(to, { attempt: 2, heartbeatDetails: { maybeSentSinceMs: Date.now() } });
     expect(error).toBeInstanceOf(ApplicationFailure);
@@ -135,16 +149,18 @@ describe('results by channel', () => {
   it('maps voice, e-mail and an SMS Infobip did not send', async () => {
     const env = new MockActivityEnvironment({}, { logger: quiet });
     const to = freshNumber();
-    await expect(env.run(() => acts.sendPin({ application: app.name, channel: 'VOICE', to }))).resolves.toMatchObject({
+    await expect(
+      runIn(env, () => acts.sendPin({ application: app.name, channel: 'VOICE', to })),
+    ).resolves.toMatchObject({
       infobipStatus: 'PENDING_ACCEPTED',
       delivered: true,
     });
     await expect(
-      env.run(() => acts.sendPin({ application: app.name, channel: 'EMAIL', to: 'x@example.com' })),
+      runIn(env, () => acts.sendPin({ application: app.name, channel: 'EMAIL', to: 'x@example.com' })),
     ).resolves.toMatchObject({ infobipStatus: 'PENDING_ACCEPTED', delivered: true });
-    const sent = await env.run(() => acts.sendPin({ application: app.name, channel: 'SMS', to }));
+    const sent = await runIn(env, () => acts.sendPin({ application: app.name, channel: 'SMS', to }));
     await expect(
-      env.run(() => acts.resendPin({ application: app.name, channel: 'SMS', pinId: sent.pinId ?? '' })),
+      runIn(env, () => acts.resendPin({ application: app.name, channel: 'SMS', pinId: sent.pinId ?? '' })),
     ).resolves.toMatchObject({ pinId: sent.pinId, delivered: true });
     const [resent, first] = fx.emulator.inbox.messages(to);
     expect(resent?.pin).toBe(first?.pin);

@@ -58,14 +58,29 @@ describe('ensureApplication', () => {
     const changed: ApplicationDeclaration = structuredClone(decl);
     changed.infobip.pinAttempts = 9;
     changed.enabled = false;
-    changed.templates.sms = { ...changed.templates.sms, de: { messageText: 'Neu: {{pin}}', senderId: 'otpflow' } };
+    changed.templates.sms = {
+      ...changed.templates.sms,
+      de: { messageText: 'Neu: {{pin}}', senderId: 'otpflow' },
+    };
     const second = await ensureApplication(fx.client, changed);
     expect(second.changes).toEqual([
-      expect.objectContaining({ target: 'APPLICATION', action: 'UPDATE', fields: ['enabled', 'configuration.pinAttempts'] }),
-      expect.objectContaining({ target: 'TEMPLATE', action: 'UPDATE', name: 'SMS/de', fields: ['messageText'] }),
+      expect.objectContaining({
+        target: 'APPLICATION',
+        action: 'UPDATE',
+        fields: ['enabled', 'configuration.pinAttempts'],
+      }),
+      expect.objectContaining({
+        target: 'TEMPLATE',
+        action: 'UPDATE',
+        name: 'SMS/de',
+        fields: ['messageText'],
+      }),
     ]);
     expect(second.templates['SMS/de']).toBe(first.templates['SMS/de']);
-    const tpl = await fx.client.getMessageTemplate(second.applicationId ?? '', second.templates['SMS/de'] ?? '');
+    const tpl = await fx.client.getMessageTemplate(
+      second.applicationId ?? '',
+      second.templates['SMS/de'] ?? '',
+    );
     expect(tpl.messageText).toBe('Neu: {{pin}}');
     expect((await ensureApplication(fx.client, changed)).changes).toEqual([]);
   });
@@ -83,13 +98,23 @@ describe('ensureApplication', () => {
     changed.templates.email = { en: { emailTemplateId: 999, from: 'codes@otpflow.test' } };
     fx.emulator.stats.reset();
     const dry2 = await ensureApplication(fx.client, changed, { dryRun: true });
-    expect(dry2.changes).toEqual([expect.objectContaining({ target: 'TEMPLATE', action: 'UPDATE', name: 'EMAIL/en', fields: ['emailTemplateId'] })]);
+    expect(dry2.changes).toEqual([
+      expect.objectContaining({
+        target: 'TEMPLATE',
+        action: 'UPDATE',
+        name: 'EMAIL/en',
+        fields: ['emailTemplateId'],
+      }),
+    ]);
     expect(writes()).toBe(0);
   });
 
   it('shares one template between identical declarations', async () => {
     const decl = sampleDeclaration('setup-shared', {
-      templates: { sms: { en: { messageText: 'Code {{pin}}' } }, voice: { en: { messageText: 'Code {{pin}}' } } },
+      templates: {
+        sms: { en: { messageText: 'Code {{pin}}' } },
+        voice: { en: { messageText: 'Code {{pin}}' } },
+      },
     });
     const first = await ensureApplication(fx.client, decl);
     expect(first.changes.filter((c) => c.target === 'TEMPLATE')).toHaveLength(1);
@@ -103,7 +128,15 @@ describe('ensureApplication', () => {
     const acts = createActivities({ infobip: fx.client, applications: [decl] });
     const env = new MockActivityEnvironment();
     const to = freshNumber();
-    await env.run(() => acts.sendPin({ application: decl.name, channel: 'SMS', to, language: 'de', placeholders: { name: 'Shop' } }));
+    await env.run(() =>
+      acts.sendPin({
+        application: decl.name,
+        channel: 'SMS',
+        to,
+        language: 'de',
+        placeholders: { name: 'Shop' },
+      }),
+    );
     await env.run(() => acts.sendPin({ application: decl.name, channel: 'VOICE', to, language: 'fr' }));
     await env.run(() => acts.sendPin({ application: decl.name, channel: 'EMAIL', to: 'p@example.com' }));
     const [voice, sms] = fx.emulator.inbox.messages(to);
@@ -111,6 +144,9 @@ describe('ensureApplication', () => {
     expect(sms?.text).toBe(`Ihr Shop Code lautet ${sms?.pin}`);
     // French is not declared for voice: the default language serves.
     expect(voice).toMatchObject({ channel: 'VOICE', messageId: templates['VOICE/en'] });
-    expect(fx.emulator.inbox.latest('p@example.com')).toMatchObject({ channel: 'EMAIL', messageId: templates['EMAIL/en'] });
+    expect(fx.emulator.inbox.latest('p@example.com')).toMatchObject({
+      channel: 'EMAIL',
+      messageId: templates['EMAIL/en'],
+    });
   });
 });

@@ -7,7 +7,13 @@ import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createActivities, ensureApplication, FailureTypes, RetryableFailureTypes, type OtpActivities } from '../activities';
+import {
+  createActivities,
+  ensureApplication,
+  FailureTypes,
+  RetryableFailureTypes,
+  type OtpActivities,
+} from '../activities';
 import { freshNumber, sampleDeclaration, startInfobip, type InfobipFixture } from '../activities/testing';
 
 const quiet = new DefaultLogger('ERROR');
@@ -25,7 +31,10 @@ afterAll(async () => {
 });
 afterEach(() => fx.emulator.faults.clear());
 
-function run<R>(fn: () => Promise<R>, info: ConstructorParameters<typeof MockActivityEnvironment>[0] = {}): Promise<R> {
+function run<R>(
+  fn: () => Promise<R>,
+  info: ConstructorParameters<typeof MockActivityEnvironment>[0] = {},
+): Promise<R> {
   return new MockActivityEnvironment(info, { logger: quiet }).run(fn);
 }
 
@@ -39,7 +48,10 @@ async function failureOf(p: Promise<unknown>): Promise<ApplicationFailure> {
   throw new Error('expected the activity to fail');
 }
 
-const sms = (to = freshNumber()) => () => acts.sendPin({ application: 'units', channel: 'SMS', to });
+const sms =
+  (to = freshNumber()) =>
+  () =>
+    acts.sendPin({ application: 'units', channel: 'SMS', to });
 
 describe('sendPin failures by HTTP status', () => {
   it.each([
@@ -61,13 +73,24 @@ describe('sendPin failures by HTTP status', () => {
 
   it('a reset is retryable', async () => {
     fx.emulator.faults.add({ match: { path: '/2fa/2/pin' }, times: 1, action: { reset: true } });
-    expect(await failureOf(run(sms()))).toMatchObject({ type: RetryableFailureTypes.NETWORK, nonRetryable: false });
+    expect(await failureOf(run(sms()))).toMatchObject({
+      type: RetryableFailureTypes.NETWORK,
+      nonRetryable: false,
+    });
   });
 
   it('a throttling 429 is retryable after Retry-After, or with backoff when absent', async () => {
-    fx.emulator.faults.add({ match: { path: '/2fa/2/pin' }, times: 1, action: { status: 429, retryAfter: 3 } });
+    fx.emulator.faults.add({
+      match: { path: '/2fa/2/pin' },
+      times: 1,
+      action: { status: 429, retryAfter: 3 },
+    });
     const f = await failureOf(run(sms()));
-    expect(f).toMatchObject({ type: RetryableFailureTypes.THROTTLED, nonRetryable: false, nextRetryDelay: 3000 });
+    expect(f).toMatchObject({
+      type: RetryableFailureTypes.THROTTLED,
+      nonRetryable: false,
+      nextRetryDelay: 3000,
+    });
     fx.emulator.faults.add({ match: { path: '/2fa/2/pin' }, times: 1, action: { status: 429 } });
     const g = await failureOf(run(sms()));
     expect(g).toMatchObject({ type: RetryableFailureTypes.THROTTLED, nonRetryable: false });
@@ -75,8 +98,15 @@ describe('sendPin failures by HTTP status', () => {
   });
 
   it('a 429 asking to wait longer than the threshold is a non-retryable rate limit', async () => {
-    fx.emulator.faults.add({ match: { path: '/2fa/2/pin' }, times: 1, action: { status: 429, retryAfter: 3600 } });
-    expect(await failureOf(run(sms()))).toMatchObject({ type: FailureTypes.RATE_LIMITED, nonRetryable: true });
+    fx.emulator.faults.add({
+      match: { path: '/2fa/2/pin' },
+      times: 1,
+      action: { status: 429, retryAfter: 3600 },
+    });
+    expect(await failureOf(run(sms()))).toMatchObject({
+      type: FailureTypes.RATE_LIMITED,
+      nonRetryable: true,
+    });
   });
 
   it('the per-number send limit is a non-retryable rate limit, without the number in the message', async () => {
@@ -96,27 +126,45 @@ describe('sendPin failures by HTTP status', () => {
 describe('configuration and destination errors', () => {
   it('an undeclared application, a disabled one, a channel without template', async () => {
     const undeclared = () => acts.sendPin({ application: 'nope', channel: 'SMS', to: freshNumber() });
-    expect(await failureOf(run(undeclared))).toMatchObject({ type: FailureTypes.NOT_CONFIGURED, nonRetryable: true });
+    expect(await failureOf(run(undeclared))).toMatchObject({
+      type: FailureTypes.NOT_CONFIGURED,
+      nonRetryable: true,
+    });
     const off = () => acts.sendPin({ application: 'units-off', channel: 'SMS', to: freshNumber() });
-    expect(await failureOf(run(off))).toMatchObject({ type: FailureTypes.APPLICATION_DISABLED, nonRetryable: true });
+    expect(await failureOf(run(off))).toMatchObject({
+      type: FailureTypes.APPLICATION_DISABLED,
+      nonRetryable: true,
+    });
     const noVoice = sampleDeclaration('units-novoice', { templates: { sms: app.templates.sms } });
     const local = createActivities({ infobip: fx.client, applications: [noVoice] });
     const voice = () => local.sendPin({ application: 'units-novoice', channel: 'VOICE', to: freshNumber() });
-    expect(await failureOf(run(voice))).toMatchObject({ type: FailureTypes.NOT_CONFIGURED, nonRetryable: true });
+    expect(await failureOf(run(voice))).toMatchObject({
+      type: FailureTypes.NOT_CONFIGURED,
+      nonRetryable: true,
+    });
   });
 
   it('a declared application not set up at Infobip is not configured', async () => {
     const local = createActivities({ infobip: fx.client, applications: [sampleDeclaration('never-set-up')] });
     const send = () => local.sendPin({ application: 'never-set-up', channel: 'SMS', to: freshNumber() });
-    expect(await failureOf(run(send))).toMatchObject({ type: FailureTypes.NOT_CONFIGURED, nonRetryable: true });
+    expect(await failureOf(run(send))).toMatchObject({
+      type: FailureTypes.NOT_CONFIGURED,
+      nonRetryable: true,
+    });
   });
 
   it('a destination that does not fit the channel is rejected before any call', async () => {
     fx.emulator.stats.reset();
     const bad = () => acts.sendPin({ application: 'units', channel: 'SMS', to: 'someone@example.com' });
-    expect(await failureOf(run(bad))).toMatchObject({ type: FailureTypes.INVALID_DESTINATION, nonRetryable: true });
+    expect(await failureOf(run(bad))).toMatchObject({
+      type: FailureTypes.INVALID_DESTINATION,
+      nonRetryable: true,
+    });
     const badMail = () => acts.sendPin({ application: 'units', channel: 'EMAIL', to: '+41793026727' });
-    expect(await failureOf(run(badMail))).toMatchObject({ type: FailureTypes.INVALID_DESTINATION, nonRetryable: true });
+    expect(await failureOf(run(badMail))).toMatchObject({
+      type: FailureTypes.INVALID_DESTINATION,
+      nonRetryable: true,
+    });
     expect(fx.emulator.stats.requests()).toEqual({});
   });
 });
@@ -149,12 +197,18 @@ describe('lookupNumber', () => {
     fx.emulator.stats.reset();
     expect(await lookup('p@example.com')).toEqual({ outcome: 'REACHABLE', reason: 'EMAIL' });
     expect(fx.emulator.stats.requests()).toEqual({});
-    expect(await failureOf(lookup('hello'))).toMatchObject({ type: FailureTypes.INVALID_DESTINATION, nonRetryable: true });
+    expect(await failureOf(lookup('hello'))).toMatchObject({
+      type: FailureTypes.INVALID_DESTINATION,
+      nonRetryable: true,
+    });
   });
 
   it('a lookup outage is retryable', async () => {
     fx.emulator.faults.add({ match: { path: '/number/1/query' }, times: 1, action: { status: 503 } });
-    expect(await failureOf(lookup(freshNumber()))).toMatchObject({ type: RetryableFailureTypes.SERVER_ERROR, nonRetryable: false });
+    expect(await failureOf(lookup(freshNumber()))).toMatchObject({
+      type: RetryableFailureTypes.SERVER_ERROR,
+      nonRetryable: false,
+    });
   });
 });
 

@@ -9,7 +9,13 @@ import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createActivities, FailureTypes, SIGNATURE_HEADER, WebhookFailureTypes, type OtpActivities } from '../activities';
+import {
+  createActivities,
+  FailureTypes,
+  SIGNATURE_HEADER,
+  WebhookFailureTypes,
+  type OtpActivities,
+} from '../activities';
 import { sampleDeclaration, startInfobip, type InfobipFixture } from '../activities/testing';
 
 interface Received {
@@ -62,7 +68,12 @@ const deliver = (input: Partial<Parameters<OtpActivities['deliverWebhook']>[0]> 
       application: 'hooks',
       url,
       secretRef: 'HOOK_SECRET',
-      body: { verificationId: 'v-1', status: 'VERIFIED', code: '123456', nested: { pin: '123456', ok: true } },
+      body: {
+        verificationId: 'v-1',
+        status: 'VERIFIED',
+        code: '123456',
+        nested: { pin: '123456', ok: true },
+      },
       ...input,
     }),
   );
@@ -87,7 +98,11 @@ describe('deliverWebhook', () => {
     const [, t, v1] = match as RegExpExecArray;
     expect(Math.abs(Number(t) - Date.now() / 1000)).toBeLessThan(60);
     expect(v1).toBe(createHmac('sha256', SECRET).update(`${t}.${hit?.body}`).digest('hex'));
-    expect(JSON.parse(hit?.body ?? '')).toEqual({ verificationId: 'v-1', status: 'VERIFIED', nested: { ok: true } });
+    expect(JSON.parse(hit?.body ?? '')).toEqual({
+      verificationId: 'v-1',
+      status: 'VERIFIED',
+      nested: { ok: true },
+    });
     expect(hit?.headers['content-type']).toBe('application/json');
     expect(hit?.headers['x-otpflow-delivery']).toMatch(/\S+\/\S+/);
   });
@@ -97,12 +112,18 @@ describe('deliverWebhook', () => {
     expect(received[0]?.headers[SIGNATURE_HEADER]).toBeUndefined();
     const f = await failureOf(deliver({ secretRef: 'MISSING' }));
     expect(f).toMatchObject({ type: FailureTypes.NOT_CONFIGURED, nonRetryable: true });
-    expect(await failureOf(deliver({ url: 'ftp://example.com/x' }))).toMatchObject({ type: FailureTypes.NOT_CONFIGURED, nonRetryable: true });
+    expect(await failureOf(deliver({ url: 'ftp://example.com/x' }))).toMatchObject({
+      type: FailureTypes.NOT_CONFIGURED,
+      nonRetryable: true,
+    });
   });
 
   it.each([400, 401, 404, 410])('%i is a non-retryable rejection', async (status) => {
     answer = { status };
-    expect(await failureOf(deliver())).toMatchObject({ type: WebhookFailureTypes.REJECTED, nonRetryable: true });
+    expect(await failureOf(deliver())).toMatchObject({
+      type: WebhookFailureTypes.REJECTED,
+      nonRetryable: true,
+    });
   });
 
   it.each([408, 429, 500, 503])('%i is retryable', async (status) => {
@@ -114,7 +135,10 @@ describe('deliverWebhook', () => {
 
   it('no answer in time and a refused connection are retryable', async () => {
     answer = { status: 0 };
-    expect(await failureOf(deliver())).toMatchObject({ type: WebhookFailureTypes.NETWORK, nonRetryable: false });
+    expect(await failureOf(deliver())).toMatchObject({
+      type: WebhookFailureTypes.NETWORK,
+      nonRetryable: false,
+    });
     const f = await failureOf(deliver({ url: 'http://127.0.0.1:1/hook' }));
     expect(f).toMatchObject({ type: WebhookFailureTypes.NETWORK, nonRetryable: false });
   });

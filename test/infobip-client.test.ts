@@ -20,7 +20,12 @@ async function newApp(name = `app-${Math.random().toString(36).slice(2, 8)}`) {
   const app = await fx.client.createApplication({
     name,
     enabled: true,
-    configuration: { pinAttempts: 3, pinTimeToLive: '5m', verifyPinLimit: '100/1s', sendPinPerPhoneNumberLimit: '20/1h' },
+    configuration: {
+      pinAttempts: 3,
+      pinTimeToLive: '5m',
+      verifyPinLimit: '100/1s',
+      sendPinPerPhoneNumberLimit: '20/1h',
+    },
   });
   const sms = await fx.client.createMessageTemplate(app.applicationId, {
     messageText: 'Code {{pin}} for {{name}}',
@@ -29,7 +34,10 @@ async function newApp(name = `app-${Math.random().toString(36).slice(2, 8)}`) {
     senderId: 'otpflow',
     language: 'en',
   });
-  const email = await fx.client.createEmailTemplate(app.applicationId, { emailTemplateId: 42, from: 'a@otpflow.test' });
+  const email = await fx.client.createEmailTemplate(app.applicationId, {
+    emailTemplateId: 42,
+    from: 'a@otpflow.test',
+  });
   return { app, sms, email };
 }
 
@@ -58,7 +66,11 @@ describe('applications', () => {
 describe('templates', () => {
   it('creates, lists, gets and updates SMS/voice and e-mail templates', async () => {
     const { app, sms, email } = await newApp();
-    expect(sms).toMatchObject({ messageText: 'Code {{pin}} for {{name}}', pinLength: 6, pinPlaceholder: '{{pin}}' });
+    expect(sms).toMatchObject({
+      messageText: 'Code {{pin}} for {{name}}',
+      pinLength: 6,
+      pinPlaceholder: '{{pin}}',
+    });
     const voice = await fx.client.createMessageTemplate(app.applicationId, {
       messageText: 'Your code is {{pin}}',
       pinType: 'NUMERIC',
@@ -68,7 +80,9 @@ describe('templates', () => {
     });
 
     const list = await fx.client.listMessageTemplates(app.applicationId);
-    expect(list.map((t) => t.messageId).sort()).toEqual([sms.messageId, email.messageId, voice.messageId].sort());
+    expect(list.map((t) => t.messageId).sort()).toEqual(
+      [sms.messageId, email.messageId, voice.messageId].sort(),
+    );
 
     const got = await fx.client.getMessageTemplate(app.applicationId, voice.messageId);
     expect(got).toMatchObject({ voiceName: 'Joanna', speechRate: 1.5, repeatDTMF: '1#' });
@@ -81,7 +95,10 @@ describe('templates', () => {
     expect(changed).toMatchObject({ messageText: 'New {{pin}}', pinType: 'HEX', pinLength: 8 });
 
     expect(email).toMatchObject({ emailTemplateId: 42, from: 'a@otpflow.test' });
-    const emailChanged = await fx.client.updateEmailTemplate(app.applicationId, email.messageId, { emailTemplateId: 43, pinLength: 5 });
+    const emailChanged = await fx.client.updateEmailTemplate(app.applicationId, email.messageId, {
+      emailTemplateId: 43,
+      pinLength: 5,
+    });
     expect(emailChanged).toMatchObject({ emailTemplateId: 43, pinLength: 5 });
   });
 });
@@ -94,12 +111,19 @@ describe('PINs', () => {
       { applicationId: app.applicationId, messageId: sms.messageId, to, placeholders: { name: 'Shop' } },
       { ncNeeded: true },
     );
-    expect(sent).toMatchObject({ to: digits(to), smsStatus: 'MESSAGE_SENT', ncStatus: 'NC_DESTINATION_REACHABLE' });
+    expect(sent).toMatchObject({
+      to: digits(to),
+      smsStatus: 'MESSAGE_SENT',
+      ncStatus: 'NC_DESTINATION_REACHABLE',
+    });
     const [msg] = fx.emulator.inbox.messages(to);
     expect(msg).toMatchObject({ channel: 'SMS', to: digits(to), from: 'otpflow', pinId: sent.pinId });
     expect(msg?.text).toBe(`Code ${msg?.pin} for Shop`);
 
-    const noNc = await fx.client.sendSmsPin({ applicationId: app.applicationId, messageId: sms.messageId, to }, { ncNeeded: false });
+    const noNc = await fx.client.sendSmsPin(
+      { applicationId: app.applicationId, messageId: sms.messageId, to },
+      { ncNeeded: false },
+    );
     expect(noNc.ncStatus).toBe('NC_NOT_CONFIGURED');
 
     const again = await fx.client.resendSmsPin(sent.pinId, { placeholders: { name: 'Shop' } });
@@ -116,14 +140,22 @@ describe('PINs', () => {
   it('sends and resends over voice and e-mail', async () => {
     const { app, sms, email } = await newApp();
     const to = freshNumber();
-    const voice = await fx.client.sendVoicePin({ applicationId: app.applicationId, messageId: sms.messageId, to });
+    const voice = await fx.client.sendVoicePin({
+      applicationId: app.applicationId,
+      messageId: sms.messageId,
+      to,
+    });
     expect(voice).toMatchObject({ to: digits(to), callStatus: 'PENDING_ACCEPTED' });
     const voiceAgain = await fx.client.resendVoicePin(voice.pinId);
     expect(voiceAgain.pinId).toBe(voice.pinId);
     expect(fx.emulator.inbox.messages(to).map((m) => m.channel)).toEqual(['VOICE', 'VOICE']);
 
     const address = `p${Date.now()}@example.com`;
-    const mail = await fx.client.sendEmailPin({ applicationId: app.applicationId, messageId: email.messageId, to: address });
+    const mail = await fx.client.sendEmailPin({
+      applicationId: app.applicationId,
+      messageId: email.messageId,
+      to: address,
+    });
     expect(mail).toMatchObject({ to: address, emailStatus: { name: 'PENDING_ACCEPTED' } });
     const mailAgain = await fx.client.resendEmailPin(mail.pinId);
     expect(mailAgain.pinId).toBe(mail.pinId);
@@ -134,8 +166,14 @@ describe('PINs', () => {
     const { app, sms } = await newApp();
     const to = freshNumber();
     const before = Date.now();
-    const first = await fx.client.sendSmsPin({ applicationId: app.applicationId, messageId: sms.messageId, to }, { ncNeeded: false });
-    await fx.client.sendSmsPin({ applicationId: app.applicationId, messageId: sms.messageId, to }, { ncNeeded: false });
+    const first = await fx.client.sendSmsPin(
+      { applicationId: app.applicationId, messageId: sms.messageId, to },
+      { ncNeeded: false },
+    );
+    await fx.client.sendSmsPin(
+      { applicationId: app.applicationId, messageId: sms.messageId, to },
+      { ncNeeded: false },
+    );
     const pin = fx.emulator.inbox.messages(to).find((m) => m.pinId === first.pinId)?.pin ?? '';
     await fx.client.verifyPin(first.pinId, pin);
 
@@ -154,7 +192,9 @@ describe('PINs', () => {
     await expect(
       fx.client.sendSmsPin({ applicationId: 'A', messageId: 'M', to: '0041793026727' }),
     ).rejects.toBeInstanceOf(InfobipInvalidArgumentError);
-    await expect(fx.client.sendEmailPin({ applicationId: 'A', messageId: 'M', to: 'not-an-address' })).rejects.toMatchObject({
+    await expect(
+      fx.client.sendEmailPin({ applicationId: 'A', messageId: 'M', to: 'not-an-address' }),
+    ).rejects.toMatchObject({
       code: 'INFOBIP_INVALID_ARGUMENT',
       mayHaveReachedServer: false,
     });

@@ -25,7 +25,8 @@ let msgId: string;
 beforeAll(async () => {
   fx = await startInfobip();
   appId = (await fx.client.createApplication({ name: 'errors' })).applicationId;
-  msgId = (await fx.client.createMessageTemplate(appId, { messageText: '{{pin}}', pinType: 'NUMERIC' })).messageId;
+  msgId = (await fx.client.createMessageTemplate(appId, { messageText: '{{pin}}', pinType: 'NUMERIC' }))
+    .messageId;
 });
 afterAll(async () => {
   await fx?.close();
@@ -33,7 +34,10 @@ afterAll(async () => {
 afterEach(() => fx.emulator.faults.clear());
 
 const send = (client: InfobipClient = fx.client, signal?: AbortSignal) =>
-  client.sendSmsPin({ applicationId: appId, messageId: msgId, to: freshNumber() }, { ncNeeded: false, signal });
+  client.sendSmsPin(
+    { applicationId: appId, messageId: msgId, to: freshNumber() },
+    { ncNeeded: false, signal },
+  );
 
 async function caught(p: Promise<unknown>): Promise<unknown> {
   try {
@@ -46,10 +50,17 @@ async function caught(p: Promise<unknown>): Promise<unknown> {
 
 describe('HTTP errors', () => {
   it('parses the legacy envelope with validation errors and the request id', async () => {
-    const err = await caught(fx.client.createApplication({ name: 'bad', configuration: { pinTimeToLive: 'soon' } }));
+    const err = await caught(
+      fx.client.createApplication({ name: 'bad', configuration: { pinTimeToLive: 'soon' } }),
+    );
     expect(err).toBeInstanceOf(InfobipHttpError);
     const e = err as InfobipHttpError;
-    expect(e).toMatchObject({ code: 'INFOBIP_HTTP', status: 400, messageId: 'BAD_REQUEST', mayHaveReachedServer: false });
+    expect(e).toMatchObject({
+      code: 'INFOBIP_HTTP',
+      status: 400,
+      messageId: 'BAD_REQUEST',
+      mayHaveReachedServer: false,
+    });
     expect(e.validationErrors.map((v) => v.property)).toContain('configuration.pinTimeToLive');
     expect(e.requestId).toMatch(/\S+/);
     expect(e.message).toMatch(/^POST \/2fa\/2\/applications answered 400/);
@@ -71,15 +82,25 @@ describe('HTTP errors', () => {
   it('answers 401 for a wrong API key and 404 for an unknown pinId', async () => {
     const other = createInfobipClient({ baseUrl: fx.emulator.url, apiKey: 'wrong' });
     try {
-      await expect(other.listApplications()).rejects.toMatchObject({ status: 401, messageId: 'UNAUTHORIZED' });
+      await expect(other.listApplications()).rejects.toMatchObject({
+        status: 401,
+        messageId: 'UNAUTHORIZED',
+      });
     } finally {
       await other.close();
     }
-    await expect(fx.client.verifyPin('NOPE', '1234')).rejects.toMatchObject({ status: 404, call: 'POST /2fa/2/pin/NOPE/verify' });
+    await expect(fx.client.verifyPin('NOPE', '1234')).rejects.toMatchObject({
+      status: 404,
+      call: 'POST /2fa/2/pin/NOPE/verify',
+    });
   });
 
   it('reads Retry-After on a 429 (seconds and HTTP dates)', async () => {
-    fx.emulator.faults.add({ match: { path: '/2fa/2/pin' }, times: 1, action: { status: 429, retryAfter: 7 } });
+    fx.emulator.faults.add({
+      match: { path: '/2fa/2/pin' },
+      times: 1,
+      action: { status: 429, retryAfter: 7 },
+    });
     const e = (await caught(send())) as InfobipHttpError;
     expect(e).toMatchObject({ status: 429, messageId: 'TOO_MANY_REQUESTS', retryAfterMs: 7000 });
     expect(parseRetryAfter(new Date(Date.now() + 30_000).toUTCString())).toBeGreaterThan(28_000);
@@ -89,8 +110,14 @@ describe('HTTP errors', () => {
   it('parses the E429 envelope, keeping the violation that names a send limit', async () => {
     const strict = await startInfobip({ rateLimitEnvelope: 'E429' });
     try {
-      const app = await strict.client.createApplication({ name: 'limited', configuration: { sendPinPerPhoneNumberLimit: '1/1d' } });
-      const tpl = await strict.client.createMessageTemplate(app.applicationId, { messageText: '{{pin}}', pinType: 'NUMERIC' });
+      const app = await strict.client.createApplication({
+        name: 'limited',
+        configuration: { sendPinPerPhoneNumberLimit: '1/1d' },
+      });
+      const tpl = await strict.client.createMessageTemplate(app.applicationId, {
+        messageText: '{{pin}}',
+        pinType: 'NUMERIC',
+      });
       const to = freshNumber();
       const req = { applicationId: app.applicationId, messageId: tpl.messageId, to };
       await strict.client.sendSmsPin(req, { ncNeeded: false });
@@ -100,7 +127,10 @@ describe('HTTP errors', () => {
     } finally {
       await strict.close();
     }
-    expect(parseErrorBody('<html>gateway</html>')).toMatchObject({ text: '<html>gateway</html>', validationErrors: [] });
+    expect(parseErrorBody('<html>gateway</html>')).toMatchObject({
+      text: '<html>gateway</html>',
+      validationErrors: [],
+    });
   });
 });
 
@@ -115,7 +145,9 @@ describe('transport failures', () => {
   it('a dropped response after processing says the same, and the PIN did go out', async () => {
     fx.emulator.faults.add({ match: { path: '/2fa/2/pin' }, times: 1, action: { dropResponse: true } });
     const to = freshNumber();
-    const e = await caught(fx.client.sendSmsPin({ applicationId: appId, messageId: msgId, to }, { ncNeeded: false }));
+    const e = await caught(
+      fx.client.sendSmsPin({ applicationId: appId, messageId: msgId, to }, { ncNeeded: false }),
+    );
     expect(e).toMatchObject({ code: 'INFOBIP_NETWORK', mayHaveReachedServer: true });
     expect(fx.emulator.inbox.messages(to)).toHaveLength(1);
   });
@@ -128,7 +160,11 @@ describe('transport failures', () => {
     const closed = createInfobipClient({ baseUrl: `http://127.0.0.1:${port}`, apiKey: TEST_API_KEY });
     try {
       const e = await caught(closed.listApplications());
-      expect(e).toMatchObject({ code: 'INFOBIP_NETWORK', causeCode: 'ECONNREFUSED', mayHaveReachedServer: false });
+      expect(e).toMatchObject({
+        code: 'INFOBIP_NETWORK',
+        causeCode: 'ECONNREFUSED',
+        mayHaveReachedServer: false,
+      });
     } finally {
       await closed.close();
     }
@@ -150,7 +186,11 @@ describe('transport failures', () => {
   });
 
   it('a headers timeout says the request may have reached Infobip', async () => {
-    const slow = createInfobipClient({ baseUrl: fx.emulator.url, apiKey: TEST_API_KEY, headersTimeoutMs: 100 });
+    const slow = createInfobipClient({
+      baseUrl: fx.emulator.url,
+      apiKey: TEST_API_KEY,
+      headersTimeoutMs: 100,
+    });
     fx.emulator.faults.add({ match: { path: '/2fa/2/pin' }, times: 1, action: { latencyMs: 1000 } });
     try {
       const e = await caught(send(slow));
@@ -180,7 +220,10 @@ describe('transport failures', () => {
     const e = await caught(send(fx.client, controller.signal));
     expect(e).toBeInstanceOf(InfobipAbortedError);
     expect(Date.now() - started).toBeLessThan(1500);
-    await expect(send(fx.client, AbortSignal.abort())).rejects.toMatchObject({ code: 'INFOBIP_ABORTED', mayHaveReachedServer: false });
+    await expect(send(fx.client, AbortSignal.abort())).rejects.toMatchObject({
+      code: 'INFOBIP_ABORTED',
+      mayHaveReachedServer: false,
+    });
   });
 
   it('consumes error bodies: one keep-alive connection serves many failed and good calls', async () => {
@@ -189,7 +232,8 @@ describe('transport failures', () => {
     pool.on('connect', () => connections++);
     const client = createInfobipClient({ baseUrl: fx.emulator.url, apiKey: TEST_API_KEY, dispatcher: pool });
     try {
-      for (let i = 0; i < 10; i++) await expect(client.getApplication(`missing-${i}`)).rejects.toMatchObject({ status: 404 });
+      for (let i = 0; i < 10; i++)
+        await expect(client.getApplication(`missing-${i}`)).rejects.toMatchObject({ status: 404 });
       await expect(client.listApplications()).resolves.toBeInstanceOf(Array);
       expect(connections).toBe(1);
     } finally {

@@ -9,7 +9,12 @@ import path from 'node:path';
 import Ajv, { type ValidateFunction } from 'ajv';
 import { Agent, type Dispatcher } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createInfobipClient, type InfobipClient, type MessageTemplateRequest, type SendPinRequest } from '../infobip';
+import {
+  createInfobipClient,
+  type InfobipClient,
+  type MessageTemplateRequest,
+  type SendPinRequest,
+} from '../infobip';
 import { OpenApiValidator, OPENAPI_DIR } from '../emulator/testing';
 import { matchRoute } from '../emulator/routes';
 import { freshNumber, startInfobip, TEST_API_KEY, type InfobipFixture } from '../activities/testing';
@@ -24,7 +29,8 @@ function requestValidators(): (method: string, template: string) => ValidateFunc
     if (Array.isArray(node)) return node.forEach(tighten);
     if (!node || typeof node !== 'object') return;
     const obj = node as Json;
-    if (obj.properties && obj.type === 'object' && obj.additionalProperties === undefined) obj.additionalProperties = false;
+    if (obj.properties && obj.type === 'object' && obj.additionalProperties === undefined)
+      obj.additionalProperties = false;
     Object.values(obj).forEach(tighten);
   };
   for (const file of ['2fa.json', 'number-lookup.json']) {
@@ -36,9 +42,12 @@ function requestValidators(): (method: string, template: string) => ValidateFunc
   const esc = (s: string) => s.replace(/~/g, '~0').replace(/\//g, '~1');
   return (method, template) => {
     for (const { id, doc } of docs) {
-      const op = ((doc.paths as Json)[template] as Json | undefined)?.[method.toLowerCase()] as Json | undefined;
+      const op = ((doc.paths as Json)[template] as Json | undefined)?.[method.toLowerCase()] as
+        Json | undefined;
       if (!op?.requestBody) continue;
-      return ajv.compile({ $ref: `${id}#/paths/${esc(template)}/${method.toLowerCase()}/requestBody/content/application~1json/schema` });
+      return ajv.compile({
+        $ref: `${id}#/paths/${esc(template)}/${method.toLowerCase()}/requestBody/content/application~1json/schema`,
+      });
     }
     throw new Error(`${method} ${template} has no documented request body`);
   };
@@ -64,7 +73,12 @@ beforeAll(async () => {
   agent = new Agent().compose((dispatch) => (opts, handler) => {
     const [pathname = '', query = ''] = opts.path.split('?');
     const template = matchRoute(opts.method, pathname).template ?? pathname;
-    captured.push({ method: opts.method, template, body: typeof opts.body === 'string' ? JSON.parse(opts.body) : undefined, query });
+    captured.push({
+      method: opts.method,
+      template,
+      body: typeof opts.body === 'string' ? JSON.parse(opts.body) : undefined,
+      query,
+    });
     return dispatch(opts, handler);
   });
   client = createInfobipClient({ baseUrl: fx.emulator.url, apiKey: TEST_API_KEY, dispatcher: agent });
@@ -75,29 +89,43 @@ afterAll(async () => {
 });
 
 /** Runs every operation with every field the types allow; returns what each call parsed. */
-async function exerciseEveryOperation(): Promise<Array<{ method: string; template: string; answer: unknown }>> {
+async function exerciseEveryOperation(): Promise<
+  Array<{ method: string; template: string; answer: unknown }>
+> {
   const out: Array<{ method: string; template: string; answer: unknown }> = [];
   const rec = async <T>(method: string, template: string, p: Promise<T>): Promise<T> => {
     const answer = await p;
     out.push({ method, template, answer });
     return answer;
   };
-  const app = await rec('POST', '/2fa/2/applications', client.createApplication({
-    name: 'schema',
-    enabled: true,
-    configuration: {
-      pinAttempts: 5,
-      allowMultiplePinVerifications: false,
-      pinTimeToLive: '10m',
-      verifyPinLimit: '2/1s',
-      sendPinPerApplicationLimit: '1000/1d',
-      sendPinPerPhoneNumberLimit: '5/1h',
-    },
-  }));
+  const app = await rec(
+    'POST',
+    '/2fa/2/applications',
+    client.createApplication({
+      name: 'schema',
+      enabled: true,
+      configuration: {
+        pinAttempts: 5,
+        allowMultiplePinVerifications: false,
+        pinTimeToLive: '10m',
+        verifyPinLimit: '2/1s',
+        sendPinPerApplicationLimit: '1000/1d',
+        sendPinPerPhoneNumberLimit: '5/1h',
+      },
+    }),
+  );
   const appId = app.applicationId;
   await rec('GET', '/2fa/2/applications', client.listApplications());
   await rec('GET', '/2fa/2/applications/{appId}', client.getApplication(appId));
-  await rec('PUT', '/2fa/2/applications/{appId}', client.updateApplication(appId, { name: 'schema', enabled: true, configuration: { pinAttempts: 6, sendPinPerPhoneNumberLimit: '20/1h' } }));
+  await rec(
+    'PUT',
+    '/2fa/2/applications/{appId}',
+    client.updateApplication(appId, {
+      name: 'schema',
+      enabled: true,
+      configuration: { pinAttempts: 6, sendPinPerPhoneNumberLimit: '20/1h' },
+    }),
+  );
   const full: MessageTemplateRequest = {
     messageText: 'Code {{pin}}',
     pinType: 'ALPHANUMERIC',
@@ -109,28 +137,89 @@ async function exerciseEveryOperation(): Promise<Array<{ method: string; templat
     speechRate: 1.2,
     regional: { indiaDlt: { principalEntityId: 'P1', contentTemplateId: 'C1', teleMarketerId: 'T1' } },
   };
-  const tpl = await rec('POST', '/2fa/2/applications/{appId}/messages', client.createMessageTemplate(appId, full));
+  const tpl = await rec(
+    'POST',
+    '/2fa/2/applications/{appId}/messages',
+    client.createMessageTemplate(appId, full),
+  );
   await rec('GET', '/2fa/2/applications/{appId}/messages', client.listMessageTemplates(appId));
-  await rec('GET', '/2fa/2/applications/{appId}/messages/{msgId}', client.getMessageTemplate(appId, tpl.messageId));
-  await rec('PUT', '/2fa/2/applications/{appId}/messages/{msgId}', client.updateMessageTemplate(appId, tpl.messageId, { ...full, pinType: 'NUMERIC' }));
-  const email = await rec('POST', '/2fa/2/applications/{appId}/email/messages',
-    client.createEmailTemplate(appId, { emailTemplateId: 7, from: 'a@otpflow.test', landingPageId: 'L', pinType: 'NUMERIC', pinLength: 6 }));
-  await rec('PUT', '/2fa/2/applications/{appId}/email/messages/{msgId}',
-    client.updateEmailTemplate(appId, email.messageId, { emailTemplateId: 8, from: 'b@otpflow.test', landingPageId: 'L2', pinType: 'HEX', pinLength: 5 }));
+  await rec(
+    'GET',
+    '/2fa/2/applications/{appId}/messages/{msgId}',
+    client.getMessageTemplate(appId, tpl.messageId),
+  );
+  await rec(
+    'PUT',
+    '/2fa/2/applications/{appId}/messages/{msgId}',
+    client.updateMessageTemplate(appId, tpl.messageId, { ...full, pinType: 'NUMERIC' }),
+  );
+  const email = await rec(
+    'POST',
+    '/2fa/2/applications/{appId}/email/messages',
+    client.createEmailTemplate(appId, {
+      emailTemplateId: 7,
+      from: 'a@otpflow.test',
+      landingPageId: 'L',
+      pinType: 'NUMERIC',
+      pinLength: 6,
+    }),
+  );
+  await rec(
+    'PUT',
+    '/2fa/2/applications/{appId}/email/messages/{msgId}',
+    client.updateEmailTemplate(appId, email.messageId, {
+      emailTemplateId: 8,
+      from: 'b@otpflow.test',
+      landingPageId: 'L2',
+      pinType: 'HEX',
+      pinLength: 5,
+    }),
+  );
 
   const to = freshNumber();
-  const send: SendPinRequest = { applicationId: appId, messageId: tpl.messageId, to, from: 'otpflow', placeholders: { name: 'x' }, trackDelivery: false };
+  const send: SendPinRequest = {
+    applicationId: appId,
+    messageId: tpl.messageId,
+    to,
+    from: 'otpflow',
+    placeholders: { name: 'x' },
+    trackDelivery: false,
+  };
   const sms = await rec('POST', '/2fa/2/pin', client.sendSmsPin(send, { ncNeeded: true }));
   const voice = await rec('POST', '/2fa/2/pin/voice', client.sendVoicePin(send));
-  const mail = await rec('POST', '/2fa/2/pin/email', client.sendEmailPin({
-    applicationId: appId, messageId: email.messageId, to: 'p@example.com', from: 'c@otpflow.test',
-    placeholders: { name: 'x' }, landingPagePlaceholders: { k: 'v' },
-  }));
-  await rec('POST', '/2fa/2/pin/{pinId}/resend', client.resendSmsPin(sms.pinId, { placeholders: { name: 'y' }, trackDelivery: false }));
-  await rec('POST', '/2fa/2/pin/{pinId}/resend/voice', client.resendVoicePin(voice.pinId, { placeholders: { name: 'y' } }));
-  await rec('POST', '/2fa/2/pin/{pinId}/resend/email', client.resendEmailPin(mail.pinId, { placeholders: { name: 'y' }, landingPagePlaceholders: { k: 'w' } }));
+  const mail = await rec(
+    'POST',
+    '/2fa/2/pin/email',
+    client.sendEmailPin({
+      applicationId: appId,
+      messageId: email.messageId,
+      to: 'p@example.com',
+      from: 'c@otpflow.test',
+      placeholders: { name: 'x' },
+      landingPagePlaceholders: { k: 'v' },
+    }),
+  );
+  await rec(
+    'POST',
+    '/2fa/2/pin/{pinId}/resend',
+    client.resendSmsPin(sms.pinId, { placeholders: { name: 'y' }, trackDelivery: false }),
+  );
+  await rec(
+    'POST',
+    '/2fa/2/pin/{pinId}/resend/voice',
+    client.resendVoicePin(voice.pinId, { placeholders: { name: 'y' } }),
+  );
+  await rec(
+    'POST',
+    '/2fa/2/pin/{pinId}/resend/email',
+    client.resendEmailPin(mail.pinId, { placeholders: { name: 'y' }, landingPagePlaceholders: { k: 'w' } }),
+  );
   await rec('POST', '/2fa/2/pin/{pinId}/verify', client.verifyPin(sms.pinId, 'ZZZZZZ'));
-  await rec('GET', '/2fa/2/applications/{appId}/verifications', client.getVerificationStatus(appId, { msisdn: to, verified: false, sent: true }));
+  await rec(
+    'GET',
+    '/2fa/2/applications/{appId}/verifications',
+    client.getVerificationStatus(appId, { msisdn: to, verified: false, sent: true }),
+  );
   await rec('POST', '/number/1/query', client.lookupNumbers([to, '+41793020006']));
   return out;
 }
