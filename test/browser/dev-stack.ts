@@ -81,6 +81,10 @@ export async function startDevStack(timeoutMs = 90_000): Promise<DevStack> {
   child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // Should the test process end without afterAll (a crash), the stack must not outlive it.
+  const killOnExit = () => child.kill('SIGTERM');
+  process.once('exit', killOnExit);
+  void exited.then(() => process.off('exit', killOnExit));
 
   const stop = async () => {
     if (child.exitCode !== null || child.signalCode !== null) return;

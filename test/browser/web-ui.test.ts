@@ -158,7 +158,7 @@ describe('Temporal Web UI of the embedded stack', () => {
     const pinEl = inbox
       .locator(`[data-testid="destination"][data-destination="${destination.replace(/^\+/, '')}"]`)
       .getByTestId('pin')
-      .first();
+      .last(); // the newest message holds the PIN that counts
     const pin = (await pinEl.textContent({ timeout: 15_000 }))?.trim() ?? '';
     expect(pin).toMatch(/^\d{6}$/);
     await inbox.close();
