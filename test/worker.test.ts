@@ -174,4 +174,57 @@ describe('otpflow worker', () => {
       await codec.close();
     }
   });
+
+  it('encrypts failure messages too: activity failures and the workflow failure read "Encoded failure"', async () => {
+    const config = configFor(emu, { OTPFLOW_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}` });
+    const app = config.applications[0]!;
+    const phone = randomPhone();
+    let sendFailedId = '';
+    let invalidId = '';
+    await runWith(
+      config,
+      async (otp, client) => {
+        // Infobip refuses the send: the activity failure lands in history.
+        emu.faults.add({ match: { method: 'POST', path: '/2fa/2/pin' }, times: 1, action: { status: 400 } });
+        const started = await otp.start({ application: 'login', destination: phone });
+        sendFailedId = started.id;
+        await client.workflow.getHandle(sendFailedId).result();
+        // A start the workflow rejects: the workflow's own failure, converted inside the sandbox.
+        invalidId = `otp-invalid-${randomBytes(4).toString('hex')}`;
+        const handle = await client.workflow.start('verificationWorkflow', {
+          workflowId: invalidId,
+          taskQueue: config.temporal.taskQueue,
+          args: [
+            {
+              application: 'login',
+              destination: 'not a number +41791112233',
+              channel: 'SMS',
+              policy: { ...app.policy, pin: app.pin },
+              destinationMasked: 'x',
+              destinationHash: 'x',
+            },
+          ],
+        });
+        await expect(handle.result()).rejects.toThrow();
+      },
+      false,
+    );
+    const failures = async (id: string) => {
+      const history = await env.client.workflow.getHandle(id).fetchHistory();
+      return (history.events ?? []).flatMap((e) => {
+        const f =
+          e.activityTaskFailedEventAttributes?.failure ?? e.workflowExecutionFailedEventAttributes?.failure;
+        return f ? [f] : [];
+      });
+    };
+    const activityFailures = await failures(sendFailedId);
+    const workflowFailures = await failures(invalidId);
+    expect(activityFailures.length).toBeGreaterThan(0);
+    expect(workflowFailures.length).toBe(1);
+    for (const f of [...activityFailures, ...workflowFailures]) {
+      expect(f.message).toBe('Encoded failure');
+      expect(f.stackTrace ?? '').toBe('');
+      expect(Buffer.from(f.encodedAttributes!.metadata!.encoding!).toString()).toBe('binary/encrypted');
+    }
+  });
 });
