@@ -89,13 +89,28 @@ export async function startInfobip(
   };
 }
 
-/** Name of the probe workflow: `probeActivity(name, args, activityOptions)` runs one activity. */
+/**
+ * Name of the probe workflow: `probeActivity(name, args, activityOptions, cancelAfterMs?)` runs
+ * one activity and returns its result; with `cancelAfterMs` it cancels the activity after that
+ * long, waits for it to acknowledge, and returns `{ cancelled: true }`.
+ */
 export const PROBE_WORKFLOW = 'probeActivity';
 
 const PROBE_SOURCE = `
-const { proxyActivities } = require('@temporalio/workflow');
-exports.${PROBE_WORKFLOW} = async function (name, args, options) {
-  return proxyActivities(options)[name](...args);
+const { proxyActivities, CancellationScope, isCancellation, sleep } = require('@temporalio/workflow');
+exports.${PROBE_WORKFLOW} = async function (name, args, options, cancelAfterMs) {
+  const act = proxyActivities({ cancellationType: 'WAIT_CANCELLATION_COMPLETED', ...options })[name];
+  if (cancelAfterMs === undefined) return act(...args);
+  const scope = new CancellationScope();
+  const running = scope.run(() => act(...args));
+  await sleep(cancelAfterMs);
+  scope.cancel();
+  try {
+    return await running;
+  } catch (err) {
+    if (isCancellation(err)) return { cancelled: true };
+    throw err;
+  }
 };
 `;
 

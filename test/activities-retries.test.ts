@@ -77,6 +77,19 @@ function probe<K extends keyof OtpActivities>(
   }) as ReturnType<OtpActivities[K]>;
 }
 
+function probeCancelled(
+  name: keyof OtpActivities,
+  input: unknown,
+  options: ActivityOptions,
+  cancelAfterMs: number,
+) {
+  return env.client.workflow.execute(PROBE_WORKFLOW, {
+    taskQueue,
+    workflowId: `probe-cancel-${name}-${randomUUID()}`,
+    args: [name, [input], options, cancelAfterMs],
+  }) as Promise<unknown>;
+}
+
 /** The ApplicationFailure at the root of a failed probe. */
 async function rootFailure(p: Promise<unknown>): Promise<ApplicationFailure> {
   const err = await p.then(
@@ -213,5 +226,21 @@ describe('no second PIN', () => {
     const res = await probe('verifyPin', { pinId: sent.pinId ?? '', code: pin, application });
     expect(res).toMatchObject({ verified: true, attemptsRemaining: 0 });
     expect(fx.emulator.stats.requests()['POST /2fa/2/pin/{pinId}/verify']).toBe(2);
+  });
+});
+
+describe('cancellation', () => {
+  it('a cancelled send stops its call at once instead of waiting for Infobip', async () => {
+    fx.emulator.faults.add({ match: { path: '/2fa/2/pin' }, times: 1, action: { latencyMs: 10_000 } });
+    const started = Date.now();
+    const res = await probeCancelled(
+      'sendPin',
+      { application: app.name, channel: 'SMS', to: freshNumber() },
+      { ...policy, heartbeatTimeout: '2s', startToCloseTimeout: '20s' },
+      500,
+    );
+    expect(res).toEqual({ cancelled: true });
+    // The workflow waited for the activity to acknowledge: it stopped well before Infobip answered.
+    expect(Date.now() - started).toBeLessThan(6_000);
   });
 });

@@ -16,6 +16,7 @@ import {
   type SendHeartbeat,
   type SendPinResult,
 } from '../activities';
+import { sendResult } from '../activities/send-pin';
 import { freshNumber, sampleDeclaration, startInfobip, type InfobipFixture } from '../activities/testing';
 
 const quiet = new DefaultLogger('ERROR');
@@ -164,5 +165,17 @@ describe('results by channel', () => {
     ).resolves.toMatchObject({ pinId: sent.pinId, delivered: true });
     const [resent, first] = fx.emulator.inbox.messages(to);
     expect(resent?.pin).toBe(first?.pin);
+    // With Number Lookup on, Infobip may answer 200 without sending: not delivered.
+    expect(
+      sendResult('SMS', {
+        pinId: 'P',
+        smsStatus: 'MESSAGE_NOT_SENT',
+        ncStatus: 'NC_DESTINATION_NOT_REACHABLE',
+      }),
+    ).toEqual({
+      pinId: 'P',
+      infobipStatus: 'MESSAGE_NOT_SENT',
+      delivered: false,
+    });
   });
 });
