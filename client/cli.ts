@@ -5,7 +5,7 @@
  */
 import { createRequire } from 'node:module';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { loadConfig, type RequiredSecret } from '../config/load';
+import type { RequiredSecret } from '../config/load';
 import type { OtpflowConfig } from '../config/types';
 import {
   describeError,
@@ -16,7 +16,13 @@ import {
   formatView,
   type CliIo,
 } from './cli-output';
-import { connectOtp, type ConnectedOtp } from './connect';
+import type { ConnectedOtp } from './connect';
+
+// Loaded when a command needs them: the Temporal client takes a while to load, and `--help`
+// or a usage error should answer at once.
+const lazy = createRequire(__filename);
+const connectOtp: (typeof import('./connect'))['connectOtp'] = (...args) =>
+  (lazy('./connect') as typeof import('./connect')).connectOtp(...args);
 
 export { ExitCode } from './cli-output';
 
@@ -200,7 +206,10 @@ export type ConfigLoader = (
 ) => OtpflowConfig;
 
 const defaultLoader: ConfigLoader = (env, configFile, secrets) =>
-  loadConfig(env, { require: secrets, ...(configFile ? { configFile } : {}) });
+  (lazy('../config/load') as typeof import('../config/load')).loadConfig(env, {
+    require: secrets,
+    ...(configFile ? { configFile } : {}),
+  });
 
 /** Runs the CLI; resolves to the process exit code (see `USAGE`). */
 export async function main(
@@ -262,10 +271,9 @@ export async function main(
 
 async function runProcessCommand(name: string, argv: string[], io: CliIo): Promise<number> {
   const [modulePath, exportName] = PROCESS_COMMANDS[name] as [string, string];
-  const load = createRequire(__filename);
   let mod: Record<string, unknown>;
   try {
-    mod = load(modulePath) as Record<string, unknown>;
+    mod = lazy(modulePath) as Record<string, unknown>;
   } catch (err) {
     const missing =
       (err as { code?: string }).code === 'MODULE_NOT_FOUND' &&

@@ -60,7 +60,8 @@ async function inboxPin(to: string): Promise<string> {
   return messages[0]?.pin as string;
 }
 
-describe('otpflow CLI with the emulator and real activities', () => {
+// Each command is a new Node process that loads the Temporal client: seconds each on a busy machine.
+describe('otpflow CLI with the emulator and real activities', { timeout: 240_000 }, () => {
   it('starts, takes a wrong code, verifies with the PIN from the inbox, and shows the outcome', async () => {
     const to = testNumber();
     const start = await otpflow(['start', to, '--json']);

@@ -62,7 +62,8 @@ function otpflow(args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<Run>
   });
 }
 
-describe('otpflow CLI', () => {
+// Each command is a new Node process that loads the Temporal client: seconds each on a busy machine.
+describe('otpflow CLI', { timeout: 240_000 }, () => {
   it('prints help with the exit codes, and refuses unknown commands and options with exit 2', async () => {
     const help = await otpflow(['--help']);
     expect(help.code).toBe(0);
@@ -72,6 +73,9 @@ describe('otpflow CLI', () => {
     expect(verifyHelp).toMatchObject({ code: 0 });
     expect(verifyHelp.stdout).toContain('Usage: otpflow verify <id> <code>');
     expect((await otpflow(['frobnicate'])).code).toBe(2);
+    const apiHelp = await otpflow(['api', '--help']);
+    expect(apiHelp).toMatchObject({ code: 0 });
+    expect(apiHelp.stdout).toContain('Usage: otpflow api');
     const badOption = await otpflow(['start', randomPhone(), '--colour', 'red']);
     expect(badOption.code).toBe(2);
     expect(badOption.stderr).toContain("Unknown option '--colour'");
