@@ -7,7 +7,9 @@
  * Each server runs in its own child process so the load generator (undici Pool, fixed number
  * of requests in flight) does not share an event loop with it. Prints both rates, the ratio and
  * the machine. The two servers are measured in alternating rounds (bare, emulator, bare, …) so
- * that a busy machine affects both alike; the figures are the mean over rounds.
+ * that a busy machine affects both alike; the figures are the mean over rounds. It also prints
+ * each server's CPU time per request (from the child's process.cpuUsage()), the figure that a
+ * machine shared with other work disturbs least.
  * Targets (issue 3): ≥ 5,000 verifies/s and ratio ≥ 0.5.
  */
 import { fork, type ChildProcess } from 'node:child_process';
@@ -45,7 +47,19 @@ async function serve(kind: string): Promise<void> {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
   }
+  // The parent asks for CPU time around each measurement: CPU per request is the figure a busy
+  // machine disturbs least.
+  process.on('message', () => {
+    const { user, system } = process.cpuUsage();
+    process.send?.({ cpuMicros: user + system });
+  });
   process.send?.({ url });
+}
+
+async function cpuMicros(child: ChildProcess): Promise<number> {
+  const reply = once(child, 'message') as Promise<[{ cpuMicros: number }]>;
+  child.send('cpu');
+  return (await reply)[0].cpuMicros;
 }
 
 async function startChild(kind: string): Promise<{ child: ChildProcess; url: string }> {
@@ -60,7 +74,13 @@ interface Target {
 }
 
 /** Keeps `concurrency` requests in flight for `seconds`; returns completed 200s per second. */
-async function load(url: string, target: Target, seconds: number, concurrency: number) {
+async function load(
+  server: { url: string; child: ChildProcess },
+  target: Target,
+  seconds: number,
+  concurrency: number,
+) {
+  const url = server.url;
   const pool = new Pool(url, { connections: concurrency, pipelining: 1 });
   const headers = { authorization: `App ${KEY}`, 'content-type': 'application/json' };
   let ok = 0;
@@ -85,11 +105,13 @@ async function load(url: string, target: Target, seconds: number, concurrency: n
     );
   };
   await run(1500, false); // warm-up: JIT, connections
+  const cpu0 = await cpuMicros(server.child);
   const t0 = performance.now();
   await run(seconds * 1000, true);
   const elapsed = (performance.now() - t0) / 1000;
+  const cpu = (await cpuMicros(server.child)) - cpu0;
   await pool.close();
-  return { rps: ok / elapsed, failed };
+  return { rps: ok / elapsed, failed, cpuPerRequest: cpu / Math.max(1, ok + failed) };
 }
 
 async function main(): Promise<void> {
@@ -152,12 +174,16 @@ async function main(): Promise<void> {
 
     const bareRates: number[] = [];
     const emuRates: number[] = [];
+    const bareCpu: number[] = [];
+    const emuCpu: number[] = [];
     let failures = 0;
     for (let r = 0; r < rounds; r++) {
-      const b = await load(bare.url, verify, seconds, concurrency);
-      const e = await load(emu.url, verify, seconds, concurrency);
+      const b = await load(bare, verify, seconds, concurrency);
+      const e = await load(emu, verify, seconds, concurrency);
       bareRates.push(b.rps);
       emuRates.push(e.rps);
+      bareCpu.push(b.cpuPerRequest);
+      emuCpu.push(e.cpuPerRequest);
       failures += b.failed + e.failed;
     }
     const mean = (xs: number[]) => xs.reduce((a, x) => a + x, 0) / xs.length;
@@ -172,6 +198,9 @@ async function main(): Promise<void> {
     );
     console.log(`bare node:http  ${fmt(bareRates)}`);
     console.log(`emulator verify ${fmt(emuRates)}`);
+    console.log(
+      `server CPU per request: bare ${mean(bareCpu).toFixed(1)} µs, emulator ${mean(emuCpu).toFixed(1)} µs → CPU ratio ${(mean(bareCpu) / mean(emuCpu)).toFixed(2)}, emulator ≈ ${(1e6 / mean(emuCpu)).toFixed(0)} verifies/s per core`,
+    );
     console.log(
       `ratio emulator/bare: ${(mean(emuRates) / mean(bareRates)).toFixed(2)}  (targets: ≥ 5000 req/s, ratio ≥ 0.5); non-200 answers: ${failures}`,
     );

@@ -1,6 +1,5 @@
 /** Dispatch of Infobip API requests: stats, faults, body limit, authentication, routing, envelopes. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { setTimeout as sleep } from 'node:timers/promises';
 import {
   InfobipApiError,
   defaultTextFor,
@@ -10,10 +9,10 @@ import {
   badRequest,
   type RateLimitEnvelope,
 } from './errors';
-import { matchRoute } from './routes';
-import { readBody, sendJson } from './http-util';
+import { matchRoute, type RouteMatch } from './routes';
+import { collectBody, sendJson } from './http-util';
 import type { EmulatorContext } from './context';
-import type { Faults } from './faults';
+import type { FaultAction, Faults } from './faults';
 
 const NO_QUERY = new URLSearchParams();
 
@@ -68,13 +67,14 @@ export function createApiHandler(opts: ApiServerOptions) {
     headers?: Record<string, string>,
   ) => sendJson(res, err.status, errorBody(err, rateLimitEnvelope), requestId, headers);
 
-  return async (
+  return (
     req: IncomingMessage,
     res: ServerResponse,
     pathname: string,
     search: string,
     requestId: string,
-  ): Promise<void> => {
+    fail: (err: unknown) => void,
+  ): void => {
     const method = req.method ?? 'GET';
     const match = matchRoute(method, pathname);
     const key = match.route?.key ?? 'UNMATCHED';
@@ -85,8 +85,34 @@ export function createApiHandler(opts: ApiServerOptions) {
       req.socket.destroy();
       return;
     }
-    if (fault && 'latencyMs' in fault) await sleep(fault.latencyMs);
-    const body = await readBody(req, maxBodyBytes);
+    const read = () =>
+      collectBody(req, maxBodyBytes, (body) => {
+        // Runs from an event callback: nothing may escape, or the process would crash.
+        try {
+          answer(req, res, method, pathname, search, requestId, match, fault, body);
+        } catch (err) {
+          fail(err);
+        }
+      });
+    try {
+      if (fault && 'latencyMs' in fault) setTimeout(read, fault.latencyMs);
+      else read();
+    } catch (err) {
+      fail(err);
+    }
+  };
+
+  function answer(
+    req: IncomingMessage,
+    res: ServerResponse,
+    method: string,
+    pathname: string,
+    search: string,
+    requestId: string,
+    match: RouteMatch,
+    fault: FaultAction | undefined,
+    body: Buffer | null,
+  ): void {
     if (fault && 'status' in fault) {
       const err = new InfobipApiError(fault.status, messageIdFor(fault.status), defaultTextFor(fault.status));
       const headers =
@@ -135,5 +161,5 @@ export function createApiHandler(opts: ApiServerOptions) {
       return;
     }
     sendJson(res, status, payload, requestId);
-  };
+  }
 }

@@ -139,10 +139,7 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
     const pathname = q < 0 ? url : url.slice(0, q);
     const search = q < 0 ? '' : url.slice(q + 1);
     const isControl = pathname === '/emulator' || pathname.startsWith('/emulator/');
-    const work = isControl
-      ? handleControl(control, req, res, pathname, search, requestId)
-      : api(req, res, pathname, search, requestId);
-    work.catch((err: unknown) => {
+    const fail = (err: unknown) => {
       // Whatever happens to one request (client gone, bug), the server keeps running.
       if (!res.headersSent && !res.destroyed) {
         sendJson(
@@ -161,7 +158,15 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
       } else res.destroy();
       if ((err as NodeJS.ErrnoException)?.code !== 'ECONNRESET')
         process.emitWarning(`otpflow emulator: ${String((err as Error)?.stack ?? err)}`);
-    });
+    };
+    if (isControl) handleControl(control, req, res, pathname, search, requestId).catch(fail);
+    else {
+      try {
+        api(req, res, pathname, search, requestId, fail);
+      } catch (err) {
+        fail(err);
+      }
+    }
   });
   server.keepAliveTimeout = 65_000;
   server.on('clientError', (_err, socket) => {

@@ -45,6 +45,14 @@ export const ROUTES: readonly Route[] = DEFINITIONS.map(([method, template, hand
   handler,
 }));
 
+/** Routes by number of path segments: a request is compared with at most a handful. */
+const BY_LENGTH = new Map<number, Route[]>();
+for (const route of ROUTES) {
+  const list = BY_LENGTH.get(route.segments.length) ?? [];
+  list.push(route);
+  BY_LENGTH.set(route.segments.length, list);
+}
+
 /** Result of matching a request path. */
 export interface RouteMatch {
   route?: Route;
@@ -61,10 +69,13 @@ function matchSegments(route: Route, segments: readonly string[]): string[] | un
     const got = segments[i] ?? '';
     if (want.charCodeAt(0) === 123 /* { */) {
       if (got === '') return undefined;
-      try {
-        params.push(decodeURIComponent(got));
-      } catch {
-        params.push(got);
+      if (!got.includes('%')) params.push(got);
+      else {
+        try {
+          params.push(decodeURIComponent(got));
+        } catch {
+          params.push(got);
+        }
       }
     } else if (want !== got) return undefined;
   }
@@ -76,7 +87,7 @@ export function matchRoute(method: string, pathname: string): RouteMatch {
   const path = pathname.length > 1 && pathname.endsWith('/') ? pathname.slice(0, -1) : pathname;
   const segments = path.split('/');
   let template: string | undefined;
-  for (const route of ROUTES) {
+  for (const route of BY_LENGTH.get(segments.length) ?? []) {
     const params = matchSegments(route, segments);
     if (!params) continue;
     if (route.method === method) return { route, params, template: route.template };
