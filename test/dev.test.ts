@@ -33,13 +33,14 @@ interface Stack {
   urls: { api: string; apiKey: string; inbox: string; webUi: string; codec: string };
 }
 
-/** Child pids of `pid` (Linux /proc via ps). */
-function childrenOf(pid: number): number[] {
-  const r = spawnSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' });
+/** Child processes of `pid` (Linux ps): pid and command name. */
+function childrenOf(pid: number): { pid: number; comm: string }[] {
+  const r = spawnSync('ps', ['-o', 'pid=,comm=', '--ppid', String(pid)], { encoding: 'utf8' });
   return r.stdout
     .split('\n')
-    .map((l) => Number(l.trim()))
-    .filter((n) => n > 0);
+    .map((l) => l.trim().split(/\s+/))
+    .filter((p) => Number(p[0]) > 0)
+    .map((p) => ({ pid: Number(p[0]), comm: p[1] ?? '' }));
 }
 
 function alive(pid: number): boolean {
@@ -119,12 +120,16 @@ async function startStack(extra: string[] = []): Promise<Stack> {
 
 async function stopStack(stack: Stack): Promise<void> {
   const children = childrenOf(stack.child.pid!);
-  expect(children.length).toBeGreaterThan(0); // the temporal dev server
+  expect(children.map((c) => c.comm)).toContain('temporal'); // the dev server
   stack.child.kill('SIGINT');
   const timer = setTimeout(() => stack.child.kill('SIGKILL'), 45_000);
   expect(await stack.exited).toBe(0);
   clearTimeout(timer);
-  for (const pid of children) expect(alive(pid), `child ${pid} still running`).toBe(false);
+  // Helpers such as tsx's esbuild service end when their parent's pipes close: allow a moment.
+  const deadline = Date.now() + 5000;
+  while (children.some((c) => alive(c.pid)) && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 100));
+  for (const c of children) expect(alive(c.pid), `child ${c.pid} (${c.comm}) still running`).toBe(false);
 }
 
 async function api(stack: Stack, method: string, p: string, body?: unknown) {

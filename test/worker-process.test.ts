@@ -187,11 +187,14 @@ describe('otpflow setup and worker processes', () => {
 
       const metrics = await until('metrics', async () => {
         const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
-        return text.includes('otpflow_check_latency') && text.includes('otpflow_pins_sent')
+        return text.includes('otpflow_check_latency') &&
+          text.includes('otpflow_pins_sent') &&
+          text.includes('otpflow_verification_outcomes')
           ? text
           : undefined;
       });
       expect(metrics).toMatch(/otpflow_verifications_started/);
+      expect(metrics).toMatch(/otpflow_verification_outcomes\S*\{[^}]*status="VERIFIED"/);
       expect(metrics).toMatch(/temporal_/);
 
       // A second one whose send Infobip answers slowly: SIGTERM while it is in flight.
