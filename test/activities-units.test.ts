@@ -123,6 +123,28 @@ describe('sendPin failures by HTTP status', () => {
   });
 });
 
+it('the send limit in the E429 envelope (text in its violations) is a rate limit too', async () => {
+  const e429 = await startInfobip({ rateLimitEnvelope: 'E429' });
+  try {
+    const strict = sampleDeclaration('units-e429');
+    strict.infobip.sendPinPerPhoneNumberLimit = '1/1d';
+    await ensureApplication(e429.client, strict);
+    const local = createActivities({ infobip: e429.client, applications: [strict] });
+    const send = () => local.sendPin({ application: 'units-e429', channel: 'SMS', to: '+41791112222' });
+    await run(send);
+    expect(await failureOf(run(send))).toMatchObject({ type: FailureTypes.RATE_LIMITED, nonRetryable: true });
+    // A plain throttling 429 in the same envelope stays retryable.
+    e429.emulator.faults.add({ match: { path: '/2fa/2/pin' }, times: 1, action: { status: 429 } });
+    const other = () => local.sendPin({ application: 'units-e429', channel: 'SMS', to: '+41791113333' });
+    expect(await failureOf(run(other))).toMatchObject({
+      type: RetryableFailureTypes.THROTTLED,
+      nonRetryable: false,
+    });
+  } finally {
+    await e429.close();
+  }
+});
+
 describe('configuration and destination errors', () => {
   it('an undeclared application, a disabled one, a channel without template', async () => {
     const undeclared = () => acts.sendPin({ application: 'nope', channel: 'SMS', to: freshNumber() });

@@ -10,6 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   createInfobipClient,
   InfobipAbortedError,
+  InfobipBadResponseError,
   InfobipHttpError,
   InfobipNetworkError,
   InfobipTimeoutError,
@@ -209,6 +210,25 @@ describe('transport failures', () => {
     } finally {
       await client.close();
       await stall.close();
+    }
+  });
+
+  it('a 2xx whose body is not JSON is a bad response that may have reached Infobip', async () => {
+    const html = createServer((_req, res) =>
+      res.writeHead(200, { 'content-type': 'text/html' }).end('<html>proxy</html>'),
+    );
+    await new Promise<void>((r) => html.listen(0, '127.0.0.1', r));
+    const client = createInfobipClient({
+      baseUrl: `http://127.0.0.1:${(html.address() as AddressInfo).port}`,
+      apiKey: TEST_API_KEY,
+    });
+    try {
+      const e = await caught(client.listApplications());
+      expect(e).toBeInstanceOf(InfobipBadResponseError);
+      expect(e).toMatchObject({ code: 'INFOBIP_BAD_RESPONSE', status: 200, mayHaveReachedServer: true });
+    } finally {
+      await client.close();
+      await new Promise<void>((r) => html.close(() => r()));
     }
   });
 
