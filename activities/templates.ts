@@ -98,14 +98,22 @@ export function templateSlots(app: ApplicationDeclaration): TemplateSlot[] {
   return slots;
 }
 
-/** The slot a send uses: the asked language if declared for the channel, else the default language. */
+/**
+ * The slot a send uses: the asked language if declared for the channel, else the default
+ * language, else the channel's first declared language (a fallback channel may be declared in
+ * fewer languages than the first one; a message in another language beats no message).
+ */
 export function slotFor(
   app: ApplicationDeclaration,
   channel: Channel,
   language?: string,
 ): TemplateSlot | undefined {
   const slots = templateSlots(app).filter((s) => s.channel === channel);
-  return slots.find((s) => s.language === language) ?? slots.find((s) => s.language === app.defaultLanguage);
+  return (
+    slots.find((s) => s.language === language) ??
+    slots.find((s) => s.language === app.defaultLanguage) ??
+    slots[0]
+  );
 }
 
 function isEmailTemplate(t: MessageTemplate): boolean {

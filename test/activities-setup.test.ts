@@ -144,6 +144,14 @@ describe('ensureApplication', () => {
     expect(sms?.text).toBe(`Ihr Shop Code lautet ${sms?.pin}`);
     // French is not declared for voice: the default language serves.
     expect(voice).toMatchObject({ channel: 'VOICE', messageId: templates['VOICE/en'] });
+    // Voice declared only in German, default English: German serves.
+    const deOnly = sampleDeclaration('setup-de-voice');
+    deOnly.templates.voice = { de: { messageText: 'Ihr Code {{pin}}' } };
+    const deSetup = await ensureApplication(fx.client, deOnly);
+    const deActs = createActivities({ infobip: fx.client, applications: [deOnly] });
+    const deTo = freshNumber();
+    await env.run(() => deActs.sendPin({ application: deOnly.name, channel: 'VOICE', to: deTo }));
+    expect(fx.emulator.inbox.latest(deTo)).toMatchObject({ messageId: deSetup.templates['VOICE/de'] });
     expect(fx.emulator.inbox.latest('p@example.com')).toMatchObject({
       channel: 'EMAIL',
       messageId: templates['EMAIL/en'],
