@@ -24,9 +24,9 @@ import {
   VerificationFinishedError,
 } from './errors';
 import { listQuery, type ListFilter, type VerificationSummary } from './list';
-import { prepareStart, type StartInput } from './start-input';
+import { prepareStart, workflowStartOptions, type StartInput } from './start-input';
 import { translateTemporalError } from './temporal-errors';
-import { closedView, runningView, type VerificationView } from './views';
+import { closedView, runningFallback, runningView, type VerificationView } from './views';
 
 export type { StartInput } from './start-input';
 export type { ListFilter, VerificationSummary } from './list';
@@ -109,39 +109,25 @@ export class OtpClient {
   async start(req: StartInput): Promise<StartResult> {
     const { id, app, input } = prepareStart(this.options.applications, this.options.destinationHashKey, req);
     const wf = this.options.client.workflow;
-    let created = true;
-    try {
-      // Conflict policy FAIL, then attach: the effect of USE_EXISTING (one flow, one PIN), but
-      // the 1.24 client hides the start response's `started` flag, and callers need to know.
-      await this.options.client.withDeadline(Date.now() + (this.options.rpcTimeoutMs ?? 5000), () =>
-        wf.start(WORKFLOW_TYPE, {
-          workflowId: id,
-          taskQueue: this.options.taskQueue,
-          args: [input],
-          workflowIdConflictPolicy: 'FAIL',
-          workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-          typedSearchAttributes: [
-            { key: OTP_STATUS, value: 'LOOKUP' },
-            { key: OTP_APPLICATION, value: app.name },
-            { key: OTP_CHANNEL, value: input.channel },
-            { key: OTP_DESTINATION_HASH, value: input.destinationHash },
-          ],
-          memo: { destination: input.destinationMasked },
-          staticSummary: `${app.name} · ${input.destinationMasked} · ${input.channel}`,
-          staticDetails: [
-            `**${app.name}** verification of ${input.destinationMasked} by ${input.channel}`,
-            `ttl ${input.policy.ttlSeconds}s · ${input.policy.maxAttempts} attempts · ${input.policy.maxResends} resends · lookup ${input.policy.lookup}`,
-          ].join('\n\n'),
-        }),
-      );
-    } catch (err) {
-      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw translateTemporalError(err, id);
-      created = false;
-      const existing = await this.resolve(id).catch(() => undefined);
-      const sameFlow =
-        existing?.application === app.name &&
-        existing.info.typedSearchAttributes.get(OTP_DESTINATION_HASH) === input.destinationHash;
-      if (!sameFlow) throw new InvalidInputError('id', 'is already used by another verification');
+    const startOptions = workflowStartOptions(id, this.options.taskQueue, input);
+    let created = false;
+    for (let attempt = 1; !created; attempt++) {
+      try {
+        await this.options.client.withDeadline(Date.now() + (this.options.rpcTimeoutMs ?? 5000), () =>
+          wf.start(WORKFLOW_TYPE, startOptions),
+        );
+        created = true;
+      } catch (err) {
+        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw translateTemporalError(err, id);
+        const existing = await this.resolve(id).catch(() => undefined);
+        // It closed between our start and our look: a new run is allowed now, start once more.
+        if (existing && existing.info.status.name !== 'RUNNING' && attempt === 1) continue;
+        const sameFlow =
+          existing?.application === app.name &&
+          existing.info.typedSearchAttributes.get(OTP_DESTINATION_HASH) === input.destinationHash;
+        if (!sameFlow) throw new InvalidInputError('id', 'is already used by another verification');
+        break;
+      }
     }
     const view = await this.waitForFirstSend(id);
     return {
@@ -306,26 +292,15 @@ export class OtpClient {
     for (;;) {
       const v = await this.resolve(id);
       if (v.info.status.name !== 'RUNNING') return this.view(v);
-      if (Date.now() >= deadline) return runningFallback(v);
+      if (Date.now() >= deadline) return runningFallback(v.info, v.application);
       // Without a worker a query waits for one; the deadline bounds that wait.
       const view = await this.options.client
         .withDeadline(deadline, () => this.view(v))
         .catch(() => undefined);
       if (view && !IN_FLIGHT.includes(view.status)) return view;
-      if (Date.now() >= deadline) return view ?? runningFallback(v);
+      if (Date.now() >= deadline) return view ?? runningFallback(v.info, v.application);
       await sleep(pause);
       pause = Math.min(pause * 2, 250);
     }
   }
-}
-
-function runningFallback(v: Resolved): VerificationView {
-  return {
-    id: v.info.workflowId,
-    status: (v.info.typedSearchAttributes.get(OTP_STATUS) ?? 'LOOKUP') as VerificationStatus,
-    application: v.application,
-    channel: (v.info.typedSearchAttributes.get(OTP_CHANNEL) ?? 'SMS') as Channel,
-    destination: typeof v.info.memo?.destination === 'string' ? v.info.memo.destination : '',
-    startedAt: v.info.startTime.toISOString(),
-  };
 }

@@ -3,6 +3,7 @@
  * everything first so that a start that can never succeed is refused before anything runs.
  */
 import type { ApplicationDeclaration } from '../config/types';
+import { OTP_APPLICATION, OTP_CHANNEL, OTP_DESTINATION_HASH, OTP_STATUS } from '../workflows/constants';
 import type { Channel, VerificationInput, VerificationPolicy } from '../workflows/types';
 import { CHANNELS } from '../workflows/types';
 import { InvalidInputError as WorkflowInvalidInput, validateInput } from '../workflows/validation';
@@ -125,4 +126,33 @@ export function prepareStart(
     throw err;
   }
   return { id: req.id ?? verificationId(app.name, who.hash), app, input };
+}
+
+/**
+ * Options of the workflow start: search attributes and UI metadata carry the application,
+ * channel, keyed hash and masked destination, never the destination in clear. Conflict policy
+ * FAIL (then `OtpClient.start` attaches): the effect of USE_EXISTING — one flow, one PIN — while
+ * telling the caller whether it started one, which the 1.24 client's USE_EXISTING hides.
+ */
+export function workflowStartOptions(id: string, taskQueue: string, input: VerificationInput) {
+  const { application, channel, destinationMasked, destinationHash, policy } = input;
+  return {
+    workflowId: id,
+    taskQueue,
+    args: [input],
+    workflowIdConflictPolicy: 'FAIL' as const,
+    workflowIdReusePolicy: 'ALLOW_DUPLICATE' as const,
+    typedSearchAttributes: [
+      { key: OTP_STATUS, value: 'LOOKUP' },
+      { key: OTP_APPLICATION, value: application },
+      { key: OTP_CHANNEL, value: channel },
+      { key: OTP_DESTINATION_HASH, value: destinationHash },
+    ],
+    memo: { destination: destinationMasked },
+    staticSummary: `${application} · ${destinationMasked} · ${channel}`,
+    staticDetails: [
+      `**${application}** verification of ${destinationMasked} by ${channel}`,
+      `ttl ${policy.ttlSeconds}s · ${policy.maxAttempts} attempts · ${policy.maxResends} resends · lookup ${policy.lookup}`,
+    ].join('\n\n'),
+  };
 }

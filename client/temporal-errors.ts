@@ -6,6 +6,7 @@ import {
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { VerificationStatus } from '../workflows/types';
+import { CHECK_UNAVAILABLE, INVALID_INPUT, NOT_PENDING } from '../workflows/verification';
 import {
   CheckUnavailableError,
   InvalidInputError,
@@ -14,13 +15,12 @@ import {
   VerificationFinishedError,
 } from './errors';
 
-// Failure types thrown by the workflow's update validators and handlers (workflows/verification.ts).
-// Repeated here as strings because importing verification.ts outside the workflow sandbox
-// runs workflow-only code at module load.
+/** Failure types thrown by the workflow's update validators and handlers. */
 export const WORKFLOW_FAILURE = {
-  INVALID_INPUT: 'InvalidInput',
-  NOT_PENDING: 'NotPending',
-  CHECK_UNAVAILABLE: 'CheckUnavailable',
+  INVALID_INPUT,
+  NOT_PENDING,
+  CHECK_UNAVAILABLE,
+  /** Thrown by the resend handler when Infobip refused or could not be reached (not exported by the workflow). */
   RESEND_FAILED: 'ResendFailed',
 } as const;
 

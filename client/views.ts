@@ -1,6 +1,6 @@
 /** What `OtpClient.status` answers: a verification's state, built from the live query or the final result. */
 import type { WorkflowExecutionInfo, WorkflowHandle } from '@temporalio/client';
-import { OTP_APPLICATION, OTP_CHANNEL } from '../workflows/constants';
+import { OTP_APPLICATION, OTP_CHANNEL, OTP_STATUS } from '../workflows/constants';
 import type {
   Channel,
   CheckResult,
@@ -94,4 +94,16 @@ export async function closedView(info: DescribedFlow, handle: WorkflowHandle): P
     default:
       return { ...base, status: 'FAILED', reason: `workflow ${info.status.name.toLowerCase()}` };
   }
+}
+
+/** What the search attributes say about a running flow whose query could not be answered (no worker yet). */
+export function runningFallback(info: DescribedFlow, application: string): VerificationView {
+  return {
+    id: info.workflowId,
+    status: (info.typedSearchAttributes.get(OTP_STATUS) ?? 'LOOKUP') as VerificationStatus,
+    application,
+    channel: (info.typedSearchAttributes.get(OTP_CHANNEL) ?? 'SMS') as Channel,
+    destination: masked(info),
+    startedAt: info.startTime.toISOString(),
+  };
 }
