@@ -210,8 +210,13 @@ export async function runDevCli(argv: string[]): Promise<number> {
   let stopRequested = false;
   let wake: () => void = () => undefined;
   const stopped = new Promise<void>((resolve) => (wake = resolve));
+  let forceKill: () => void = () => undefined;
   const onSignal = (signal: NodeJS.Signals) => {
-    if (stopRequested) return;
+    if (stopRequested) {
+      progress(`${signal} again: killing everything now`);
+      forceKill();
+      process.exit(130);
+    }
     stopRequested = true;
     progress(`${signal} received, stopping…`);
     wake();
@@ -247,6 +252,7 @@ export async function runDevCli(argv: string[]): Promise<number> {
       uiCodecEndpoint: codec?.url,
     });
     cleanups.push(() => server.stop());
+    forceKill = () => server.kill();
     if (stopRequested) return 0;
 
     const emulator: Emulator = await createEmulator({

@@ -33,6 +33,27 @@ export interface DevServer {
   pid: number;
   /** Stops the server (SIGTERM, then SIGKILL after `graceMs`) and waits for the process to end. */
   stop(graceMs?: number): Promise<void>;
+  /** Kills the server at once (a second Ctrl-C). */
+  kill(): void;
+}
+
+/**
+ * A `sh` that blocks reading a pipe from this process and, when the pipe closes — this
+ * process ended, even by SIGKILL — stops the server: no orphaned `temporal` either way.
+ * A normal stop kills the watchdog after the server has ended.
+ */
+function startWatchdog(serverPid: number): ChildProcess {
+  const script =
+    'while read -r _; do :; done; kill -TERM "$1" 2>/dev/null; sleep 10; kill -KILL "$1" 2>/dev/null';
+  const dog = spawn('sh', ['-c', script, 'otpflow-watchdog', String(serverPid)], {
+    stdio: ['pipe', 'ignore', 'ignore'],
+    detached: true,
+  });
+  dog.on('error', () => undefined);
+  // Neither the watchdog nor its pipe may keep this process alive.
+  dog.unref();
+  (dog.stdin as unknown as { unref?: () => void } | null)?.unref?.();
+  return dog;
 }
 
 /** Thrown when the dev server exits or does not answer during start-up. */
@@ -84,9 +105,12 @@ export function devServerArgs(options: DevServerOptions): string[] {
 export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
   const ip = options.ip ?? '127.0.0.1';
   const address = `${ip}:${options.port}`;
+  // Its own process group: a terminal's Ctrl-C reaches only otpflow, which stops the parts in order.
   const child: ChildProcess = spawn(options.cliPath, devServerArgs(options), {
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
   });
+  const watchdog = child.pid ? startWatchdog(child.pid) : undefined;
   const output: string[] = [];
   const keep = (d: Buffer) => {
     output.push(d.toString());
@@ -101,11 +125,17 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   void exited.then(() => (done = true));
 
   const stop = async (graceMs = 10_000): Promise<void> => {
-    if (done || child.exitCode !== null || child.signalCode !== null) return;
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-    await exited;
-    clearTimeout(timer);
+    if (!done && child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      await exited;
+      clearTimeout(timer);
+    }
+    watchdog?.kill('SIGKILL');
+  };
+  const kill = () => {
+    child.kill('SIGKILL');
+    watchdog?.kill('SIGKILL');
   };
 
   const deadline = Date.now() + (options.startTimeoutMs ?? 30_000);
@@ -141,5 +171,6 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     namespace: options.namespace ?? 'default',
     pid: child.pid ?? -1,
     stop,
+    kill,
   };
 }

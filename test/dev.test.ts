@@ -205,6 +205,19 @@ describe('otpflow dev (npm start)', () => {
   });
 });
 
+describe('otpflow dev killed hard', () => {
+  it('leaves no temporal server behind even when it is SIGKILLed', async () => {
+    const stack = await startStack(['--no-encryption']);
+    const temporalChild = childrenOf(stack.child.pid!).find((c) => c.comm === 'temporal');
+    expect(temporalChild).toBeDefined();
+    stack.child.kill('SIGKILL');
+    await stack.exited;
+    const deadline = Date.now() + 20_000;
+    while (alive(temporalChild!.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    expect(alive(temporalChild!.pid)).toBe(false);
+  });
+});
+
 describe('the printed block', () => {
   it('names every URL and gives a copy-paste example', () => {
     const block = formatBlock(
