@@ -5,7 +5,7 @@ import {
   WorkflowUpdateRPCTimeoutOrCancelledError,
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import type { VerificationStatus } from '../workflows/types';
+import { TERMINAL_STATUSES, type VerificationStatus } from '../workflows/types';
 import { CHECK_UNAVAILABLE, INVALID_INPUT, NOT_PENDING } from '../workflows/verification';
 import {
   CheckUnavailableError,
@@ -56,8 +56,16 @@ export function translateTemporalError(err: unknown, id: string): unknown {
     const failure = err.cause;
     const details = (failure.details ?? []) as unknown[];
     switch (failure.type) {
-      case WORKFLOW_FAILURE.NOT_PENDING:
-        return new VerificationFinishedError(id, (details[0] as VerificationStatus | undefined) ?? 'FAILED');
+      case WORKFLOW_FAILURE.NOT_PENDING: {
+        const status = (details[0] as VerificationStatus | undefined) ?? 'FAILED';
+        // Still looking up or sending: nothing to check yet, which is not an ending.
+        if (!TERMINAL_STATUSES.includes(status)) {
+          return new CheckUnavailableError(
+            `the verification is ${status}: no code went out yet; try again shortly`,
+          );
+        }
+        return new VerificationFinishedError(id, status);
+      }
       case WORKFLOW_FAILURE.INVALID_INPUT: {
         const field = typeof details[0] === 'string' ? details[0] : 'code';
         const prefix = `${field}: `;

@@ -2,7 +2,10 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { ExitCode, formatCheck } from '../client/cli-output';
-import { InvalidInputError } from '../client/errors';
+import { ServiceError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { CheckUnavailableError, InvalidInputError, TemporalUnreachableError } from '../client/errors';
+import { translateTemporalError } from '../client/temporal-errors';
 import { hashDestination, identifyDestination, verificationId } from '../client/identity';
 import { listQuery } from '../client/list';
 import { prepareStart } from '../client/start-input';
@@ -76,6 +79,40 @@ describe('list queries', () => {
     );
     expect(() => listQuery({ application: 'x" OR 1=1' }, ['login'], 'wf')).toThrow(InvalidInputError);
     expect(() => listQuery({ status: 'PENDING" OR "a"="a' }, ['login'], 'wf')).toThrow(InvalidInputError);
+  });
+});
+
+describe('Temporal error translation', () => {
+  const updateFailure = (type: string, ...details: unknown[]) =>
+    new WorkflowUpdateFailedError(
+      'update failed',
+      ApplicationFailure.create({ message: 'code: must be 6 characters long', type, details }),
+    );
+
+  it('maps update rejections to typed errors, a not-yet-sent flow to unavailable', () => {
+    expect(translateTemporalError(updateFailure('NotPending', 'EXPIRED'), 'v')).toMatchObject({
+      code: 'OTP_ALREADY_FINISHED',
+      status: 'EXPIRED',
+    });
+    expect(translateTemporalError(updateFailure('NotPending', 'SENDING'), 'v')).toBeInstanceOf(
+      CheckUnavailableError,
+    );
+    expect(translateTemporalError(updateFailure('InvalidInput', 'code'), 'v')).toMatchObject({
+      field: 'code',
+      reason: 'must be 6 characters long',
+    });
+    expect(translateTemporalError(updateFailure('CheckUnavailable'), 'v')).toBeInstanceOf(
+      CheckUnavailableError,
+    );
+  });
+
+  it('maps gRPC UNAVAILABLE and DEADLINE_EXCEEDED to unreachable, leaves other errors alone', () => {
+    const grpc = (code: number) =>
+      new ServiceError('Failed to describe workflow', { cause: Object.assign(new Error('x'), { code }) });
+    expect(translateTemporalError(grpc(14), 'v')).toBeInstanceOf(TemporalUnreachableError);
+    expect(translateTemporalError(grpc(4), 'v')).toBeInstanceOf(TemporalUnreachableError);
+    const other = grpc(7);
+    expect(translateTemporalError(other, 'v')).toBe(other);
   });
 });
 
