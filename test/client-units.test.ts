@@ -58,6 +58,29 @@ describe('start validation', () => {
     });
   });
 
+  it('defaults to EMAIL for an address and uses a requested channel and language', () => {
+    const mail = testApplication(
+      'mail',
+      {},
+      {
+        templates: {
+          sms: { en: { messageText: '{{pin}}' }, de: { messageText: '{{pin}}' } },
+          email: { en: { emailTemplateId: 1, from: 'a@b.ch' } },
+        },
+      },
+    );
+    expect(prepareStart([mail], KEY, { destination: 'Ana@Example.com' }).input).toMatchObject({
+      channel: 'EMAIL',
+      destination: 'ana@example.com',
+    });
+    expect(
+      prepareStart([mail], KEY, { destination: '+41793026727', channel: 'sms', language: 'de' }).input,
+    ).toMatchObject({ channel: 'SMS', language: 'de' });
+    expect(() => prepareStart([mail], KEY, { destination: '+41793026727', channel: 'voice' })).toThrow(
+      /channel: .* no VOICE template/,
+    );
+  });
+
   it('refuses a country the application does not allow and a disabled application', () => {
     expect(() => prepareStart(apps, KEY, { destination: '+4915112345678' })).toThrow(
       /destination: numbers from DE/,
