@@ -5,7 +5,7 @@
  * across a restart, and SIGINT leaving no process behind.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -144,6 +144,32 @@ async function api(stack: Stack, method: string, p: string, body?: unknown) {
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
+const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].find((p) =>
+  existsSync(p),
+);
+
+/** Opens a workflow in the Web UI with a real browser: payloads decode through the codec endpoint. */
+async function webUiShows(
+  stack: Stack,
+  workflowId: string,
+  expected: string,
+): Promise<{ decodeCalls: number[]; text: string }> {
+  const { chromium } = await import('playwright-core');
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  try {
+    const page = await browser.newPage();
+    const decodeCalls: number[] = [];
+    page.on('response', (r) => {
+      if (r.url().startsWith(`${stack.urls.codec}/decode`)) decodeCalls.push(r.status());
+    });
+    await page.goto(`${stack.urls.webUi}/namespaces/default/workflows/${workflowId}`, { waitUntil: 'load' });
+    await page.getByText(expected).first().waitFor({ timeout: 30_000 });
+    return { decodeCalls, text: await page.innerText('body') };
+  } finally {
+    await browser.close();
+  }
+}
+
 async function verify(stack: Stack, phone: string): Promise<string> {
   const started = await api(stack, 'POST', '/v1/verifications', { application: 'login', to: phone });
   expect(started.status).toBeLessThan(300);
@@ -167,7 +193,12 @@ describe('otpflow dev (npm start)', () => {
     const stack = await startStack();
     try {
       expect(stack.urls.apiKey).toMatch(/^otp_dev_[0-9a-f]{32}$/);
-      await verify(stack, '+41793026727');
+      const id = await verify(stack, '+41793026727');
+      if (CHROMIUM) {
+        const ui = await webUiShows(stack, id, '+41793026727');
+        expect(ui.decodeCalls.length).toBeGreaterThan(0);
+        expect(ui.decodeCalls.every((s) => s === 200)).toBe(true);
+      }
       // The Web UI was started with the codec endpoint, and that endpoint answers the UI's origin.
       const settings = (await (await fetch(`${stack.urls.webUi}/api/v1/settings`)).json()) as {
         Codec?: { Endpoint?: string };
