@@ -4,6 +4,9 @@
  * (no destination or code in clear in Temporal's history; the codec endpoint decodes it).
  */
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
@@ -16,6 +19,7 @@ import { createEmulator, type Emulator } from '../emulator';
 import { createInfobipClient } from '../infobip';
 import { OtpClient } from '../client/otp-client';
 import { randomPhone } from '../client/testing';
+import { buildWorkflowBundle } from '../worker/bundle';
 import { createOtpWorker } from '../worker/create-worker';
 import { connectTestEnv, uniqueTaskQueue, workflowBundlePath } from './harness/temporal';
 
@@ -72,14 +76,15 @@ describe('otpflow worker', () => {
   async function runWith(
     config: OtpflowConfig,
     fn: (otp: OtpClient, client: Client) => Promise<void>,
-    bundle = true,
+    /** true: the run's plain bundle; false: the sources (or dist/); a path: that bundle. */
+    bundle: boolean | string = true,
   ) {
     await setUp(config);
     const { worker, close } = await createOtpWorker({
       config,
       connection: env.nativeConnection,
       namespace: env.namespace ?? 'default',
-      ...(bundle ? { workflowBundlePath: workflowBundlePath() } : {}),
+      ...(bundle ? { workflowBundlePath: typeof bundle === 'string' ? bundle : workflowBundlePath() } : {}),
     });
     const client = new Client({
       connection: env.connection,
@@ -175,56 +180,72 @@ describe('otpflow worker', () => {
     }
   });
 
-  it('encrypts failure messages too: activity failures and the workflow failure read "Encoded failure"', async () => {
-    const config = configFor(emu, { OTPFLOW_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}` });
-    const app = config.applications[0]!;
-    const phone = randomPhone();
-    let sendFailedId = '';
-    let invalidId = '';
-    await runWith(
-      config,
-      async (otp, client) => {
-        // Infobip refuses the send: the activity failure lands in history.
-        emu.faults.add({ match: { method: 'POST', path: '/2fa/2/pin' }, times: 1, action: { status: 400 } });
-        const started = await otp.start({ application: 'login', destination: phone });
-        sendFailedId = started.id;
-        await client.workflow.getHandle(sendFailedId).result();
-        // A start the workflow rejects: the workflow's own failure, converted inside the sandbox.
-        invalidId = `otp-invalid-${randomBytes(4).toString('hex')}`;
-        const handle = await client.workflow.start('verificationWorkflow', {
-          workflowId: invalidId,
-          taskQueue: config.temporal.taskQueue,
-          args: [
-            {
-              application: 'login',
-              destination: 'not a number +41791112233',
-              channel: 'SMS',
-              policy: { ...app.policy, pin: app.pin },
-              destinationMasked: 'x',
-              destinationHash: 'x',
-            },
-          ],
+  it.each([
+    ['bundled from sources at start', false],
+    ['the prebuilt encrypted bundle (npm run build)', true],
+  ])(
+    'encrypts failure messages too (%s): activity and workflow failures read "Encoded failure"',
+    async (_name, prebuilt) => {
+      const config = configFor(emu, { OTPFLOW_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}` });
+      const app = config.applications[0]!;
+      const phone = randomPhone();
+      let sendFailedId = '';
+      let invalidId = '';
+      const bundlePath = prebuilt
+        ? await buildWorkflowBundle(
+            path.join(mkdtempSync(path.join(tmpdir(), 'otpflow-bundle-')), 'workflow-bundle-encrypted.js'),
+            true,
+          )
+        : undefined;
+      await runWith(
+        config,
+        async (otp, client) => {
+          // Infobip refuses the send: the activity failure lands in history.
+          emu.faults.add({
+            match: { method: 'POST', path: '/2fa/2/pin' },
+            times: 1,
+            action: { status: 400 },
+          });
+          const started = await otp.start({ application: 'login', destination: phone });
+          sendFailedId = started.id;
+          await client.workflow.getHandle(sendFailedId).result();
+          // A start the workflow rejects: the workflow's own failure, converted inside the sandbox.
+          invalidId = `otp-invalid-${randomBytes(4).toString('hex')}`;
+          const handle = await client.workflow.start('verificationWorkflow', {
+            workflowId: invalidId,
+            taskQueue: config.temporal.taskQueue,
+            args: [
+              {
+                application: 'login',
+                destination: 'not a number +41791112233',
+                channel: 'SMS',
+                policy: { ...app.policy, pin: app.pin },
+                destinationMasked: 'x',
+                destinationHash: 'x',
+              },
+            ],
+          });
+          await expect(handle.result()).rejects.toThrow();
+        },
+        bundlePath ?? false,
+      );
+      const failures = async (id: string) => {
+        const history = await env.client.workflow.getHandle(id).fetchHistory();
+        return (history.events ?? []).flatMap((e) => {
+          const f =
+            e.activityTaskFailedEventAttributes?.failure ?? e.workflowExecutionFailedEventAttributes?.failure;
+          return f ? [f] : [];
         });
-        await expect(handle.result()).rejects.toThrow();
-      },
-      false,
-    );
-    const failures = async (id: string) => {
-      const history = await env.client.workflow.getHandle(id).fetchHistory();
-      return (history.events ?? []).flatMap((e) => {
-        const f =
-          e.activityTaskFailedEventAttributes?.failure ?? e.workflowExecutionFailedEventAttributes?.failure;
-        return f ? [f] : [];
-      });
-    };
-    const activityFailures = await failures(sendFailedId);
-    const workflowFailures = await failures(invalidId);
-    expect(activityFailures.length).toBeGreaterThan(0);
-    expect(workflowFailures.length).toBe(1);
-    for (const f of [...activityFailures, ...workflowFailures]) {
-      expect(f.message).toBe('Encoded failure');
-      expect(f.stackTrace ?? '').toBe('');
-      expect(Buffer.from(f.encodedAttributes!.metadata!.encoding!).toString()).toBe('binary/encrypted');
-    }
-  });
+      };
+      const activityFailures = await failures(sendFailedId);
+      const workflowFailures = await failures(invalidId);
+      expect(activityFailures.length).toBeGreaterThan(0);
+      expect(workflowFailures.length).toBe(1);
+      for (const f of [...activityFailures, ...workflowFailures]) {
+        expect(f.message).toBe('Encoded failure');
+        expect(f.stackTrace ?? '').toBe('');
+        expect(Buffer.from(f.encodedAttributes!.metadata!.encoding!).toString()).toBe('binary/encrypted');
+      }
+    },
+  );
 });

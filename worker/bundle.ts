@@ -60,24 +60,25 @@ const bundlerLogger = {
   error: (m: string) => console.error(m),
 };
 
+/** Builds one bundle into `outFile`; `encrypted` compiles in the encoding failure converter. */
+export async function buildWorkflowBundle(outFile: string, encrypted: boolean): Promise<string> {
+  mkdirSync(path.dirname(outFile), { recursive: true });
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: WORKFLOWS_PATH,
+    ...(encrypted ? { failureConverterPath: ENCODING_FAILURE_CONVERTER_PATH } : {}),
+    logger: bundlerLogger,
+  });
+  writeFileSync(outFile, code);
+  return outFile;
+}
+
 /** Builds both bundles into `outDir` and returns their paths. */
 export async function buildWorkflowBundles(outDir = DIST_DIR): Promise<{ plain: string; encrypted: string }> {
-  mkdirSync(outDir, { recursive: true });
-  const plain = path.join(outDir, path.basename(WORKFLOW_BUNDLE_PATH));
-  const encrypted = path.join(outDir, path.basename(ENCRYPTED_WORKFLOW_BUNDLE_PATH));
-  writeFileSync(
-    plain,
-    (await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: bundlerLogger })).code,
-  );
-  writeFileSync(
-    encrypted,
-    (
-      await bundleWorkflowCode({
-        workflowsPath: WORKFLOWS_PATH,
-        failureConverterPath: ENCODING_FAILURE_CONVERTER_PATH,
-        logger: bundlerLogger,
-      })
-    ).code,
-  );
-  return { plain, encrypted };
+  return {
+    plain: await buildWorkflowBundle(path.join(outDir, path.basename(WORKFLOW_BUNDLE_PATH)), false),
+    encrypted: await buildWorkflowBundle(
+      path.join(outDir, path.basename(ENCRYPTED_WORKFLOW_BUNDLE_PATH)),
+      true,
+    ),
+  };
 }
