@@ -72,7 +72,8 @@ function validationProblem(err: FastifyError) {
     field = [path, String(params.additionalProperty)].filter(Boolean).join('.');
     message = 'is not an accepted field';
   } else if (first.keyword === 'enum') {
-    message = `must be one of ${(params.allowedValues as unknown[]).join(', ')}`;
+    const values = new Set((params.allowedValues as unknown[]).map((v) => String(v).toLowerCase()));
+    message = `must be one of ${[...values].join(', ')}`;
   }
   return problem('invalid-input', `${field}: ${message}`, { field });
 }
