@@ -103,7 +103,8 @@ describe('HTTP API with the emulator and real activities', () => {
   it('expires after the TTL: the right PIN then gets 409 EXPIRED, without asking Infobip', async () => {
     const to = testNumber();
     const { body } = await post('/v1/verifications', { to, application: brief.name });
-    expect(body.status).toBe('PENDING');
+    // The 2 s TTL may run out before start answers on a busy machine.
+    expect(['PENDING', 'EXPIRED']).toContain(body.status);
     const pin = pinFor(to);
     await env.client.workflow.getHandle(body.id).result();
     const verifies = stack.requests('POST /2fa/2/pin/{pinId}/verify');

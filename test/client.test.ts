@@ -125,7 +125,8 @@ describe('OtpClient', () => {
 
   it('expires after the TTL; a late check and a resend answer EXPIRED', async () => {
     const { id, status } = await otp.start({ application: 'short', destination: randomPhone() });
-    expect(status).toBe('PENDING');
+    // The 1 s TTL may run out before start answers on a busy machine.
+    expect(['PENDING', 'EXPIRED']).toContain(status);
     await finished(id);
     await expect(otp.check(id, STUB_CODE)).rejects.toMatchObject({
       code: 'OTP_ALREADY_FINISHED',
