@@ -50,9 +50,14 @@ export async function createCodecServer(options: CodecServerOptions): Promise<Co
       res.writeHead(204).end();
       return;
     }
-    const op = url.pathname.replace(/\/+$/, '');
-    if (op !== '/decode' && op !== '/encode')
-      return send(res, 404, { error: 'not found: use POST /decode or POST /encode' });
+    // Behind a reverse proxy the endpoint may carry a prefix (`https://ops.example.com/codec/decode`).
+    const op =
+      /\/(decode|encode)\/*$/.exec(url.pathname)?.[1] === 'decode'
+        ? '/decode'
+        : /\/encode\/*$/.test(url.pathname)
+          ? '/encode'
+          : '';
+    if (op === '') return send(res, 404, { error: 'not found: use POST /decode or POST /encode' });
     if (req.method !== 'POST')
       return send(res, 405, { error: 'method not allowed' }, { Allow: 'POST, OPTIONS' });
     if (keys.length > 0 && !authorised(req.headers.authorization, keys)) {
@@ -69,7 +74,7 @@ export async function createCodecServer(options: CodecServerOptions): Promise<Co
     }
     try {
       const out =
-        op === '/decode' ? await options.codec.decode(payloads) : await options.codec.encode(payloads);
+        op === 'decode' ? await options.codec.decode(payloads) : await options.codec.encode(payloads);
       send(res, 200, toJsonPayloads(out));
     } catch (err) {
       // Unknown key or tampered payload: the operator should see why, the payload never.

@@ -136,6 +136,7 @@ describe('codec server', () => {
     expect(r.headers.get('access-control-allow-origin')).toBeNull();
     expect((await post('/decode', { nope: 1 })).status).toBe(400);
     expect((await post('/other', { payloads: [] })).status).toBe(404);
+    expect((await post('/codec/decode', { payloads: [] })).status).toBe(200);
     const unknown = await post(
       '/decode',
       toJsonPayloads(await new EncryptionCodec([keyB]).encode([toPayload(1)])),
