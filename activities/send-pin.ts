@@ -26,6 +26,9 @@
  *   messages, the minimum the API allows**: the lost one and the one that works; only the newest
  *   PIN verifies, which the timeline records. Sending nothing would leave them unable to verify
  *   at all; a resend is impossible without the pinId.
+ * - two PINs went out since then (the recovery send's answer was lost as well) → fail for
+ *   good (`OtpflowSendAnswersLost`) rather than send a third: the flow ends FAILED with the
+ *   two messages the person already has.
  * - the status call itself fails → the attempt fails (retryable) without sending: never send
  *   blind.
  *
@@ -125,8 +128,18 @@ export function makeSendPin(deps: SendDeps): (input: SendPinInput) => Promise<Se
         const status = await beats.during(() =>
           deps.infobip.getVerificationStatus(applicationId, { msisdn: input.to, sent: true }, { signal }),
         );
-        const sentBefore = status.verifications.some((v) => v.sentAt !== undefined && v.sentAt >= from);
-        if (sentBefore) recovered = 'SENT_BEFORE_PIN_UNKNOWN';
+        const sentSince = status.verifications.filter(
+          (v) => v.sentAt !== undefined && v.sentAt >= from,
+        ).length;
+        if (sentSince >= 2) {
+          // The recovery send's answer was lost too: a third PIN would exceed the documented
+          // minimum of two messages, and could be lost the same way. Stop here.
+          throw permanent(
+            FailureTypes.SEND_ANSWERS_LOST,
+            `${sentSince} PINs went out since this send started but every answer was lost; not sending another`,
+          );
+        }
+        if (sentSince === 1) recovered = 'SENT_BEFORE_PIN_UNKNOWN';
         else if (prior?.maybeSentSinceMs !== null) recovered = 'NOT_SENT_BEFORE';
       }
 

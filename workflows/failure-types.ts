@@ -17,6 +17,8 @@ export const FailureTypes = {
   APPLICATION_DISABLED: 'InfobipApplicationDisabled',
   /** The application or template is not declared in the configuration or not set up. */
   NOT_CONFIGURED: 'OtpflowNotConfigured',
+  /** Two PINs went out during one send but every answer was lost; a third is not sent. */
+  SEND_ANSWERS_LOST: 'OtpflowSendAnswersLost',
   /** Destination rejected before any call (bad format for the channel). */
   INVALID_DESTINATION: 'OtpflowInvalidDestination',
 } as const;

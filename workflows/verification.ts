@@ -45,40 +45,83 @@ export const CHECK_UNAVAILABLE = 'CheckUnavailable';
 
 const DEFAULT_RETRY_BUDGET_SECONDS = 120;
 
+/** How many attempts fit in `budgetMs` with exponential backoff (the first attempt included). */
+export function attemptsWithin(
+  budgetMs: number,
+  initialMs: number,
+  coefficient: number,
+  maxMs: number,
+): number {
+  let attempts = 1;
+  let elapsed = 0;
+  let delay = initialMs;
+  while (elapsed + delay <= budgetMs) {
+    elapsed += delay;
+    attempts += 1;
+    delay = Math.min(delay * coefficient, maxMs);
+  }
+  return attempts;
+}
+
 function activitiesFor(input: VerificationInput) {
-  const budget = `${input.policy.retryBudgetSeconds ?? DEFAULT_RETRY_BUDGET_SECONDS}s`;
+  const budgetSeconds = input.policy.retryBudgetSeconds ?? DEFAULT_RETRY_BUDGET_SECONDS;
+  const budget = `${budgetSeconds}s`;
   const nonRetryableErrorTypes = Object.values(FailureTypes);
-  // Sends are regular activities: they heartbeat their start time so a retry after an
-  // ambiguous failure can reconcile with Infobip instead of sending a second PIN.
-  const remote = proxyActivities<OtpActivities>({
-    startToCloseTimeout: '15s',
+  // Sends are regular activities: on a retry they reconcile with Infobip instead of sending a
+  // second PIN. An attempt may make up to three calls, hence 30 s; the 5 s heartbeat lets a
+  // cancellation reach a running send.
+  const send = proxyActivities<OtpActivities>({
+    startToCloseTimeout: '30s',
+    heartbeatTimeout: '5s',
     scheduleToCloseTimeout: budget,
     retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '20s', nonRetryableErrorTypes },
   });
-  // Lookup and verify are short reads/checks whose answer a person waits for: local
-  // activities answer without a round trip through the server's task queues and cost one
-  // history event instead of three.
-  const local = proxyLocalActivities<OtpActivities>({
+  // A repeated resend delivers the same PIN again and counts against the per-number limit,
+  // so it is tried a few times only.
+  const resend = proxyActivities<OtpActivities>({
+    startToCloseTimeout: '30s',
+    heartbeatTimeout: '5s',
+    scheduleToCloseTimeout: '60s',
+    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumAttempts: 3, nonRetryableErrorTypes },
+  });
+  // Verify is a regular activity although a person waits for it: it consumes an Infobip
+  // attempt, and a local activity is re-run when its workflow task is lost (a crash, an
+  // eviction under a flood of checks), which would spend attempts nobody made.
+  const verify = proxyActivities<OtpActivities>({
     startToCloseTimeout: '10s',
     scheduleToCloseTimeout: '20s',
     retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '3s', nonRetryableErrorTypes },
   });
+  // Lookup is a read, safe to repeat: a local activity costs one history event instead of
+  // three and no round trip through the server's queues. The SDK does not stop local retries
+  // at scheduleToCloseTimeout, so the budget is also spent as a number of attempts.
   const lookup = proxyLocalActivities<OtpActivities>({
-    startToCloseTimeout: '10s',
+    startToCloseTimeout: '15s',
     scheduleToCloseTimeout: budget,
     localRetryThreshold: '10s',
-    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '20s', nonRetryableErrorTypes },
+    retry: {
+      initialInterval: '1s',
+      backoffCoefficient: 2,
+      maximumInterval: '20s',
+      maximumAttempts: attemptsWithin(budgetSeconds * 1000, 1000, 2, 20_000),
+      nonRetryableErrorTypes,
+    },
   });
   const webhook = proxyActivities<OtpActivities>({
     startToCloseTimeout: '15s',
     scheduleToCloseTimeout: '24h',
-    retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '10m' },
+    retry: {
+      initialInterval: '5s',
+      backoffCoefficient: 2,
+      maximumInterval: '10m',
+      nonRetryableErrorTypes: ['WebhookRejected'],
+    },
   });
   return {
     lookupNumber: lookup.lookupNumber,
-    sendPin: remote.sendPin,
-    resendPin: remote.resendPin,
-    verifyPin: local.verifyPin,
+    sendPin: send.sendPin,
+    resendPin: resend.resendPin,
+    verifyPin: verify.verifyPin,
     deliverWebhook: webhook.deliverWebhook,
   };
 }
@@ -249,8 +292,17 @@ export async function verificationWorkflow(input: VerificationInput): Promise<Ve
       setChannel(ch);
       return true;
     } catch (err) {
-      if (pinId === null) handleSendFailure(err);
-      else
+      if (failureType(err) === FailureTypes.SEND_ANSWERS_LOST) {
+        // Two PINs reached the person but neither pinId is known: record both messages.
+        timeline.push({
+          kind: 'SEND',
+          at: iso(),
+          channel: ch,
+          infobipStatus: 'ANSWERS_LOST',
+          recovered: 'SENT_BEFORE_PIN_UNKNOWN',
+          pinIdKnown: false,
+        });
+      } else {
         timeline.push({
           kind: 'SEND',
           at: iso(),
@@ -258,6 +310,8 @@ export async function verificationWorkflow(input: VerificationInput): Promise<Ve
           infobipStatus: `FAILED: ${failureMessage(err)}`,
           pinIdKnown: false,
         });
+      }
+      if (pinId === null) handleSendFailure(err);
       return false;
     }
   };
