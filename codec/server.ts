@@ -51,13 +51,8 @@ export async function createCodecServer(options: CodecServerOptions): Promise<Co
       return;
     }
     // Behind a reverse proxy the endpoint may carry a prefix (`https://ops.example.com/codec/decode`).
-    const op =
-      /\/(decode|encode)\/*$/.exec(url.pathname)?.[1] === 'decode'
-        ? '/decode'
-        : /\/encode\/*$/.test(url.pathname)
-          ? '/encode'
-          : '';
-    if (op === '') return send(res, 404, { error: 'not found: use POST /decode or POST /encode' });
+    const op = /\/(decode|encode)\/*$/.exec(url.pathname)?.[1];
+    if (!op) return send(res, 404, { error: 'not found: use POST /decode or POST /encode' });
     if (req.method !== 'POST')
       return send(res, 405, { error: 'method not allowed' }, { Allow: 'POST, OPTIONS' });
     if (keys.length > 0 && !authorised(req.headers.authorization, keys)) {
