@@ -179,6 +179,8 @@ export async function runDevCli(argv: string[]): Promise<number> {
     OTPFLOW_API_KEYS: process.env.OTPFLOW_API_KEYS || secrets.apiKey,
     OTPFLOW_DESTINATION_HASH_KEY: process.env.OTPFLOW_DESTINATION_HASH_KEY || secrets.destinationHashKey,
     OTPFLOW_ENCRYPTION_KEYS: f.encryption ? process.env.OTPFLOW_ENCRYPTION_KEYS || secrets.encryptionKey : '',
+    // The emulator stands in for Infobip; a real account's settings must not reach it.
+    INFOBIP_BASE_URL: undefined,
     INFOBIP_API_KEY: DEFAULT_API_KEY,
     // The stack's own Temporal, never a profile or cloud settings from the environment.
     TEMPORAL_CONFIG_FILE: undefined,
