@@ -6,7 +6,7 @@ import {
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { TERMINAL_STATUSES, type VerificationStatus } from '../workflows/types';
-import { CHECK_UNAVAILABLE, INVALID_INPUT, NOT_PENDING } from '../workflows/verification';
+import { CHECK_UNAVAILABLE, INVALID_INPUT, NOT_PENDING, RESEND_FAILED } from '../workflows/verification';
 import {
   CheckUnavailableError,
   InvalidInputError,
@@ -20,8 +20,7 @@ export const WORKFLOW_FAILURE = {
   INVALID_INPUT,
   NOT_PENDING,
   CHECK_UNAVAILABLE,
-  /** Thrown by the resend handler when Infobip refused or could not be reached (not exported by the workflow). */
-  RESEND_FAILED: 'ResendFailed',
+  RESEND_FAILED,
 } as const;
 
 /** gRPC status codes that mean "the server is not there" rather than "the server said no". */

@@ -42,6 +42,8 @@ export const INVALID_INPUT = 'InvalidInput';
 export const NOT_PENDING = 'NotPending';
 /** Failure type of a check that could not reach Infobip in time; the attempt is not counted. */
 export const CHECK_UNAVAILABLE = 'CheckUnavailable';
+/** Failure type of a resend Infobip did not accept (other than its send limit). */
+export const RESEND_FAILED = 'ResendFailed';
 
 const DEFAULT_RETRY_BUDGET_SECONDS = 120;
 
@@ -434,7 +436,7 @@ export async function verificationWorkflow(input: VerificationInput): Promise<Ve
           recordSend(channel, result, 'RESEND');
         } catch (err) {
           if (failureType(err) === FailureTypes.RATE_LIMITED) return refused('RATE_LIMITED');
-          throw ApplicationFailure.nonRetryable(`resend failed: ${failureMessage(err)}`, 'ResendFailed');
+          throw ApplicationFailure.nonRetryable(`resend failed: ${failureMessage(err)}`, RESEND_FAILED);
         }
         publish();
         return { ...refused(undefined), accepted: true, reason: undefined };
