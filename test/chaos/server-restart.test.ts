@@ -154,18 +154,18 @@ it('resumes flows and fires timers that came due while the dev server was down',
   const earliest = Math.min(...dues);
   const latest = Math.max(...dues);
   expect(earliest - Date.now()).toBeGreaterThan(2_000);
-  await new Promise((r) => setTimeout(r, earliest - 1_500 - Date.now()));
+  await new Promise((r) => setTimeout(r, earliest - 3_000 - Date.now()));
   // Flows caught mid-send: their send is slow, so the server goes down under it.
   const slow = emulator.faults.add({
     match: { method: 'POST', path: '/2fa/2/pin' },
     times: 4,
-    action: { latencyMs: 1_500 },
+    action: { latencyMs: 2_500 },
   });
   for (let i = 0; i < 4; i++) {
     const to = testNumber();
     groups.sending.push({ to, h: await start(flowInput(app, to)) });
   }
-  await new Promise((r) => setTimeout(r, 500));
+  await new Promise((r) => setTimeout(r, Math.max(0, earliest - 700 - Date.now())));
 
   const downAt = Date.now();
   await server!.teardown();
