@@ -70,10 +70,14 @@ async function start(input: VerificationInput): Promise<Handle> {
 }
 
 async function settled(h: Handle, timeoutMs = 30_000): Promise<VerificationState> {
-  return waitFor(async () => {
-    const s = (await h.query(statusQuery)) as VerificationState;
-    return s.status === 'LOOKUP' || s.status === 'SENDING' ? undefined : s;
-  }, `${h.workflowId} to settle`, timeoutMs);
+  return waitFor(
+    async () => {
+      const s = (await h.query(statusQuery)) as VerificationState;
+      return s.status === 'LOOKUP' || s.status === 'SENDING' ? undefined : s;
+    },
+    `${h.workflowId} to settle`,
+    timeoutMs,
+  );
 }
 
 /** Checks the newest PIN and expects VERIFIED; the inbox must match the timeline exactly. */
@@ -105,7 +109,10 @@ describe('Infobip outages', () => {
     });
     expect(stack.inbox(to)).toHaveLength(1);
     const { timeline } = (await h.query(statusQuery)) as VerificationState;
-    expect(timeline.find((e) => e.kind === 'SEND')).toMatchObject({ recovered: 'NOT_SENT_BEFORE', pinIdKnown: true });
+    expect(timeline.find((e) => e.kind === 'SEND')).toMatchObject({
+      recovered: 'NOT_SENT_BEFORE',
+      pinIdKnown: true,
+    });
     await verifyNewest(h, to);
   });
 
@@ -198,8 +205,12 @@ describe('Infobip outages', () => {
     const advisory = testNumber();
     const required = testNumber();
     const [a, r] = await withFaults([lookupDown], async () => {
-      const a = await start(flowInput(app, advisory, { policy: { lookup: 'ADVISORY', retryBudgetSeconds: 3 } }));
-      const r = await start(flowInput(app, required, { policy: { lookup: 'REQUIRED', retryBudgetSeconds: 3 } }));
+      const a = await start(
+        flowInput(app, advisory, { policy: { lookup: 'ADVISORY', retryBudgetSeconds: 3 } }),
+      );
+      const r = await start(
+        flowInput(app, required, { policy: { lookup: 'REQUIRED', retryBudgetSeconds: 3 } }),
+      );
       return [a, await resultOf(r)] as const;
     });
     expect(r.status).toBe('FAILED');

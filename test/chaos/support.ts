@@ -42,7 +42,10 @@ export const OP = {
 export type Handle = WorkflowHandle;
 
 /** An application for chaos tests: 6-digit numeric PINs, generous Infobip limits. */
-export function chaosApplication(over: Partial<ApplicationDeclaration['policy']> = {}, name?: string): ApplicationDeclaration {
+export function chaosApplication(
+  over: Partial<ApplicationDeclaration['policy']> = {},
+  name?: string,
+): ApplicationDeclaration {
   const app = testApplication(name ?? `chaos-${randomUUID().slice(0, 8)}`);
   app.infobip = { ...app.infobip, verifyPinLimit: '1000/1s', sendPinPerPhoneNumberLimit: '100/1d' };
   app.policy = { ...app.policy, ...over };
@@ -140,7 +143,12 @@ export async function startChaosStack(
   },
 ): Promise<ChaosStack> {
   const emulator = await createEmulator({ apiKeys: [API_KEY], managementLimits: false, ...options.emulator });
-  const infobip = createInfobipClient({ baseUrl: emulator.url, apiKey: API_KEY, headersTimeoutMs: 1_500, ...options.infobip });
+  const infobip = createInfobipClient({
+    baseUrl: emulator.url,
+    apiKey: API_KEY,
+    headersTimeoutMs: 1_500,
+    ...options.infobip,
+  });
   for (const app of options.applications) await ensureApplication(infobip, app, { dryRun: false });
   const worker = await startWorker(env, {
     activities: createActivities({ infobip, applications: options.applications, heartbeatIntervalMs: 200 }),
@@ -164,7 +172,11 @@ export async function startChaosStack(
 }
 
 /** Polls until `fn` answers a defined value. */
-export async function waitFor<T>(fn: () => T | undefined | Promise<T | undefined>, what: string, timeoutMs = 30_000): Promise<T> {
+export async function waitFor<T>(
+  fn: () => T | undefined | Promise<T | undefined>,
+  what: string,
+  timeoutMs = 30_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();
@@ -175,7 +187,11 @@ export async function waitFor<T>(fn: () => T | undefined | Promise<T | undefined
 }
 
 /** Runs `fn` over `items` with at most `limit` at a time. */
-export async function pool<T, R>(items: readonly T[], limit: number, fn: (item: T, i: number) => Promise<R>): Promise<R[]> {
+export async function pool<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, i: number) => Promise<R>,
+): Promise<R[]> {
   const out: R[] = new Array(items.length);
   let next = 0;
   const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
@@ -193,6 +209,13 @@ export const FIGURES_DIR = path.join(PROJECT_ROOT, 'test-results', 'chaos');
 /** Prints a file's figures and saves them as `test-results/chaos/<name>.json` for RELIABILITY.md. */
 export function reportFigures(name: string, figures: Record<string, number | string>): void {
   mkdirSync(FIGURES_DIR, { recursive: true });
-  writeFileSync(path.join(FIGURES_DIR, `${name}.json`), `${JSON.stringify({ at: new Date().toISOString(), ...figures }, null, 2)}\n`);
-  console.log(`[chaos] ${name}: ${Object.entries(figures).map(([k, v]) => `${k}=${v}`).join(', ')}`);
+  writeFileSync(
+    path.join(FIGURES_DIR, `${name}.json`),
+    `${JSON.stringify({ at: new Date().toISOString(), ...figures }, null, 2)}\n`,
+  );
+  console.log(
+    `[chaos] ${name}: ${Object.entries(figures)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(', ')}`,
+  );
 }

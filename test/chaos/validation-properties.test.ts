@@ -6,7 +6,12 @@
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { PinType } from '../../workflows/types';
-import { InvalidInputError, maskDestination, normalizeCode, parseDestination } from '../../workflows/validation';
+import {
+  InvalidInputError,
+  maskDestination,
+  normalizeCode,
+  parseDestination,
+} from '../../workflows/validation';
 import { reportFigures } from './support';
 
 const RUNS = 500;

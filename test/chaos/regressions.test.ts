@@ -1,0 +1,109 @@
+/**
+ * Regressions: outages the chaos suite found the product mishandling, each fixed since (verify
+ * as a regular activity, bounded lookup retries, no third PIN). They stay here so that the
+ * bugs cannot come back: a verify outage answers CHECK_UNAVAILABLE in time, a lookup outage
+ * ends within its retry budget, endlessly lost send answers cost at most two PINs, and a flood
+ * of concurrent wrong codes costs Infobip exactly the configured attempts.
+ */
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { statusQuery, verifyUpdate } from '../../workflows/messages';
+import type { VerificationState } from '../../workflows/types';
+import { testNumber } from '../harness/stack';
+import { connectTestEnv } from '../harness/temporal';
+import {
+  chaosApplication,
+  flowInput,
+  messagesAccountedFor,
+  pool,
+  resultOf,
+  startChaosStack,
+  waitFor,
+  type ChaosStack,
+} from './support';
+
+let env: TestWorkflowEnvironment;
+let stack: ChaosStack;
+const app = chaosApplication({ lookup: 'ADVISORY', maxAttempts: 3, ttlSeconds: 120 });
+
+beforeAll(async () => {
+  env = await connectTestEnv();
+  stack = await startChaosStack(env, { applications: [app] });
+});
+afterAll(async () => {
+  await stack?.close();
+  await env?.teardown();
+});
+
+describe('regressions found by the chaos suite', () => {
+  it('answers CHECK_UNAVAILABLE within the verify budget (20 s) when Infobip verify stays down, attempt kept', async () => {
+    const to = testNumber();
+    const h = await stack.start(flowInput(app, to));
+    await waitFor(
+      async () => ((await h.query(statusQuery)).status === 'PENDING' ? true : undefined),
+      'PENDING',
+    );
+    const rule = stack.emulator.faults.add({
+      match: { path: '/2fa/2/pin/{pinId}/verify' },
+      action: { status: 500 },
+    });
+    const started = Date.now();
+    const outcome = await Promise.race([
+      h.executeUpdate(verifyUpdate, { args: [stack.inbox(to)[0]!.pin] }).then(
+        () => 'ANSWERED',
+        (e: { cause?: { type?: string } }) => e.cause?.type ?? 'ERROR',
+      ),
+      new Promise<string>((r) => setTimeout(() => r('NO ANSWER AFTER 35 s'), 35_000)),
+    ]);
+    stack.emulator.faults.remove(rule.id);
+    expect(outcome).toBe('CheckUnavailable');
+    expect(Date.now() - started).toBeLessThan(30_000);
+    expect(((await h.query(statusQuery)) as VerificationState).attemptsRemaining).toBe(3);
+  }, 90_000);
+
+  it('ends a REQUIRED lookup outage as FAILED within retryBudgetSeconds (3 s budget)', async () => {
+    const rule = stack.emulator.faults.add({ match: { path: '/number/1/query' }, action: { status: 500 } });
+    const started = Date.now();
+    const h = await stack.start(
+      flowInput(app, testNumber(), { policy: { lookup: 'REQUIRED', retryBudgetSeconds: 3 } }),
+    );
+    const result = await resultOf(h);
+    stack.emulator.faults.remove(rule.id);
+    expect(result.status).toBe('FAILED');
+    expect(Date.now() - started).toBeLessThan(10_000);
+  }, 90_000);
+
+  it('sends at most 2 PINs, and accounts for them, when every send answer is lost until the budget runs out', async () => {
+    const to = testNumber();
+    const rule = stack.emulator.faults.add({
+      match: { method: 'POST', path: '/2fa/2/pin' },
+      action: { dropResponse: true },
+    });
+    const h = await stack.start(flowInput(app, to, { policy: { retryBudgetSeconds: 8 } }));
+    const result = await resultOf(h);
+    stack.emulator.faults.remove(rule.id);
+    const pins = new Set(stack.inbox(to).map((m) => m.pin)).size;
+    expect(result.status).toBe('FAILED');
+    expect(pins).toBeLessThanOrEqual(2);
+    expect(messagesAccountedFor(result.timeline).max).toBeGreaterThanOrEqual(pins);
+  }, 60_000);
+
+  it('lets a flood of 1,000 wrong codes (25 callers at a time) reach Infobip only maxAttempts (3) times', async () => {
+    const to = testNumber();
+    const h = await stack.start(flowInput(app, to));
+    await waitFor(
+      async () => ((await h.query(statusQuery)).status === 'PENDING' ? true : undefined),
+      'PENDING',
+    );
+    const pin = stack.inbox(to)[0]!.pin;
+    const wrong = (i: number) => String((Number(pin) + 1 + i) % 1_000_000).padStart(6, '0');
+    const before = stack.requests('POST /2fa/2/pin/{pinId}/verify');
+    await pool(
+      Array.from({ length: 1_000 }, (_, i) => i),
+      25,
+      (i) => h.executeUpdate(verifyUpdate, { args: [wrong(i)] }).catch(() => undefined),
+    );
+    expect((await resultOf(h)).status).toBe('LOCKED');
+    expect(stack.requests('POST /2fa/2/pin/{pinId}/verify') - before).toBe(3);
+  }, 120_000);
+});
