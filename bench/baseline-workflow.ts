@@ -1,0 +1,64 @@
+/**
+ * The benchmark's baseline: the least Temporal needs to do the same I/O as one happy-path
+ * verification. Three activities, one HTTP call each (Number Lookup, send PIN, verify PIN),
+ * the last one run from inside an Update handler, as otpflow's `verify` does. Which of the
+ * three run as local activities is an input, so the bench matches otpflow's kinds (see
+ * `OTPFLOW_KINDS` in run.ts) and the alternatives show what the choice costs. No timers, no search attributes,
+ * no timeline, no metrics: whatever otpflow measures above this is its own cost.
+ */
+import { ApplicationFailure, condition, defineUpdate, proxyActivities, proxyLocalActivities, setHandler } from '@temporalio/workflow';
+import type { BaselineActivities } from './baseline-activities';
+
+/** How an activity runs: `L` local, `R` regular (through the server's activity task queue). */
+export type ActivityKind = 'L' | 'R';
+
+/** Start input of the baseline workflow. */
+export interface BaselineInput {
+  /** E.164 destination. */
+  to: string;
+  applicationId: string;
+  messageId: string;
+  /** Kinds of lookup, send and verify, e.g. `LRR` (what otpflow uses). */
+  kinds: `${ActivityKind}${ActivityKind}${ActivityKind}`;
+}
+
+/** Failure type of a check that came before the send's completion reached the workflow. */
+export const NOT_READY = 'NotReady';
+
+/** Checks a code; rejected (like otpflow's validator) until the PIN's ID is known. */
+export const baselineCheckUpdate = defineUpdate<boolean, [code: string]>('check');
+
+// otpflow's verify and lookup timeouts and first retry intervals; happy paths never retry.
+const regular = proxyActivities<BaselineActivities>({
+  startToCloseTimeout: '15s',
+  scheduleToCloseTimeout: '120s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '20s' },
+});
+const local = proxyLocalActivities<BaselineActivities>({
+  startToCloseTimeout: '10s',
+  scheduleToCloseTimeout: '20s',
+  retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '3s' },
+});
+
+/** Lookup, send, then wait for one `check` Update; returns whether the code was right. */
+export async function baselineWorkflow(input: BaselineInput): Promise<boolean> {
+  const via = (i: number) => (input.kinds[i] === 'L' ? local : regular);
+  let pinId: string | undefined = undefined;
+  let verified: boolean | undefined;
+  setHandler(
+    baselineCheckUpdate,
+    async (code: string) => {
+      verified = await via(2).baselineVerify(pinId as string, code);
+      return verified;
+    },
+    {
+      validator: (_code: string) => {
+        if (pinId === undefined) throw ApplicationFailure.nonRetryable('the PIN is not sent yet', NOT_READY);
+      },
+    },
+  );
+  await via(0).baselineLookup(input.to);
+  pinId = await via(1).baselineSend(input.to, input.applicationId, input.messageId);
+  await condition(() => verified !== undefined);
+  return verified === true;
+}

@@ -1,0 +1,172 @@
+/**
+ * Drives complete happy-path flows the way a login page does: start, wait for the PIN in the
+ * emulator's inbox, check it with an Update, wait for the workflow's result.
+ */
+import { createHmac } from 'node:crypto';
+import { WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import {
+  NOT_PENDING,
+  OTP_APPLICATION,
+  OTP_CHANNEL,
+  OTP_DESTINATION_HASH,
+  OTP_STATUS,
+  verificationWorkflow,
+  verifyUpdate,
+  type VerificationInput,
+  type VerificationPolicy,
+} from '../workflows';
+import { maskDestination } from '../workflows/validation';
+import { baselineCheckUpdate, baselineWorkflow, type BaselineInput, NOT_READY } from './baseline-workflow';
+import type { InboxWatch } from './inbox-watch';
+import type { BenchStack } from './stack';
+
+let numbers = 0;
+
+/**
+ * A destination no earlier flow of this process used: a Swiss mobile number whose last four
+ * digits never fall on the emulator's special lookup suffixes (0001–0009).
+ */
+export function nextNumber(): string {
+  const i = numbers++;
+  return `+4179${String(100 + Math.floor(i / 9000)).padStart(3, '0')}${1000 + (i % 9000)}`;
+}
+
+const HASH_KEY = Buffer.from('otpflow-bench-destination-hash-key');
+
+/** The input a client would start a verification of `to` with, policy overrides applied. */
+export function otpflowInput(stack: BenchStack, to: string, policy: Partial<VerificationPolicy> = {}): VerificationInput {
+  const { app } = stack;
+  return {
+    application: app.name,
+    destination: to,
+    channel: to.includes('@') ? 'EMAIL' : 'SMS',
+    destinationMasked: maskDestination(to),
+    destinationHash: createHmac('sha256', HASH_KEY).update(to).digest('hex').slice(0, 32),
+    policy: { ...app.policy, pin: app.pin, ...policy },
+  };
+}
+
+/** Starts a verification with the search attributes `OtpClient.start` sets. */
+export function startVerification(client: Client, taskQueue: string, input: VerificationInput) {
+  return client.workflow.start(verificationWorkflow, {
+    taskQueue,
+    workflowId: `bench-${input.destination.slice(1)}`,
+    args: [input],
+    typedSearchAttributes: [
+      { key: OTP_STATUS, value: 'LOOKUP' },
+      { key: OTP_APPLICATION, value: input.application },
+      { key: OTP_CHANNEL, value: input.channel },
+      { key: OTP_DESTINATION_HASH, value: input.destinationHash },
+    ],
+    memo: { destination: input.destinationMasked },
+  });
+}
+
+/** One kind of flow the driver can run. */
+export interface FlowTarget {
+  name: string;
+  start(to: string): Promise<WorkflowHandle>;
+  /** Checks the code; resolves true when verified. */
+  check(handle: WorkflowHandle, code: string): Promise<boolean>;
+  /** Whether `check` failed only because the flow had not yet seen its send complete. */
+  notReady(err: unknown): boolean;
+  /** The workflow's result, as verified or not. */
+  result(handle: WorkflowHandle): Promise<boolean>;
+}
+
+const rejectedWith = (err: unknown, type: string) =>
+  err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure && err.cause.type === type;
+
+/** otpflow's verification workflow, checked through its `verify` Update. */
+export function otpflowTarget(stack: BenchStack, taskQueue: string): FlowTarget {
+  const client = stack.env.client;
+  return {
+    name: 'otpflow',
+    start: (to) => startVerification(client, taskQueue, otpflowInput(stack, to)),
+    check: async (h, code) => (await h.executeUpdate(verifyUpdate, { args: [code] })).verified,
+    // The PIN reaches the inbox while sendPin's completion is still on its way to the workflow.
+    notReady: (err) =>
+      rejectedWith(err, NOT_PENDING) && ['LOOKUP', 'SENDING'].includes(String((err as { cause: ApplicationFailure }).cause.details?.[0])),
+    result: async (h) => ((await h.result()) as { verified: boolean }).verified,
+  };
+}
+
+/** The baseline workflow with activity kinds `kinds` (e.g. `LRL`). */
+export function baselineTarget(stack: BenchStack, taskQueue: string, kinds: BaselineInput['kinds']): FlowTarget {
+  const client = stack.env.client;
+  return {
+    name: `baseline ${kinds}`,
+    start: (to) =>
+      client.workflow.start(baselineWorkflow, {
+        taskQueue,
+        workflowId: `bench-base-${to.slice(1)}`,
+        args: [{ to, applicationId: stack.applicationId, messageId: stack.smsMessageId, kinds }],
+      }),
+    check: (h, code) => h.executeUpdate(baselineCheckUpdate, { args: [code] }),
+    notReady: (err) => rejectedWith(err, NOT_READY),
+    result: async (h) => (await h.result()) === true,
+  };
+}
+
+/** Raw timings of one batch. */
+export interface FlowSamples {
+  target: string;
+  flows: number;
+  concurrency: number;
+  wallMs: number;
+  /** Start call → PIN delivered by the emulator, ms. */
+  startToPin: number[];
+  /** The accepted check Update's round trip, ms. */
+  check: number[];
+  /** Start → result, ms. */
+  total: number[];
+  /** Checks retried because the flow had not yet seen its send complete. */
+  notReadyRetries: number;
+  failures: string[];
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const MAX_NOT_READY_RETRIES = 400;
+const PIN_TIMEOUT_MS = 60_000;
+
+/** Runs `flows` flows with at most `concurrency` in flight. */
+export async function runFlows(target: FlowTarget, inbox: InboxWatch, flows: number, concurrency: number): Promise<FlowSamples> {
+  const s: FlowSamples = { target: target.name, flows, concurrency, wallMs: 0, startToPin: [], check: [], total: [], notReadyRetries: 0, failures: [] };
+  let next = 0;
+  const one = async () => {
+    const to = nextNumber();
+    const t0 = Date.now();
+    const handle = await target.start(to);
+    const delivery = await inbox.next(to, PIN_TIMEOUT_MS);
+    s.startToPin.push(delivery.deliveredAt - t0);
+    for (let attempt = 0; ; attempt++) {
+      const t1 = Date.now();
+      try {
+        if (!(await target.check(handle, delivery.pin))) throw new Error('the right code was not accepted');
+        s.check.push(Date.now() - t1);
+        break;
+      } catch (err) {
+        if (!target.notReady(err) || attempt >= MAX_NOT_READY_RETRIES) throw err;
+        s.notReadyRetries++;
+        await sleep(5);
+      }
+    }
+    if (!(await target.result(handle))) throw new Error('the flow did not end verified');
+    s.total.push(Date.now() - t0);
+  };
+  const lane = async () => {
+    while (next < flows) {
+      next++;
+      try {
+        await one();
+      } catch (err) {
+        s.failures.push(String((err as Error)?.message ?? err));
+      }
+    }
+  };
+  const t = Date.now();
+  await Promise.all(Array.from({ length: Math.min(concurrency, flows) }, lane));
+  s.wallMs = Date.now() - t;
+  return s;
+}

@@ -1,0 +1,158 @@
+/** The benchmark's figures, their summary against the targets, and the printed table. */
+import type { HistoryCount } from './history';
+import { distribution, type Distribution, type MachineInfo } from './machine';
+import type { FlowSamples } from './driver';
+import type { PendingFigures } from './pending';
+
+/** Summary of one target's happy-path flows. */
+export interface FlowFigures {
+  target: string;
+  settings: string;
+  flows: number;
+  concurrency: number;
+  perSecond: number;
+  startToPin: Distribution;
+  check: Distribution;
+  total: Distribution;
+  notReadyRetries: number;
+  failures: number;
+  firstFailure?: string;
+}
+
+/** Merges rounds of one target into its figures; the rate is flows over the rounds' summed wall time. */
+export function summarise(settings: string, rounds: FlowSamples[]): FlowFigures {
+  const all = (k: 'startToPin' | 'check' | 'total') => rounds.flatMap((r) => r[k]);
+  const flows = rounds.reduce((n, r) => n + r.flows - r.failures.length, 0);
+  const wall = rounds.reduce((n, r) => n + r.wallMs, 0);
+  const failures = rounds.flatMap((r) => r.failures);
+  return {
+    target: rounds[0]?.target ?? '?',
+    settings,
+    flows,
+    concurrency: rounds[0]?.concurrency ?? 0,
+    perSecond: wall > 0 ? (flows / wall) * 1000 : NaN,
+    startToPin: distribution(all('startToPin')),
+    check: distribution(all('check')),
+    total: distribution(all('total')),
+    notReadyRetries: rounds.reduce((n, r) => n + r.notReadyRetries, 0),
+    failures: failures.length,
+    ...(failures[0] ? { firstFailure: failures[0] } : {}),
+  };
+}
+
+/** Everything one run measured. */
+export interface BenchReport {
+  command: string;
+  startedAt: string;
+  durationSeconds: number;
+  machine: MachineInfo;
+  workerSettings: string;
+  otpflow: FlowFigures;
+  baseline: FlowFigures;
+  ratios: { throughput: number; checkP50: number; startToPinP50: number };
+  variants: FlowFigures[];
+  history: { happyPath: HistoryCount; baseline: HistoryCount; longestPath: HistoryCount };
+  pending?: PendingFigures;
+  targets: { name: string; target: string; measured: string; pass: boolean }[];
+}
+
+/** The issue's targets, checked against the figures. */
+export function checkTargets(r: Omit<BenchReport, 'targets'>): BenchReport['targets'] {
+  const t: BenchReport['targets'] = [
+    { name: 'throughput ratio otpflow/baseline', target: '≥ 0.9', measured: r.ratios.throughput.toFixed(2), pass: r.ratios.throughput >= 0.9 },
+    { name: 'check round trip p50 / baseline Update+HTTP p50', target: '≤ 1.3', measured: r.ratios.checkP50.toFixed(2), pass: r.ratios.checkP50 <= 1.3 },
+    { name: 'happy-path history events', target: '≤ 30', measured: String(r.history.happyPath.events), pass: r.history.happyPath.events <= 30 },
+  ];
+  if (r.pending) {
+    const p = r.pending;
+    t.push({ name: `worker RSS with ${p.pending} pending`, target: `≤ 512 MB at ${p.flows}`, measured: `${p.peakRssMiB.toFixed(0)} MiB peak`, pass: p.peakRssMiB <= 512 && p.pending >= p.flows });
+    t.push({ name: `expiry lateness p99 (${p.expired} expiries)`, target: '≤ 2 s', measured: `${(p.lateness.p99 / 1000).toFixed(2)} s`, pass: p.lateness.p99 <= 2000 && p.expired === p.probeFlows });
+  }
+  return t;
+}
+
+const ms = (v: number) => (Number.isFinite(v) ? `${Math.round(v)}` : '–');
+const dist = (d: Distribution) => `${ms(d.p50)} / ${ms(d.p95)} / ${ms(d.p99)}`;
+
+function table(head: string[], rows: string[][]): string {
+  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
+  return [line(head), line(head.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+/** The report as Markdown tables (also pasted into BENCHMARKS.md). */
+export function formatReport(r: BenchReport): string {
+  const m = r.machine;
+  const o = r.otpflow;
+  const b = r.baseline;
+  const out: string[] = [];
+  out.push(`Machine: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}, ${m.platform}, Temporal SDK ${m.temporalSdk}`);
+  out.push(`Command: \`${r.command}\` — ${r.startedAt}, ${r.durationSeconds.toFixed(0)} s; worker: ${r.workerSettings}`);
+  out.push('');
+  out.push(`Happy path, ${o.flows} + ${b.flows} flows at concurrency ${o.concurrency} (latencies in ms, p50 / p95 / p99)`);
+  out.push('');
+  out.push(
+    table(
+      ['', 'otpflow', `${b.target}`, 'otpflow / baseline'],
+      [
+        ['flows/s', o.perSecond.toFixed(1), b.perSecond.toFixed(1), r.ratios.throughput.toFixed(2)],
+        ['start → PIN delivered', dist(o.startToPin), dist(b.startToPin), r.ratios.startToPinP50.toFixed(2) + ' (p50)'],
+        ['check round trip (Update)', dist(o.check), dist(b.check), r.ratios.checkP50.toFixed(2) + ' (p50)'],
+        ['start → result', dist(o.total), dist(b.total), ''],
+        ['checks retried: send not yet seen', String(o.notReadyRetries), String(b.notReadyRetries), ''],
+        ['failed flows', String(o.failures), String(b.failures), ''],
+      ],
+    ),
+  );
+  if (r.variants.length) {
+    out.push('');
+    out.push('Variants (same server, same run; one change each)');
+    out.push('');
+    out.push(
+      table(
+        ['target', 'change', 'flows/s', 'start → PIN p50/p95/p99', 'check p50/p95/p99', 'failed'],
+        r.variants.map((v) => [v.target, v.settings, v.perSecond.toFixed(1), dist(v.startToPin), dist(v.check), String(v.failures)]),
+      ),
+    );
+  }
+  out.push('');
+  const h = r.history;
+  out.push(
+    table(
+      ['history', 'events', 'by type'],
+      [
+        ['otpflow happy path', String(h.happyPath.events), byType(h.happyPath)],
+        ['baseline happy path', String(h.baseline.events), byType(h.baseline)],
+        [`otpflow longest path (${h.longestPath.status ?? ''})`, String(h.longestPath.events), byType(h.longestPath)],
+      ],
+    ),
+  );
+  if (r.pending) {
+    const p = r.pending;
+    out.push('');
+    out.push(`Pending at scale: ${p.pending} of ${p.flows} verifications pending at once; the last ${p.probeFlows} with TTL ${p.probeTtlSeconds} s, no fallback`);
+    out.push('');
+    out.push(
+      table(
+        ['', 'value'],
+        [
+          ['started and PENDING after', `${p.fillSeconds.toFixed(1)} s (${(p.pending / p.fillSeconds).toFixed(1)}/s, worker CPU ${p.fillCpuPercent.toFixed(0)} % of a core)`],
+          ['started but no PIN within 1 min', String(p.undelivered)],
+          ['worker workflow cache (maxCachedWorkflows)', String(p.workerCache ?? '–')],
+          ['worker RSS idle → waiting → peak', `${p.idleRssMiB.toFixed(0)} → ${p.waitingRssMiB.toFixed(0)} → ${p.peakRssMiB.toFixed(0)} MiB`],
+          [`worker CPU while waiting (${p.waitSeconds.toFixed(0)} s)`, `${p.waitingCpuPercent.toFixed(1)} % of a core`],
+          ['probe flows expired / other outcomes', `${p.expired} / ${JSON.stringify(p.otherOutcomes)}`],
+          ['expiry lateness p50 / p95 / p99 / max', `${dist(p.lateness)} / ${ms(p.lateness.max)} ms`],
+        ],
+      ),
+    );
+  }
+  out.push('');
+  out.push(table(['target', 'wanted', 'measured', ''], r.targets.map((t) => [t.name, t.target, t.measured, t.pass ? 'PASS' : 'MISS'])));
+  return out.join('\n');
+}
+
+function byType(h: HistoryCount): string {
+  return Object.entries(h.byType)
+    .map(([k, v]) => `${k.toLowerCase()} ${v}`)
+    .join(', ');
+}

@@ -1,0 +1,224 @@
+/**
+ * `npm run bench`: what durability costs. Starts its own headless dev server, the Infobip
+ * emulator and worker processes, then measures, in one run and on one server:
+ *   1. happy-path verifications against a minimal baseline workflow doing the same three
+ *      HTTP calls (same activity kinds) and one Update, in alternating rounds;
+ *   2. variants that change one setting each (activity kinds, eager activity dispatch);
+ *   3. history sizes (happy path, baseline, longest path);
+ *   4. 10,000 verifications pending at once: worker RSS/CPU, then expiry lateness.
+ *
+ * Flags: --quick (sanity run), --json (print the report as JSON), --flows N (happy-path flows
+ * per target), --concurrency C, --pending N (0 skips), --fill-budget S (seconds to spend starting
+ * pending flows), --no-variants, --out FILE (also write the JSON report there; the dev server
+ * prints a banner on stdout, so FILE is the clean copy).
+ */
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import type { BaselineInput } from './baseline-workflow';
+import { baselineTarget, otpflowTarget, runFlows, type FlowSamples, type FlowTarget } from './driver';
+import { happyPathHistory, longestPathHistory } from './history';
+import { describeMachine } from './machine';
+import { runPending } from './pending';
+import { checkTargets, formatReport, summarise, type BenchReport, type FlowFigures } from './report';
+import { BENCH_API_KEY, startBenchStack, type BenchStack } from './stack';
+import type { TunableWorkerOptions } from './worker-child';
+import { startWorkerProcess, type WorkerProcess } from './worker-process';
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    json: { type: 'boolean', default: false },
+    flows: { type: 'string' },
+    concurrency: { type: 'string' },
+    pending: { type: 'string' },
+    'no-variants': { type: 'boolean', default: false },
+    'fill-budget': { type: 'string' },
+    cache: { type: 'string' },
+    heap: { type: 'string' },
+    out: { type: 'string' },
+  },
+});
+/**
+ * Worker settings of every worker in the run (otpflow and baseline alike): SDK defaults, but
+ * for the memory cap below. No option tried beat the defaults on throughput or latency here
+ * (eager activity dispatch and local activities already help; see BENCHMARKS.md).
+ */
+export const WORKER_SETTINGS: TunableWorkerOptions = {};
+if (args.cache) WORKER_SETTINGS.maxCachedWorkflows = Number(args.cache);
+/**
+ * V8 heap limit of every worker process, MiB (`--heap 0` for Node's default). Why: with Node's
+ * default limit (~4 GiB here) the SDK sizes the workflow cache at 2,310 and V8 collects
+ * lazily, so ~9,500 pending verifications took the worker to 1.7 GB RSS; at 384 MiB the SDK
+ * computes a 135-workflow cache and RSS stayed at 382 MiB with 6,600 pending, with expiry
+ * lateness p99 1.8 s (evicted flows replay ~20 events when their timer fires).
+ */
+export const WORKER_HEAP_MIB: number | undefined = Number(args.heap ?? 384) || undefined;
+
+const quick = args.quick === true;
+const flows = Number(args.flows ?? (quick ? 60 : 300));
+const concurrency = Number(args.concurrency ?? 20);
+const pendingFlows = Number(args.pending ?? (quick ? 1000 : 10_000));
+const ROUNDS = 4;
+const WARMUP = quick ? 10 : 30;
+const log = (m: string) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${m}`);
+
+/**
+ * Activity kinds of otpflow's happy path, which the baseline copies: lookup local, send and
+ * verify regular (verify became a regular activity in 987b8c3 so a lost workflow task cannot
+ * re-run it and spend an Infobip attempt). Update this when `workflows/verification.ts` changes.
+ */
+const OTPFLOW_KINDS: BaselineInput['kinds'] = 'LRR';
+
+let queues = 0;
+async function spawnWorker(
+  stack: BenchStack,
+  kind: 'otpflow' | 'baseline',
+  options: TunableWorkerOptions,
+  dropHeartbeats = false,
+): Promise<WorkerProcess> {
+  return startWorkerProcess({
+    dropHeartbeats,
+    ...(WORKER_HEAP_MIB ? { heapMiB: WORKER_HEAP_MIB } : {}),
+    kind,
+    address: stack.env.address,
+    namespace: stack.env.namespace ?? 'default',
+    taskQueue: `bench-${kind}-${++queues}`,
+    bundlePath: stack.bundles[kind],
+    emulatorUrl: stack.emulator.url,
+    apiKey: BENCH_API_KEY,
+    applications: [stack.app],
+    options,
+  });
+}
+
+const describeOptions = (o: TunableWorkerOptions) =>
+  [
+    ...(WORKER_HEAP_MIB ? [`--max-old-space-size=${WORKER_HEAP_MIB}`] : []),
+    ...Object.entries(o).map(([k, v]) => `${k}=${String(v)}`),
+  ].join(', ') || 'SDK defaults';
+
+/** Runs `flows` flows of each target in alternating rounds, after a warm-up of each. */
+async function alternate(stack: BenchStack, targets: FlowTarget[], n: number): Promise<FlowSamples[][]> {
+  for (const t of targets) await runFlows(t, stack.inbox, Math.min(WARMUP, n), concurrency);
+  const rounds: FlowSamples[][] = targets.map(() => []);
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const [i, t] of targets.entries()) {
+      const s = await runFlows(t, stack.inbox, Math.ceil(n / ROUNDS), concurrency);
+      log(`${t.name} round ${r + 1}: ${((s.flows / s.wallMs) * 1000).toFixed(1)}/s, ${s.failures.length} failed`);
+      rounds[i]?.push(s);
+    }
+  }
+  return rounds;
+}
+
+/** One variant: a fresh worker with `options`, the same number of flows as one target. */
+async function variant(
+  stack: BenchStack,
+  kind: 'otpflow' | 'baseline',
+  kinds: BaselineInput['kinds'],
+  change: string,
+  options: TunableWorkerOptions,
+  dropHeartbeats = false,
+): Promise<FlowFigures> {
+  const w = await spawnWorker(stack, kind, options, dropHeartbeats);
+  try {
+    const target = kind === 'otpflow' ? otpflowTarget(stack, w.taskQueue) : baselineTarget(stack, w.taskQueue, kinds);
+    const [rounds] = await alternate(stack, [target], Math.ceil(flows / 2));
+    const f = summarise(change, rounds ?? []);
+    log(`variant ${target.name} (${change}): ${f.perSecond.toFixed(1)}/s, check p50 ${f.check.p50} ms`);
+    return f;
+  } finally {
+    await w.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  const began = Date.now();
+  const stack = await startBenchStack(log);
+  try {
+    log('starting the otpflow and baseline workers');
+    const otpWorker = await spawnWorker(stack, 'otpflow', WORKER_SETTINGS);
+    const baseWorker = await spawnWorker(stack, 'baseline', WORKER_SETTINGS);
+    const otp = otpflowTarget(stack, otpWorker.taskQueue);
+    const base = baselineTarget(stack, baseWorker.taskQueue, OTPFLOW_KINDS);
+    log(`happy path: ${flows} flows each at concurrency ${concurrency}, ${ROUNDS} alternating rounds`);
+    const [otpRounds = [], baseRounds = []] = await alternate(stack, [otp, base], flows);
+    const settings = describeOptions(WORKER_SETTINGS);
+    const otpflow = summarise(settings, otpRounds);
+    const baseline = summarise(settings, baseRounds);
+
+    log('history sizes');
+    const history = {
+      happyPath: await happyPathHistory(stack, otp),
+      baseline: await happyPathHistory(stack, base),
+      longestPath: await longestPathHistory(stack, otpWorker.taskQueue),
+    };
+    await otpWorker.stop();
+    await baseWorker.stop();
+
+    const variants: FlowFigures[] = [];
+    if (!args['no-variants']) {
+      log('variants');
+      variants.push(await variant(stack, 'baseline', 'LRL', 'verify local (otpflow before 987b8c3)', WORKER_SETTINGS));
+      variants.push(await variant(stack, 'baseline', 'RRR', 'lookup regular too', WORKER_SETTINGS));
+      variants.push(
+        await variant(stack, 'otpflow', 'LRL', 'no eager activity dispatch (maxEagerActivityReservationsPerWorkflowTask=0)', {
+          ...WORKER_SETTINGS,
+          maxEagerActivityReservationsPerWorkflowTask: 0,
+        }),
+      );
+      variants.push(await variant(stack, 'otpflow', 'LRL', 'activity heartbeats dropped (measurement only)', WORKER_SETTINGS, true));
+    }
+
+    let pending: BenchReport['pending'];
+    if (pendingFlows > 0) {
+      const worker = await spawnWorker(stack, 'otpflow', WORKER_SETTINGS);
+      try {
+        log(`pending at scale: ${pendingFlows} flows (worker cache ${worker.maxCachedWorkflows} workflows)`);
+        const figures = await runPending(stack, worker, {
+          flows: pendingFlows,
+          probeFlows: Math.min(pendingFlows, quick ? 300 : 500),
+          waitSeconds: quick ? 10 : 20,
+          fillBudgetSeconds: Number(args['fill-budget'] ?? (quick ? 120 : 270)),
+          startConcurrency: 100,
+          log,
+        });
+        pending = { ...figures, workerCache: worker.maxCachedWorkflows };
+      } finally {
+        await worker.stop();
+      }
+    }
+
+    const partial = {
+      command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
+      startedAt: new Date(began).toISOString(),
+      durationSeconds: (Date.now() - began) / 1000,
+      machine: describeMachine(),
+      workerSettings: settings,
+      otpflow,
+      baseline,
+      ratios: {
+        throughput: otpflow.perSecond / baseline.perSecond,
+        checkP50: otpflow.check.p50 / baseline.check.p50,
+        startToPinP50: otpflow.startToPin.p50 / baseline.startToPin.p50,
+      },
+      variants,
+      history,
+      ...(pending ? { pending } : {}),
+    };
+    const report: BenchReport = { ...partial, targets: checkTargets(partial) };
+    const json = JSON.stringify(report, null, 2);
+    if (args.out) writeFileSync(args.out, `${json}\n`);
+    console.log(args.json ? json : formatReport(report));
+  } finally {
+    await stack.close();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

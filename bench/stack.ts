@@ -1,0 +1,115 @@
+/**
+ * What every benchmark phase shares: a headless Temporal dev server of its own, the Infobip
+ * emulator with one bench application, the two workflow bundles, and a follower of the inbox.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, DefaultLogger, Runtime } from '@temporalio/worker';
+import { ensureApplication } from '../activities/setup';
+import type { ApplicationDeclaration } from '../config/types';
+import { createEmulator, type Emulator } from '../emulator';
+import { createInfobipClient } from '../infobip';
+import { PROJECT_ROOT, resolveTemporalCli, systemProbe } from '../scripts/temporal-cli';
+import { devServerExtraArgs, executableFor } from '../test/harness/dev-server';
+import { SEARCH_ATTRIBUTES } from '../workflows/constants';
+import { watchInbox, type InboxWatch } from './inbox-watch';
+
+export const BENCH_API_KEY = 'otpflow-bench-key';
+
+/**
+ * Server flags of the bench's dev server, on top of otpflow's own: eager activity execution,
+ * which a self-hosted server (and the dev server) leaves off, so the bench can measure what it
+ * gives; a worker with `maxEagerActivityReservationsPerWorkflowTask: 0` behaves as without it.
+ */
+export const BENCH_SERVER_ARGS = [...devServerExtraArgs, '--dynamic-config-value', 'system.enableActivityEagerExecution=true'];
+
+/** The bench application: the default login template, limits high enough for 10,000+ sends. */
+export function benchApplication(): ApplicationDeclaration {
+  return {
+    name: 'bench',
+    enabled: true,
+    pin: { type: 'NUMERIC', length: 6 },
+    defaultLanguage: 'en',
+    templates: {
+      sms: { en: { messageText: 'Your login code is {{pin}}.', senderId: 'otpflow' } },
+      voice: { en: { messageText: 'Your login code is {{pin}}.' } },
+      email: { en: { emailTemplateId: 1, from: 'Login <login@example.com>' } },
+    },
+    infobip: {
+      pinAttempts: 10,
+      allowMultiplePinVerifications: false,
+      pinTimeToLive: '1h',
+      verifyPinLimit: '1000/1s',
+      sendPinPerApplicationLimit: '1000000/1d',
+      sendPinPerPhoneNumberLimit: '100/1d',
+    },
+    policy: {
+      lookup: 'ADVISORY',
+      ttlSeconds: 300,
+      maxAttempts: 5,
+      resendCooldownSeconds: 30,
+      maxResends: 3,
+      fallback: [{ channel: 'VOICE', afterSeconds: 60 }],
+      allowedCountries: [],
+      voiceForLandlines: true,
+    },
+  };
+}
+
+/** The shared parts of a run. */
+export interface BenchStack {
+  env: TestWorkflowEnvironment;
+  emulator: Emulator;
+  inbox: InboxWatch;
+  app: ApplicationDeclaration;
+  applicationId: string;
+  smsMessageId: string;
+  bundles: { otpflow: string; baseline: string };
+  close(): Promise<void>;
+}
+
+const noop = () => undefined;
+const quietLogger = { trace: noop, debug: noop, info: noop, warn: noop, error: (m: string) => console.error(m), log: noop };
+
+/** Starts server, emulator and inbox follower, sets up the application, bundles both workflows. */
+export async function startBenchStack(log: (m: string) => void): Promise<BenchStack> {
+  Runtime.install({ logger: new DefaultLogger('ERROR'), workerHeartbeatInterval: 0 });
+  const cli = resolveTemporalCli(systemProbe, { build: true });
+  const dir = mkdtempSync(path.join(tmpdir(), 'otpflow-bench-'));
+  log('bundling the otpflow and baseline workflows');
+  const bundles = { otpflow: path.join(dir, 'otpflow.js'), baseline: path.join(dir, 'baseline.js') };
+  const otp = await bundleWorkflowCode({ workflowsPath: path.join(PROJECT_ROOT, 'workflows', 'index.ts'), logger: quietLogger });
+  writeFileSync(bundles.otpflow, otp.code);
+  const base = await bundleWorkflowCode({ workflowsPath: path.join(__dirname, 'baseline-workflow.ts'), logger: quietLogger });
+  writeFileSync(bundles.baseline, base.code);
+
+  log('starting the dev server and the emulator');
+  const env = await TestWorkflowEnvironment.createLocal({
+    server: { executable: executableFor(cli), searchAttributes: [...SEARCH_ATTRIBUTES], extraArgs: BENCH_SERVER_ARGS },
+  });
+  const emulator = await createEmulator({ apiKeys: [BENCH_API_KEY], managementLimits: false });
+  const app = benchApplication();
+  const infobip = createInfobipClient({ baseUrl: emulator.url, apiKey: BENCH_API_KEY });
+  const setup = await ensureApplication(infobip, app, { dryRun: false });
+  await infobip.close();
+  const smsMessageId = setup.templates['SMS/en'];
+  if (!setup.applicationId || !smsMessageId) throw new Error('bench application setup returned no IDs');
+  const inbox = await watchInbox(emulator.url);
+  return {
+    env,
+    emulator,
+    inbox,
+    app,
+    applicationId: setup.applicationId,
+    smsMessageId,
+    bundles,
+    async close() {
+      inbox.close();
+      await emulator.close();
+      await env.teardown();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
