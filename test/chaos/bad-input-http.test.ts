@@ -4,7 +4,7 @@
  * and field; nothing is started or changed (stack and helpers: `bad-input-setup.ts`).
  */
 import { afterAll, beforeAll, it } from 'vitest';
-import type { Row } from './catalogue';
+import type { Outcome, Row } from './catalogue';
 import {
   bad,
   check,
@@ -179,7 +179,33 @@ const rows: Row[] = [
     expected: { status: 409, type: 'already-finished' },
     run: post(() => `/v1/verifications/${encodeURIComponent(ctx.verified.id)}/resend`),
   },
+  {
+    surface: 'http-api',
+    input: '20 concurrent checks of the same malformed code',
+    expected: { status: 400, type: 'invalid-input', field: 'code', distinct: 1 },
+    run: concurrently(20, check({ code: '12-34-5' })),
+  },
+  {
+    surface: 'http-api',
+    input: '20 concurrent replays of a finished verification’s right code',
+    expected: { status: 409, type: 'already-finished', distinct: 1 },
+    run: concurrently(
+      20,
+      post(
+        () => `/v1/verifications/${encodeURIComponent(ctx.verified.id)}/check`,
+        () => ({ code: ctx.verified.pin }),
+      ),
+    ),
+  },
 ];
+
+/** Sends the same request `n` times at once; the outcome is the first answer and how many kinds there were. */
+function concurrently(n: number, run: () => Promise<Outcome>): () => Promise<Outcome> {
+  return async () => {
+    const all = await Promise.all(Array.from({ length: n }, run));
+    return { ...all[0], distinct: new Set(all.map((o) => JSON.stringify(o))).size };
+  };
+}
 
 it(
   `answers ${rows.length} malformed HTTP API requests precisely, changing nothing`,
