@@ -2,7 +2,7 @@
  * Codec server: lets the Temporal Web UI (and `temporal … --codec-endpoint`) show encrypted
  * payloads in clear to authorised operators. `POST /decode`, `POST /encode`, proto-JSON bodies.
  */
-import { timingSafeEqual } from 'node:crypto';
+import { bearerToken, createKeyMatcher } from '../config/api-keys';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { PayloadCodec } from '@temporalio/common';
@@ -32,7 +32,8 @@ export interface CodecServer {
 
 /** Starts the codec server; resolves once it listens. */
 export async function createCodecServer(options: CodecServerOptions): Promise<CodecServer> {
-  const keys = (options.apiKeys ?? []).map((k) => Buffer.from(k));
+  const keys = options.apiKeys ?? [];
+  const matchKey = createKeyMatcher(keys.map((key) => ({ key, value: true as const })));
   const limit = options.bodyLimit ?? 4 * 1024 * 1024;
 
   const server = createServer((req, res) => {
@@ -55,7 +56,7 @@ export async function createCodecServer(options: CodecServerOptions): Promise<Co
     if (!op) return send(res, 404, { error: 'not found: use POST /decode or POST /encode' });
     if (req.method !== 'POST')
       return send(res, 405, { error: 'method not allowed' }, { Allow: 'POST, OPTIONS' });
-    if (keys.length > 0 && !authorised(req.headers.authorization, keys)) {
+    if (keys.length > 0 && !authorised(req.headers.authorization, matchKey)) {
       return send(res, 401, { error: 'unauthorized' }, { 'WWW-Authenticate': 'Bearer' });
     }
     const raw = await readBody(req, limit);
@@ -109,11 +110,9 @@ function cors(req: IncomingMessage, res: ServerResponse, allowed: string[]): voi
   }
 }
 
-function authorised(header: string | undefined, keys: Buffer[]): boolean {
-  const m = /^Bearer\s+(.+)$/i.exec(header ?? '');
-  if (!m) return false;
-  const given = Buffer.from((m[1] as string).trim());
-  return keys.some((k) => k.length === given.length && timingSafeEqual(k, given));
+function authorised(header: string | undefined, matchKey: (token: string) => true | undefined): boolean {
+  const token = bearerToken(header);
+  return token !== undefined && matchKey(token) === true;
 }
 
 function send(

@@ -3,7 +3,7 @@
  * validation with named fields, `application/problem+json` errors, `/openapi.json` from the
  * same schemas, `/healthz` and `/readyz`.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { bearerToken, createKeyMatcher } from '../../config/api-keys';
 import swagger from '@fastify/swagger';
 import Fastify, {
   type FastifyBaseLogger,
@@ -42,8 +42,6 @@ export interface ApiServerOptions {
   /** Largest request body in bytes. @default 16384 */
   bodyLimit?: number;
 }
-
-const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest();
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -87,17 +85,17 @@ export function createApiServer(options: ApiServerOptions): FastifyInstance {
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
   }) as unknown as FastifyInstance;
 
-  const keys = options.apiKeys.map((k) => (typeof k === 'string' ? { key: k } : k));
-  const digests = keys.map((k) => ({ digest: sha256(k.key), applications: k.applications }));
+  // Each key maps to the client it may use: all applications, or a tenant's.
+  const matchKey = createKeyMatcher(
+    options.apiKeys.map((k) =>
+      typeof k === 'string'
+        ? { key: k, value: options.otp }
+        : { key: k.key, value: k.applications ? options.otp.forApplications(k.applications) : options.otp },
+    ),
+  );
   const authenticate = (req: FastifyRequest): OtpClient | null => {
-    const m = /^Bearer[ ]+([^\s]+)$/i.exec(req.headers.authorization ?? '');
-    if (!m?.[1]) return null;
-    const presented = sha256(m[1]);
-    let match: (typeof digests)[number] | undefined;
-    // Compare with every key, so the time taken does not tell which one matched.
-    for (const k of digests) if (timingSafeEqual(presented, k.digest) && !match) match = k;
-    if (!match) return null;
-    return match.applications ? options.otp.forApplications(match.applications) : options.otp;
+    const token = bearerToken(req.headers.authorization);
+    return (token === undefined ? undefined : matchKey(token)) ?? null;
   };
 
   // Empty bodies are fine for resend and cancel, even with a JSON content type.
