@@ -29,7 +29,14 @@ describe('arbitrary input', () => {
     await fc.assert(
       fc.asyncProperty(
         fc.constantFrom(...ROUTES),
-        fc.option(fc.string({ maxLength: 12 }).map(encodeURIComponent), { nil: null }),
+        // `.` and `..` are dot-segments: URL resolution removes them before any request is made.
+        fc.option(
+          fc
+            .string({ maxLength: 12 })
+            .filter((v) => v !== '.' && v !== '..')
+            .map(encodeURIComponent),
+          { nil: null },
+        ),
         fc.jsonValue({ maxDepth: 3 }),
         async (route, junk, body) => {
           const res = await api.call(

@@ -99,6 +99,26 @@ describe('verification workflow: checks', () => {
     expect((await handle.result()).status).toBe('VERIFIED');
   });
 
+  it('holds a code that arrives while the PIN is still being sent, and answers it after the send', async () => {
+    const to = testNumber();
+    stack.emulator.faults.add({
+      match: { method: 'POST', path: '/2fa/2/pin' },
+      times: 1,
+      action: { latencyMs: 1500 },
+    });
+    const handle = await startFlow(stack, stack.input(to));
+    await eventually(
+      () => handle.query(statusQuery),
+      (s) => s.status === 'SENDING',
+    );
+    const answer = await handle.executeUpdate(verifyUpdate, { args: ['000000'] });
+    const pin = stack.inbox(to)[0]!.pin;
+    if (pin === '000000') expect(answer).toMatchObject({ status: 'VERIFIED' });
+    else expect(answer).toEqual({ status: 'PENDING', verified: false, attemptsRemaining: 2 });
+    await handle.signal(submitCodeSignal, pin);
+    expect((await handle.result()).status).toBe('VERIFIED');
+  });
+
   it('rejects malformed codes in the validator: no history event, no attempt, no Infobip call', async () => {
     const to = testNumber();
     const handle = await startFlow(stack, stack.input(to));

@@ -318,8 +318,11 @@ export async function verificationWorkflow(input: VerificationInput): Promise<Ve
     }
   };
 
-  const check = (rawCode: string): Promise<CheckResult> =>
-    lock.run(async () => {
+  const check = async (rawCode: string): Promise<CheckResult> => {
+    // The PIN can reach the phone before the workflow has seen the send complete; a code
+    // typed that fast waits for it instead of being refused.
+    if (status === 'SENDING') await condition(() => status !== 'SENDING');
+    return lock.run(async () => {
       if (status !== 'PENDING' || pinId === null) return answer();
       if (now() >= expiresAt) {
         setStatus('EXPIRED', 'the code arrived after the verification expired');
@@ -334,7 +337,7 @@ export async function verificationWorkflow(input: VerificationInput): Promise<Ve
       const code = normalizeCode(rawCode, policy.pin);
       let result;
       try {
-        result = await acts.verifyPin({ pinId, code });
+        result = await acts.verifyPin({ pinId, code, application: input.application });
       } catch (err) {
         timeline.push({ kind: 'CHECK', at: iso(), outcome: 'ERROR', attemptsRemaining: attemptsRemaining() });
         throw ApplicationFailure.create({
@@ -367,8 +370,11 @@ export async function verificationWorkflow(input: VerificationInput): Promise<Ve
       timeline.push({ kind: 'CHECK', at: iso(), outcome, attemptsRemaining: attemptsRemaining() });
       return (lastCheck = answer());
     });
+  };
 
-  const rejectUnlessPending = () => {
+  /** Refuses a message unless the flow is PENDING and not past its expiry (or, for checks, still SENDING). */
+  const rejectUnlessPending = (allowSending = false) => {
+    if (allowSending && status === 'SENDING') return;
     if (status !== 'PENDING' || now() >= expiresAt) {
       const shown = status === 'PENDING' ? 'EXPIRED' : status;
       throw ApplicationFailure.create({
@@ -384,7 +390,7 @@ export async function verificationWorkflow(input: VerificationInput): Promise<Ve
 
   setHandler(verifyUpdate, check, {
     validator: (code: string) => {
-      rejectUnlessPending();
+      rejectUnlessPending(true);
       try {
         normalizeCode(code, policy.pin);
       } catch (err) {
@@ -402,7 +408,7 @@ export async function verificationWorkflow(input: VerificationInput): Promise<Ve
       // A malformed code costs nothing, as with the update's validator.
       return;
     }
-    if (status !== 'PENDING') return;
+    if (status !== 'PENDING' && status !== 'SENDING') return;
     try {
       await check(code);
     } catch {
@@ -441,7 +447,7 @@ export async function verificationWorkflow(input: VerificationInput): Promise<Ve
         publish();
         return { ...refused(undefined), accepted: true, reason: undefined };
       }),
-    { validator: rejectUnlessPending },
+    { validator: () => rejectUnlessPending() },
   );
 
   setHandler(cancelSignal, (why?: string) => {
