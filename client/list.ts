@@ -1,20 +1,9 @@
 /** Visibility queries behind `OtpClient.list`, built only from validated values. */
 import type { Channel, VerificationStatus } from '../workflows/types';
-import { CHANNELS } from '../workflows/types';
+import { CHANNELS, VERIFICATION_STATUSES } from '../workflows/types';
 import { InvalidInputError } from './errors';
 
-const STATUSES: readonly VerificationStatus[] = [
-  'LOOKUP',
-  'SENDING',
-  'PENDING',
-  'VERIFIED',
-  'EXPIRED',
-  'LOCKED',
-  'CANCELLED',
-  'UNDELIVERABLE',
-  'RATE_LIMITED',
-  'FAILED',
-];
+const STATUSES = VERIFICATION_STATUSES;
 
 /** Filter of `OtpClient.list`. */
 export interface ListFilter {

@@ -20,6 +20,20 @@ export type VerificationStatus =
   | 'RATE_LIMITED'
   | 'FAILED';
 
+/** Every status, in the order a flow passes through them. */
+export const VERIFICATION_STATUSES: readonly VerificationStatus[] = [
+  'LOOKUP',
+  'SENDING',
+  'PENDING',
+  'VERIFIED',
+  'EXPIRED',
+  'LOCKED',
+  'CANCELLED',
+  'UNDELIVERABLE',
+  'RATE_LIMITED',
+  'FAILED',
+];
+
 export const TERMINAL_STATUSES: readonly VerificationStatus[] = [
   'VERIFIED',
   'EXPIRED',

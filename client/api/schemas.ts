@@ -2,21 +2,11 @@
  * JSON schemas of the HTTP API. Fastify validates requests and serialises responses with
  * them, and `@fastify/swagger` builds `/openapi.json` from the very same objects.
  */
+import { CHANNELS, VERIFICATION_STATUSES } from '../../workflows/types';
 import { CALLER_ID_PATTERN } from '../identity';
 
-const STATUS_ENUM = [
-  'LOOKUP',
-  'SENDING',
-  'PENDING',
-  'VERIFIED',
-  'EXPIRED',
-  'LOCKED',
-  'CANCELLED',
-  'UNDELIVERABLE',
-  'RATE_LIMITED',
-  'FAILED',
-];
-const CHANNEL_ENUM = ['SMS', 'VOICE', 'EMAIL'];
+const STATUS_ENUM = [...VERIFICATION_STATUSES];
+const CHANNEL_ENUM = [...CHANNELS];
 
 /** Shared schemas, registered with `app.addSchema` and referenced as `<$id>#`. */
 export const sharedSchemas = [
