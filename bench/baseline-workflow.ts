@@ -6,7 +6,13 @@
  * `OTPFLOW_KINDS` in run.ts) and the alternatives show what the choice costs. No timers, no search attributes,
  * no timeline, no metrics: whatever otpflow measures above this is its own cost.
  */
-import { ApplicationFailure, condition, defineUpdate, proxyActivities, proxyLocalActivities, setHandler } from '@temporalio/workflow';
+import {
+  condition,
+  defineUpdate,
+  proxyActivities,
+  proxyLocalActivities,
+  setHandler,
+} from '@temporalio/workflow';
 import type { BaselineActivities } from './baseline-activities';
 
 /** How an activity runs: `L` local, `R` regular (through the server's activity task queue). */
@@ -22,10 +28,10 @@ export interface BaselineInput {
   kinds: `${ActivityKind}${ActivityKind}${ActivityKind}`;
 }
 
-/** Failure type of a check that came before the send's completion reached the workflow. */
+/** Failure type a check got before the send completed, when the baseline refused such checks; it now holds them as otpflow does, so the driver's retry on it is a safeguard. */
 export const NOT_READY = 'NotReady';
 
-/** Checks a code; rejected (like otpflow's validator) until the PIN's ID is known. */
+/** Checks a code; held (like otpflow's `verify`) until the PIN's ID is known. */
 export const baselineCheckUpdate = defineUpdate<boolean, [code: string]>('check');
 
 // otpflow's verify and lookup timeouts and first retry intervals; happy paths never retry.
@@ -45,18 +51,11 @@ export async function baselineWorkflow(input: BaselineInput): Promise<boolean> {
   const via = (i: number) => (input.kinds[i] === 'L' ? local : regular);
   let pinId: string | undefined = undefined;
   let verified: boolean | undefined;
-  setHandler(
-    baselineCheckUpdate,
-    async (code: string) => {
-      verified = await via(2).baselineVerify(pinId as string, code);
-      return verified;
-    },
-    {
-      validator: (_code: string) => {
-        if (pinId === undefined) throw ApplicationFailure.nonRetryable('the PIN is not sent yet', NOT_READY);
-      },
-    },
-  );
+  setHandler(baselineCheckUpdate, async (code: string) => {
+    await condition(() => pinId !== undefined);
+    verified = await via(2).baselineVerify(pinId as string, code);
+    return verified;
+  });
   await via(0).baselineLookup(input.to);
   pinId = await via(1).baselineSend(input.to, input.applicationId, input.messageId);
   await condition(() => verified !== undefined);
