@@ -185,6 +185,8 @@ async function verify(stack: Stack, phone: string): Promise<string> {
   return id;
 }
 
+// Each test starts a whole stack (Temporal, emulator, worker, API; one also a browser) as a
+// child process, which takes well over a minute on a loaded 2-core machine: hence the timeouts.
 describe('otpflow dev (npm start)', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'otpflow-dev-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -213,7 +215,7 @@ describe('otpflow dev (npm start)', () => {
       await stopStack(stack);
     }
     expect(stack.err).toContain('stopped.');
-  });
+  }, 180_000);
 
   it('keeps state, secrets and the emulator across restarts with --db', async () => {
     const db = path.join(dir, 'otpflow.db');
@@ -233,7 +235,7 @@ describe('otpflow dev (npm start)', () => {
     } finally {
       await stopStack(second);
     }
-  });
+  }, 240_000);
 });
 
 describe('otpflow dev killed hard', () => {
@@ -246,7 +248,7 @@ describe('otpflow dev killed hard', () => {
     const deadline = Date.now() + 20_000;
     while (alive(temporalChild!.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
     expect(alive(temporalChild!.pid)).toBe(false);
-  });
+  }, 120_000);
 });
 
 describe('the printed block', () => {

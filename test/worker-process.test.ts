@@ -77,7 +77,7 @@ async function until<T>(
   }
 }
 
-describe('otpflow setup and worker processes', () => {
+describe('otpflow setup and worker processes', { timeout: 180_000 }, () => {
   let env: TestWorkflowEnvironment;
   let emu: Emulator;
   let baseEnv: Record<string, string>;

@@ -84,7 +84,7 @@ async function readability(message: Locator) {
   });
 }
 
-describe('emulator inbox page', () => {
+describe('emulator inbox page', { timeout: 120_000 }, () => {
   it('shows a PIN sent by a verification flow live, readable on a phone and a desktop', async () => {
     const { stack, otp } = flows();
     const phone = await openInbox(stack.emulator.url, PHONE);

@@ -63,7 +63,8 @@ async function settle<T>(read: () => Promise<T>, check: (v: T) => boolean, timeo
   }
 }
 
-describe('Temporal Web UI of the embedded stack', () => {
+// A real browser against a real stack: generous on a loaded 2-core machine.
+describe('Temporal Web UI of the embedded stack', { timeout: 180_000 }, () => {
   it('lists pending verifications by OtpStatus and shows summary, details and the decoded input', async () => {
     const d = dev();
     const destination = testNumber();
