@@ -3,9 +3,9 @@
  * URLs read back, stopped with SIGTERM (which stops its `temporal` child too).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../../scripts/temporal-cli';
+import { freePort } from '../harness/ports';
 
 export interface DevStack {
   webUi: string;
@@ -43,17 +43,6 @@ export function parseDevBlock(text: string): Partial<Record<keyof typeof LABELS,
 }
 
 /** A TCP port that was free a moment ago. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 /** Starts `node bin/otpflow.js dev` with encryption on and free ports; resolves once it printed its URLs. */
 export async function startDevStack(timeoutMs = 90_000): Promise<DevStack> {
   const ports: string[] = [];

@@ -8,7 +8,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client } from '@temporalio/client';
@@ -23,6 +22,7 @@ import { createInfobipClient } from '../../infobip';
 import { testNumber } from '../harness/stack';
 import { connectTestEnv, uniqueTaskQueue } from '../harness/temporal';
 import { API_KEY, chaosApplication, reportFigures, waitFor } from './support';
+import { freePort } from '../harness/ports';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const dir = mkdtempSync(path.join(tmpdir(), 'otpflow-privacy-'));
@@ -38,14 +38,6 @@ let emulator: Emulator;
 let worker: ChildProcess | undefined;
 let logs = '';
 let metricsUrl: string;
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const p = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return p;
-}
 
 beforeAll(async () => {
   env = await connectTestEnv();

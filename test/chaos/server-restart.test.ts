@@ -5,7 +5,6 @@
  * sent afterwards work; no PIN is sent twice.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -33,6 +32,7 @@ import {
   waitFor,
   type Handle,
 } from './support';
+import { freePort } from '../harness/ports';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'otpflow-restart-'));
 const dbFilename = path.join(dir, 'temporal.db');
@@ -45,14 +45,6 @@ let server: TestWorkflowEnvironment | undefined;
 let emulator: Emulator;
 let infobip: InfobipClient;
 let workerConnection: NativeConnection | undefined;
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const p = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return p;
-}
 
 async function startServer(): Promise<TestWorkflowEnvironment> {
   const cliPath = inject('temporalCliPath');
