@@ -7,11 +7,9 @@
 import { makeTelemetryFilterString, NativeConnection, Runtime } from '@temporalio/worker';
 import { createCodecServer, type CodecServer } from '../codec/server';
 import { EncryptionCodec } from '../codec/encryption-codec';
-import { isConfigError } from '../config/errors';
-import { loadConfig } from '../config/load';
 import type { OtpflowConfig } from '../config/types';
 import { createOtpWorker } from './create-worker';
-import { EXIT_CONFIG } from './exit-codes';
+import { EXIT_CONFIG, startCommand } from './exit-codes';
 import { createLogger, runtimeLogger, type Logger } from './logging';
 
 export const WORKER_USAGE = `Usage: otpflow worker
@@ -85,25 +83,8 @@ export async function startConfiguredCodecServer(
 
 /** Runs the worker CLI; resolves with the exit status. Never throws for a bad configuration. */
 export async function runWorkerCli(argv: string[]): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) {
-    console.log(WORKER_USAGE);
-    return 0;
-  }
-  const unknown = argv.filter((a) => a !== '--check');
-  if (unknown.length > 0) {
-    console.error(`otpflow worker: unknown argument ${unknown[0]}\n\n${WORKER_USAGE}`);
-    return 2;
-  }
-  let config: OtpflowConfig;
-  try {
-    config = loadConfig(process.env, { require: ['infobipApiKey'] });
-  } catch (err) {
-    if (isConfigError(err)) {
-      console.error((err as Error).message);
-      return EXIT_CONFIG;
-    }
-    throw err;
-  }
+  const config = startCommand('worker', WORKER_USAGE, argv, ['--check']);
+  if (typeof config === 'number') return config;
   if (argv.includes('--check')) {
     console.log(
       `Configuration is valid: ${config.applications.length} application(s) from ${config.configFile}`,

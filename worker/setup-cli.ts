@@ -3,11 +3,9 @@
  * applications file, idempotently, and prints what it created or changed.
  */
 import { ensureApplication, type EnsureResult, type SetupChange } from '../activities/setup';
-import { isConfigError } from '../config/errors';
-import { loadConfig } from '../config/load';
 import type { OtpflowConfig } from '../config/types';
 import { createInfobipClient, InfobipError } from '../infobip';
-import { EXIT_CONFIG } from './exit-codes';
+import { startCommand } from './exit-codes';
 
 export const SETUP_USAGE = `Usage: otpflow setup [--dry-run]
 
@@ -57,26 +55,9 @@ function describe(c: SetupChange): string {
 
 /** The CLI; resolves with the exit status and never throws for bad configuration or Infobip errors. */
 export async function runSetupCli(argv: string[]): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) {
-    console.log(SETUP_USAGE);
-    return 0;
-  }
-  const unknown = argv.filter((a) => a !== '--dry-run');
-  if (unknown.length > 0) {
-    console.error(`otpflow setup: unknown argument ${unknown[0]}\n\n${SETUP_USAGE}`);
-    return 2;
-  }
+  const config = startCommand('setup', SETUP_USAGE, argv, ['--dry-run']);
+  if (typeof config === 'number') return config;
   const dryRun = argv.includes('--dry-run');
-  let config: OtpflowConfig;
-  try {
-    config = loadConfig(process.env, { require: ['infobipApiKey'] });
-  } catch (err) {
-    if (isConfigError(err)) {
-      console.error((err as Error).message);
-      return EXIT_CONFIG;
-    }
-    throw err;
-  }
   console.log(
     `${dryRun ? 'Dry run: ' : ''}Infobip ${config.infobip.baseUrl} ← ${config.applications.length} application(s) from ${config.configFile}`,
   );
