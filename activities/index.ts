@@ -39,6 +39,11 @@ export interface ActivityDeps {
   clockSkewMs?: number;
   /** How often a running call heartbeats (the SDK throttles further). @default 1000 */
   heartbeatIntervalMs?: number;
+  /**
+   * Lost send answers after which a send fails (`OtpflowSendAnswersLost`) instead of sending
+   * one more fresh PIN; each lost answer is one message the person got. @default 3
+   */
+  maxLostSendAnswers?: number;
 }
 
 /** Builds the activities; register the result with a worker (`activities: createActivities(deps)`). */
@@ -51,6 +56,7 @@ export function createActivities(deps: ActivityDeps): OtpActivities {
     translate,
     clockSkewMs: deps.clockSkewMs ?? 2_000,
     heartbeatIntervalMs: deps.heartbeatIntervalMs ?? 1_000,
+    maxLostAnswers: deps.maxLostSendAnswers ?? 3,
   };
 
   async function lookupNumber(input: { application: string; destination: string }): Promise<LookupResult> {

@@ -20,15 +20,17 @@
  *
  * - no PIN sent since then → the earlier send never went out: send normally, one message in
  *   all, result `recovered: 'NOT_SENT_BEFORE'`;
- * - a PIN went out since then → its `pinId` is unknowable (verification status lists sends,
- *   not pinIds), so it can never be verified or resent. Send one fresh PIN and return
- *   `recovered: 'SENT_BEFORE_PIN_UNKNOWN'` with the new `pinId`. The person gets **two
- *   messages, the minimum the API allows**: the lost one and the one that works; only the newest
- *   PIN verifies, which the timeline records. Sending nothing would leave them unable to verify
- *   at all; a resend is impossible without the pinId.
- * - two PINs went out since then (the recovery send's answer was lost as well) → fail for
- *   good (`OtpflowSendAnswersLost`) rather than send a third: the flow ends FAILED with the
- *   two messages the person already has.
+ * - n PINs went out since then (1 ≤ n < `maxLostAnswers`) → their `pinId`s are unknowable
+ *   (verification status lists sends, not pinIds), so they can never be verified or resent.
+ *   Send one fresh PIN and return `recovered: 'SENT_BEFORE_PIN_UNKNOWN'`, `lostMessages: n`
+ *   and the new `pinId`. The person gets **n + 1 messages, the minimum the API allows**: one
+ *   per lost answer and the one that works; only the newest PIN verifies, which the timeline
+ *   records. Sending nothing would leave them unable to verify at all; a resend is
+ *   impossible without a pinId. Usually n is 1; it is 2 when the recovery send's own answer
+ *   was lost as well (a worker killed twice in a row during the same send).
+ * - `maxLostAnswers` PINs went out (default 3) → something loses every answer (a proxy, a
+ *   too-short timeout, a worker that dies right after each send): fail for good
+ *   (`OtpflowSendAnswersLost`, the count in its details) rather than keep texting the person.
  * - the status call itself fails → the attempt fails (retryable) without sending: never send
  *   blind.
  *
@@ -67,6 +69,8 @@ export interface SendDeps {
   /** Allowance (ms) for the difference between the worker's and Infobip's clocks. */
   clockSkewMs: number;
   heartbeatIntervalMs: number;
+  /** Lost send answers after which a send stops for good instead of sending a fresh PIN. */
+  maxLostAnswers: number;
 }
 
 /** Rejects a destination that cannot carry a PIN over the channel, before any call. */
@@ -121,6 +125,7 @@ export function makeSendPin(deps: SendDeps): (input: SendPinInput) => Promise<Se
       const { applicationId, messageId } = target;
 
       let recovered: SendPinResult['recovered'];
+      let lostMessages = 0;
       if (info.attempt > 1) {
         // Always asked on a retry, whatever the heartbeat says: safety must not depend on a
         // heartbeat having reached the server. The details only make the label precise.
@@ -131,16 +136,19 @@ export function makeSendPin(deps: SendDeps): (input: SendPinInput) => Promise<Se
         const sentSince = status.verifications.filter(
           (v) => v.sentAt !== undefined && v.sentAt >= from,
         ).length;
-        if (sentSince >= 2) {
-          // The recovery send's answer was lost too: a third PIN would exceed the documented
-          // minimum of two messages, and could be lost the same way. Stop here.
+        if (sentSince >= deps.maxLostAnswers) {
+          // Every answer was lost, again and again: another PIN would likely be lost the
+          // same way, and each one is a message to the person. Stop here.
           throw permanent(
             FailureTypes.SEND_ANSWERS_LOST,
             `${sentSince} PINs went out since this send started but every answer was lost; not sending another`,
+            sentSince,
           );
         }
-        if (sentSince === 1) recovered = 'SENT_BEFORE_PIN_UNKNOWN';
-        else if (prior?.maybeSentSinceMs !== null) recovered = 'NOT_SENT_BEFORE';
+        if (sentSince >= 1) {
+          recovered = 'SENT_BEFORE_PIN_UNKNOWN';
+          lostMessages = sentSince;
+        } else if (prior?.maybeSentSinceMs !== null) recovered = 'NOT_SENT_BEFORE';
       }
 
       const since = prior?.maybeSentSinceMs ?? Date.now();
@@ -168,7 +176,8 @@ export function makeSendPin(deps: SendDeps): (input: SendPinInput) => Promise<Se
         throw err;
       }
       const result = sendResult(input.channel, res);
-      return recovered ? { ...result, recovered } : result;
+      if (!recovered) return result;
+      return lostMessages > 0 ? { ...result, recovered, lostMessages } : { ...result, recovered };
     });
 }
 

@@ -36,6 +36,8 @@ export interface SendPinResult {
   delivered: boolean;
   /** Set when an earlier attempt's answer was lost and the activity reconciled with Infobip. */
   recovered?: 'NOT_SENT_BEFORE' | 'SENT_BEFORE_PIN_UNKNOWN';
+  /** With `SENT_BEFORE_PIN_UNKNOWN`: how many earlier PINs went out whose answers were lost. */
+  lostMessages?: number;
 }
 
 export interface ResendPinInput {
@@ -78,7 +80,6 @@ export interface WebhookResult {
 }
 
 export { FailureTypes, type FailureType } from '../workflows/failure-types';
-
 
 /** Activities the verification workflow calls. */
 export interface OtpActivities {

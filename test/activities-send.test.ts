@@ -11,6 +11,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   createActivities,
   ensureApplication,
+  FailureTypes,
   RetryableFailureTypes,
   type OtpActivities,
   type SendHeartbeat,
@@ -103,6 +104,29 @@ describe('retry attempt', () => {
     expect(fx.emulator.inbox.messages(to)).toHaveLength(2);
     expect(fx.emulator.inbox.latest(to)?.pinId).toBe(result?.pinId);
     expect(beats.at(-1)).toEqual({ maybeSentSinceMs: since });
+  });
+
+  it('after two lost answers: a third PIN, counted as two lost messages', async () => {
+    const to = freshNumber();
+    const since = Date.now() - 1_000;
+    for (let i = 0; i < 2; i++)
+      await fx.client.sendSmsPin({ applicationId: appId, messageId: smsTemplate, to }, { ncNeeded: false });
+    const { result } = await attempt(to, { attempt: 3, heartbeatDetails: { maybeSentSinceMs: since } });
+    expect(result).toMatchObject({ recovered: 'SENT_BEFORE_PIN_UNKNOWN', lostMessages: 2 });
+    expect(fx.emulator.inbox.messages(to)).toHaveLength(3);
+    expect(fx.emulator.inbox.latest(to)?.pinId).toBe(result?.pinId);
+  });
+
+  it('after maxLostSendAnswers lost answers: fails for good with the count, sending nothing', async () => {
+    const to = freshNumber();
+    const since = Date.now() - 1_000;
+    for (let i = 0; i < 3; i++)
+      await fx.client.sendSmsPin({ applicationId: appId, messageId: smsTemplate, to }, { ncNeeded: false });
+    const { error } = await attempt(to, { attempt: 4, heartbeatDetails: { maybeSentSinceMs: since } });
+    expect(error).toBeInstanceOf(ApplicationFailure);
+    expect(error).toMatchObject({ type: FailureTypes.SEND_ANSWERS_LOST, nonRetryable: true, details: [3] });
+    expect(sendCalls()).toBe(3);
+    expect(fx.emulator.inbox.messages(to)).toHaveLength(3);
   });
 
   it('a PIN sent before the send started is not this send', async () => {

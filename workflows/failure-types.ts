@@ -17,7 +17,7 @@ export const FailureTypes = {
   APPLICATION_DISABLED: 'InfobipApplicationDisabled',
   /** The application or template is not declared in the configuration or not set up. */
   NOT_CONFIGURED: 'OtpflowNotConfigured',
-  /** Two PINs went out during one send but every answer was lost; a third is not sent. */
+  /** PINs went out during one send but every answer was lost, too often to send another. */
   SEND_ANSWERS_LOST: 'OtpflowSendAnswersLost',
   /** Destination rejected before any call (bad format for the channel). */
   INVALID_DESTINATION: 'OtpflowInvalidDestination',

@@ -150,6 +150,8 @@ export type TimelineEntry =
       channel: Channel;
       infobipStatus: string;
       recovered?: string;
+      /** PINs that reached the person before this one but whose answers (and pinIds) were lost. */
+      lostMessages?: number;
       pinIdKnown: boolean;
     }
   | { kind: 'RESEND'; at: string; channel: Channel; infobipStatus: string }

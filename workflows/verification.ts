@@ -134,6 +134,13 @@ function failureType(err: unknown): string | undefined {
   return cause instanceof ApplicationFailure ? (cause.type ?? undefined) : undefined;
 }
 
+/** The count of lost send answers an `OtpflowSendAnswersLost` failure carries, if any. */
+function lostAnswers(err: unknown): number | undefined {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  const n = cause instanceof ApplicationFailure ? cause.details?.[0] : undefined;
+  return typeof n === 'number' && n > 0 ? n : undefined;
+}
+
 function failureMessage(err: unknown): string {
   const cause = err instanceof ActivityFailure ? (err.cause ?? err) : err;
   return cause instanceof Error ? cause.message : String(cause);
@@ -266,6 +273,7 @@ export async function verificationWorkflow(input: VerificationInput): Promise<Ve
         infobipStatus: result.infobipStatus,
         pinIdKnown: result.pinId !== null,
         ...(result.recovered ? { recovered: result.recovered } : {}),
+        ...(result.lostMessages ? { lostMessages: result.lostMessages } : {}),
       });
     } else {
       timeline.push({ kind: 'RESEND', at: iso(), channel: ch, infobipStatus: result.infobipStatus });
@@ -295,7 +303,8 @@ export async function verificationWorkflow(input: VerificationInput): Promise<Ve
       return true;
     } catch (err) {
       if (failureType(err) === FailureTypes.SEND_ANSWERS_LOST) {
-        // Two PINs reached the person but neither pinId is known: record both messages.
+        // PINs reached the person but no pinId is known: record the messages they got.
+        const lost = lostAnswers(err);
         timeline.push({
           kind: 'SEND',
           at: iso(),
@@ -303,6 +312,7 @@ export async function verificationWorkflow(input: VerificationInput): Promise<Ve
           infobipStatus: 'ANSWERS_LOST',
           recovered: 'SENT_BEFORE_PIN_UNKNOWN',
           pinIdKnown: false,
+          ...(lost ? { lostMessages: lost } : {}),
         });
       } else {
         timeline.push({

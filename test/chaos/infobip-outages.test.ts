@@ -190,6 +190,39 @@ describe('Infobip outages', () => {
     await verifyNewest(h, to);
   });
 
+  it('after the recovery send is lost as well: one message per lost answer, the newest verifies', async () => {
+    const to = testNumber();
+    const h = await withFaults([onSend({ dropResponse: true }, 2)], async () => {
+      const h = await start(flowInput(app, to));
+      await settled(h);
+      return h;
+    });
+    expect(stack.inbox(to)).toHaveLength(3);
+    const { timeline } = (await h.query(statusQuery)) as VerificationState;
+    expect(timeline.find((e) => e.kind === 'SEND')).toMatchObject({
+      recovered: 'SENT_BEFORE_PIN_UNKNOWN',
+      lostMessages: 2,
+      pinIdKnown: true,
+    });
+    expect(messagesAccountedFor(timeline).max).toBe(3);
+    await verifyNewest(h, to);
+  });
+
+  it('gives up FAILED after three lost send answers instead of texting a fourth PIN', async () => {
+    const to = testNumber();
+    const result = await withFaults([onSend({ dropResponse: true }, 3)], async () =>
+      resultOf(await start(flowInput(app, to))),
+    );
+    expect(result.status).toBe('FAILED');
+    expect(result.reason).toMatch(/send failed: 3 PINs went out/);
+    expect(stack.inbox(to)).toHaveLength(3);
+    expect(result.timeline.find((e) => e.kind === 'SEND')).toMatchObject({
+      infobipStatus: 'ANSWERS_LOST',
+      lostMessages: 3,
+    });
+    expect(messagesAccountedFor(result.timeline).max).toBe(3);
+  });
+
   it('ends FAILED with a reason, sending nothing, when the send outage outlasts the retry budget', async () => {
     const to = testNumber();
     const result = await withFaults([onSend({ status: 503 })], async () =>

@@ -96,9 +96,10 @@ export async function resultOf(handle: Handle): Promise<VerificationResult> {
 }
 
 /**
- * Messages a timeline accounts for: one per SEND that went out, two for a send whose first
- * answer was lost after Infobip delivered (`SENT_BEFORE_PIN_UNKNOWN`, the documented
- * minimum), one per RESEND. A failed send (`FAILED: …`) accounts for none.
+ * Messages a timeline accounts for: one per SEND that went out, plus one per earlier PIN of
+ * that send whose answer was lost after Infobip delivered (`SENT_BEFORE_PIN_UNKNOWN`,
+ * `lostMessages`, the documented minimum), one per RESEND. A failed send (`FAILED: …`)
+ * accounts for none; one that gave up on lost answers (`ANSWERS_LOST`) for those it lost.
  */
 export function messagesAccountedFor(timeline: TimelineEntry[]): { min: number; max: number } {
   let min = 0;
@@ -106,7 +107,10 @@ export function messagesAccountedFor(timeline: TimelineEntry[]): { min: number; 
   for (const e of timeline) {
     if (e.kind === 'SEND') {
       if (e.infobipStatus.startsWith('FAILED')) continue;
-      const n = e.recovered === 'SENT_BEFORE_PIN_UNKNOWN' ? 2 : 1;
+      const n =
+        e.infobipStatus === 'ANSWERS_LOST'
+          ? (e.lostMessages ?? 2)
+          : 1 + (e.lostMessages ?? (e.recovered === 'SENT_BEFORE_PIN_UNKNOWN' ? 1 : 0));
       min += n;
       max += n;
     } else if (e.kind === 'RESEND') {
