@@ -21,6 +21,11 @@ export class Heartbeats<D> {
     this.details = initial;
   }
 
+  /** Keeps `details` for the next periodic heartbeat of `during`, without sending them now. */
+  hold(details: D): void {
+    this.details = details;
+  }
+
   /** Records `details` now (no-op for local activities, which cannot heartbeat). */
   record(details: D): void {
     this.details = details;

@@ -11,12 +11,17 @@
  *
  * So a retry attempt (`info.attempt > 1`) never sends blind. It first asks Infobip's
  * verification status for the destination and application for a PIN sent since the send
- * started: the time an earlier attempt recorded in its heartbeat details just before it sent
- * (`maybeSentSinceMs`), else when the activity was first scheduled
- * (`info.scheduledTimestampMs`). The check runs on every retry — safety must not depend on a
- * heartbeat having reached the server; the details only make the `recovered` label precise
- * (they are reset to null when a failure proves nothing reached Infobip: connection refused,
- * a 4xx answer). Then:
+ * started: the time an earlier attempt recorded in its heartbeat details (`maybeSentSinceMs`),
+ * else when the activity was first scheduled (`info.scheduledTimestampMs`). The check runs on
+ * every retry — safety must not depend on a heartbeat having reached the server; the details
+ * only make the `recovered` label precise (they are null when a failure proves nothing reached
+ * Infobip: connection refused, a 4xx answer).
+ *
+ * The details are not heartbeated before the send: a heartbeat still on its way when the send
+ * completes delays the completion (the SDK sends it first), and that delay let the person's
+ * check overtake the send's result, costing the check a workflow task (BENCHMARKS.md). They
+ * are heartbeated while a slow send runs, and recorded when an attempt fails; after a crash
+ * the next attempt falls back to `info.scheduledTimestampMs`, which is earlier, so safe. Then:
  *
  * - no PIN sent since then → the earlier send never went out: send normally, one message in
  *   all, result `recovered: 'NOT_SENT_BEFORE'`;
@@ -151,8 +156,10 @@ export function makeSendPin(deps: SendDeps): (input: SendPinInput) => Promise<Se
         } else if (prior?.maybeSentSinceMs !== null) recovered = 'NOT_SENT_BEFORE';
       }
 
-      const since = prior?.maybeSentSinceMs ?? Date.now();
-      beats.record({ maybeSentSinceMs: since });
+      // The earliest moment a PIN of this send may have gone out: an attempt after a crash
+      // (no details) must not move it past the crashed attempt's send.
+      const since = prior?.maybeSentSinceMs ?? (info.attempt > 1 ? info.scheduledTimestampMs : Date.now());
+      beats.hold({ maybeSentSinceMs: since });
       const placeholders = placeholdersOf(input.placeholders);
       let res: SendPinResponse | SendEmailPinResponse;
       try {
@@ -170,6 +177,8 @@ export function makeSendPin(deps: SendDeps): (input: SendPinInput) => Promise<Se
         ) {
           // Nothing of this or an earlier attempt reached Infobip: the next attempt needs no check.
           beats.record({ maybeSentSinceMs: null });
+        } else {
+          beats.record({ maybeSentSinceMs: since });
         }
         if (err instanceof InfobipError && 'status' in err && err.status === 404)
           deps.directory.forget(input.application);

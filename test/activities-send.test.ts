@@ -65,12 +65,21 @@ const statusCalls = () => fx.emulator.stats.requests()['GET /2fa/2/applications/
 const sendCalls = () => fx.emulator.stats.requests()['POST /2fa/2/pin'] ?? 0;
 
 describe('first attempt', () => {
-  it('records the send start before sending and asks nothing first', async () => {
-    const before = Date.now();
+  it('asks nothing first, and heartbeats nothing when the send answers at once', async () => {
     const { result, beats } = await attempt(freshNumber());
     expect(result?.recovered).toBeUndefined();
     expect(statusCalls()).toBe(0);
+    // A heartbeat in flight would delay the completion the person's check is waiting for.
+    expect(beats).toEqual([]);
+  });
+
+  it('heartbeats the send start while a slow send runs', async () => {
+    fx.emulator.faults.add({ match: { path: '/2fa/2/pin' }, times: 1, action: { latencyMs: 1_500 } });
+    const before = Date.now();
+    const { result, beats } = await attempt(freshNumber());
+    expect(result?.pinId).toEqual(expect.any(String));
     expect(beats.at(-1)?.maybeSentSinceMs).toBeGreaterThanOrEqual(before);
+    expect(beats.at(-1)?.maybeSentSinceMs).toBeLessThanOrEqual(Date.now() - 1_000);
   });
 
   it('clears the record when the failure proves nothing reached Infobip, keeps it when it may have', async () => {
@@ -91,7 +100,7 @@ describe('retry attempt', () => {
     expect(fx.emulator.inbox.messages(to)).toHaveLength(1);
   });
 
-  it('after a send that did go out: a fresh PIN, SENT_BEFORE_PIN_UNKNOWN, and the record is kept', async () => {
+  it('after a send that did go out: a fresh PIN, SENT_BEFORE_PIN_UNKNOWN, the start passed on', async () => {
     const to = freshNumber();
     const since = Date.now() - 1_000;
     // What the lost attempt did: Infobip sent a PIN whose answer never arrived.
@@ -103,7 +112,12 @@ describe('retry attempt', () => {
     expect(result?.recovered).toBe('SENT_BEFORE_PIN_UNKNOWN');
     expect(fx.emulator.inbox.messages(to)).toHaveLength(2);
     expect(fx.emulator.inbox.latest(to)?.pinId).toBe(result?.pinId);
-    expect(beats.at(-1)).toEqual({ maybeSentSinceMs: since });
+    expect(beats).toEqual([]);
+    // Had the recovery send failed too, its attempt would have passed the same start on.
+    fx.emulator.faults.add({ match: { path: '/2fa/2/pin' }, times: 1, action: { reset: true } });
+    const again = await attempt(to, { attempt: 3, heartbeatDetails: { maybeSentSinceMs: since } });
+    expect(again.error).toBeInstanceOf(ApplicationFailure);
+    expect(again.beats.at(-1)).toEqual({ maybeSentSinceMs: since });
   });
 
   it('after two lost answers: a third PIN, counted as two lost messages', async () => {
