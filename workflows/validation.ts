@@ -1,8 +1,15 @@
 /**
  * Pure validation shared by the workflow, the client library and the HTTP API: destinations,
  * codes and policies. Deterministic (no I/O), so it runs inside the workflow sandbox too.
+ *
+ * Phone numbers are checked at two depths. `full` (the client library, the HTTP API, the CLI:
+ * everything before a start) parses the number with libphonenumber-js and knows its country.
+ * `shape` (the workflow, re-checking an input the client already checked) only checks E.164
+ * form, unless the application restricts countries, which needs the full parse. Why: inside
+ * the workflow sandbox every verification evaluates its modules anew, and libphonenumber's
+ * metadata was the largest part of that, about 2 ms of worker CPU per verification
+ * (BENCHMARKS.md); the module is now loaded only by a parse that needs it.
  */
-import { parsePhoneNumberWithError } from 'libphonenumber-js/min';
 import type { Channel, PinType, VerificationInput, VerificationPolicy } from './types';
 import { CHANNELS } from './types';
 
@@ -18,8 +25,20 @@ export class InvalidInputError extends Error {
   }
 }
 
+/** A parsed destination; `country` is known after a `full` parse. */
 export type Destination =
-  { kind: 'phone'; e164: string; country: string } | { kind: 'email'; address: string };
+  { kind: 'phone'; e164: string; country?: string } | { kind: 'email'; address: string };
+
+/** How deeply a phone number is checked: libphonenumber-js (`full`) or E.164 form only. */
+export type PhoneCheck = 'full' | 'shape';
+
+type PhoneLib = typeof import('libphonenumber-js/min');
+let phoneLib: PhoneLib | undefined;
+/** libphonenumber-js, loaded on the first full parse (see the module comment). */
+function loadPhoneLib(): PhoneLib {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded lazily on purpose
+  return (phoneLib ??= require('libphonenumber-js/min') as PhoneLib);
+}
 
 const EMAIL =
   /^[^\s@"<>()[\]\\,;:]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
@@ -29,7 +48,12 @@ const MAX_DESTINATION = 254;
  * Parses a destination for a channel: an E.164 phone number for SMS and VOICE, an e-mail
  * address for EMAIL. Throws `InvalidInputError` naming `field`.
  */
-export function parseDestination(value: unknown, channel: Channel, field = 'destination'): Destination {
+export function parseDestination(
+  value: unknown,
+  channel: Channel,
+  field = 'destination',
+  depth: PhoneCheck = 'full',
+): Destination {
   if (typeof value !== 'string' || value.length === 0)
     throw new InvalidInputError(field, 'must be a non-empty string');
   if (value.length > MAX_DESTINATION)
@@ -44,9 +68,10 @@ export function parseDestination(value: unknown, channel: Channel, field = 'dest
       'must be an E.164 phone number such as +41793026727 (a plus and digits only)',
     );
   }
+  if (depth === 'shape') return { kind: 'phone', e164: value };
   let parsed;
   try {
-    parsed = parsePhoneNumberWithError(value);
+    parsed = loadPhoneLib().parsePhoneNumberWithError(value);
   } catch (err) {
     throw new InvalidInputError(field, `is not a phone number (${(err as Error).message})`);
   }
@@ -132,8 +157,11 @@ export function validatePolicy(policy: VerificationPolicy, field = 'policy'): vo
     positiveInt(policy.retryBudgetSeconds, `${field}.retryBudgetSeconds`, 3600);
 }
 
-/** Validates a whole verification input; returns the parsed destination. */
-export function validateInput(input: VerificationInput): Destination {
+/**
+ * Validates a whole verification input; returns the parsed destination. `phones: 'shape'`
+ * skips libphonenumber unless the policy restricts countries (see the module comment).
+ */
+export function validateInput(input: VerificationInput, phones: PhoneCheck = 'full'): Destination {
   if (!input || typeof input !== 'object') throw new InvalidInputError('input', 'is required');
   if (typeof input.application !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(input.application)) {
     throw new InvalidInputError(
@@ -144,13 +172,14 @@ export function validateInput(input: VerificationInput): Destination {
   if (!CHANNELS.includes(input.channel))
     throw new InvalidInputError('channel', 'must be SMS, VOICE or EMAIL');
   validatePolicy(input.policy);
-  const destination = parseDestination(input.destination, input.channel);
-  if (destination.kind === 'phone') {
-    const allowed = input.policy.allowedCountries;
-    if (allowed.length > 0 && !allowed.includes(destination.country)) {
+  const allowed = input.policy.allowedCountries;
+  const depth = allowed.length > 0 ? 'full' : phones;
+  const destination = parseDestination(input.destination, input.channel, 'destination', depth);
+  if (destination.kind === 'phone' && allowed.length > 0) {
+    if (!destination.country || !allowed.includes(destination.country)) {
       throw new InvalidInputError(
         'destination',
-        `numbers from ${destination.country} are not allowed for this application`,
+        `numbers from ${destination.country ?? 'an unknown country'} are not allowed for this application`,
       );
     }
   }

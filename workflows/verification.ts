@@ -150,7 +150,9 @@ function failureMessage(err: unknown): string {
 export async function verificationWorkflow(input: VerificationInput): Promise<VerificationResult> {
   let destinationKind: 'phone' | 'email';
   try {
-    destinationKind = validateInput(input).kind;
+    // The client checked the number fully before the start; see validation.ts for why the
+    // workflow re-checks its form only (and the country, where the application restricts it).
+    destinationKind = validateInput(input, 'shape').kind;
   } catch (err) {
     if (err instanceof InvalidInputError) {
       throw ApplicationFailure.nonRetryable(err.message, INVALID_INPUT, err.field);

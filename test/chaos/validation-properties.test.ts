@@ -6,11 +6,15 @@
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { PinType } from '../../workflows/types';
+import { policyOf } from '../../client/start-input';
+import { testApplication } from '../../client/testing';
+import type { VerificationInput } from '../../workflows/types';
 import {
   InvalidInputError,
   maskDestination,
   normalizeCode,
   parseDestination,
+  validateInput,
 } from '../../workflows/validation';
 import { reportFigures } from './support';
 
@@ -123,7 +127,7 @@ describe('parseDestination', () => {
     );
   });
 
-  it('rejects numbers in every bad shape: no plus, spaces, dashes, brackets, letters, unicode digits, too long', () => {
+  it('rejects numbers in every bad shape: no plus, spaces, dashes, brackets, letters, unicode digits, too long (full and shape checks)', () => {
     const mangle = fc.constantFrom(
       (s: string) => s.slice(1),
       (s: string) => `00${s.slice(1)}`,
@@ -143,6 +147,7 @@ describe('parseDestination', () => {
     fc.assert(
       fc.property(counted(swissMobile), mangle, (to, f) => {
         expect(rejects(() => parseDestination(f(to), 'SMS'), 'destination')).toBe(true);
+        expect(rejects(() => parseDestination(f(to), 'SMS', 'destination', 'shape'), 'destination')).toBe(true);
       }),
       { numRuns: RUNS },
     );
@@ -161,6 +166,15 @@ describe('parseDestination', () => {
     );
   });
 
+  it('shape check: accepts every number the full parse accepts, as the same E.164', () => {
+    fc.assert(
+      fc.property(counted(swissMobile), (to) => {
+        expect(parseDestination(to, 'SMS', 'destination', 'shape')).toEqual({ kind: 'phone', e164: to });
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
   it('never shows a full number in its masked form', () => {
     fc.assert(
       fc.property(counted(swissMobile), (to) => {
@@ -170,5 +184,32 @@ describe('parseDestination', () => {
       }),
       { numRuns: RUNS },
     );
+  });
+});
+
+describe('validateInput in the workflow (phone numbers checked by shape)', () => {
+  const input = (destination: string, allowedCountries: string[] = []): VerificationInput => {
+    const app = testApplication('shape');
+    return {
+      application: app.name,
+      destination,
+      channel: 'SMS',
+      policy: { ...policyOf(app), allowedCountries },
+      destinationMasked: maskDestination(destination),
+      destinationHash: 'h',
+    };
+  };
+
+  it('leaves the full parse to the client unless the application restricts countries', () => {
+    // E.164 in form, valid for no country: the client refuses it, the workflow's shape check does not.
+    expect(rejects(() => validateInput(input('+99912345678')), 'destination')).toBe(true);
+    expect(validateInput(input('+99912345678'), 'shape')).toEqual({ kind: 'phone', e164: '+99912345678' });
+  });
+
+  it('still parses fully, and refuses, when the application restricts countries', () => {
+    const ch = '+41793026727';
+    expect(validateInput(input(ch, ['CH']), 'shape')).toEqual({ kind: 'phone', e164: ch, country: 'CH' });
+    expect(() => validateInput(input(ch, ['DE']), 'shape')).toThrow(/numbers from CH are not allowed/);
+    expect(() => validateInput(input('+99912345678', ['CH']), 'shape')).toThrow(/is not a (valid )?phone number/);
   });
 });
