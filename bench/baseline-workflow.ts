@@ -4,7 +4,9 @@
  * the last one run from inside an Update handler, as otpflow's `verify` does. Which of the
  * three run as local activities is an input, so the bench matches otpflow's kinds (see
  * `OTPFLOW_KINDS` in run.ts) and the alternatives show what the choice costs. No timers, no search attributes,
- * no timeline, no metrics: whatever otpflow measures above this is its own cost.
+ * no timeline, no metrics: whatever otpflow measures above this is its own cost. The
+ * `serverExtras` variants add otpflow's timer and search-attribute upserts back, to tell the
+ * server's share of that cost from the workflow code's.
  */
 import {
   condition,
@@ -12,7 +14,9 @@ import {
   proxyActivities,
   proxyLocalActivities,
   setHandler,
+  upsertSearchAttributes,
 } from '@temporalio/workflow';
+import { OTP_STATUS } from '../workflows/constants';
 import type { BaselineActivities } from './baseline-activities';
 
 /** How an activity runs: `L` local, `R` regular (through the server's activity task queue). */
@@ -26,6 +30,12 @@ export interface BaselineInput {
   messageId: string;
   /** Kinds of lookup, send and verify, e.g. `LRR` (what otpflow uses). */
   kinds: `${ActivityKind}${ActivityKind}${ActivityKind}`;
+  /**
+   * Attribution variant: also ask the server for what otpflow's happy path adds on top —
+   * the `OtpStatus` upserts (PENDING after the send, VERIFIED at the end) and an expiry
+   * timer cancelled by the check — without otpflow's workflow code.
+   */
+  serverExtras?: 'timer' | 'upserts' | 'both';
 }
 
 /** Failure type a check got before the send completed, when the baseline refused such checks; it now holds them as otpflow does, so the driver's retry on it is a safeguard. */
@@ -58,6 +68,11 @@ export async function baselineWorkflow(input: BaselineInput): Promise<boolean> {
   });
   await via(0).baselineLookup(input.to);
   pinId = await via(1).baselineSend(input.to, input.applicationId, input.messageId);
-  await condition(() => verified !== undefined);
+  const extras = input.serverExtras;
+  const upserts = extras === 'upserts' || extras === 'both';
+  if (upserts) upsertSearchAttributes([{ key: OTP_STATUS, value: 'PENDING' }]);
+  if (extras === 'timer' || extras === 'both') await condition(() => verified !== undefined, '5m');
+  else await condition(() => verified !== undefined);
+  if (upserts) upsertSearchAttributes([{ key: OTP_STATUS, value: verified ? 'VERIFIED' : 'EXPIRED' }]);
   return verified === true;
 }

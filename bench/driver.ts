@@ -93,15 +93,15 @@ export function otpflowTarget(stack: BenchStack, taskQueue: string): FlowTarget 
 }
 
 /** The baseline workflow with activity kinds `kinds` (e.g. `LRL`). */
-export function baselineTarget(stack: BenchStack, taskQueue: string, kinds: BaselineInput['kinds']): FlowTarget {
+export function baselineTarget(stack: BenchStack, taskQueue: string, kinds: BaselineInput['kinds'], serverExtras?: BaselineInput['serverExtras']): FlowTarget {
   const client = stack.env.client;
   return {
-    name: `baseline ${kinds}`,
+    name: `baseline ${kinds}${serverExtras ? `+${serverExtras}` : ''}`,
     start: (to) =>
       client.workflow.start(baselineWorkflow, {
         taskQueue,
         workflowId: `bench-base-${to.slice(1)}`,
-        args: [{ to, applicationId: stack.applicationId, messageId: stack.smsMessageId, kinds }],
+        args: [{ to, applicationId: stack.applicationId, messageId: stack.smsMessageId, kinds, ...(serverExtras ? { serverExtras } : {}) }],
       }),
     check: (h, code) => h.executeUpdate(baselineCheckUpdate, { args: [code] }),
     notReady: (err) => rejectedWith(err, NOT_READY),

@@ -1,4 +1,5 @@
 /** The benchmark's figures, their summary against the targets, and the printed table. */
+import type { CheckSegments } from './breakdown';
 import type { HistoryCount } from './history';
 import { distribution, type Distribution, type MachineInfo } from './machine';
 import type { FlowSamples } from './driver';
@@ -51,6 +52,8 @@ export interface BenchReport {
   baseline: FlowFigures;
   ratios: { throughput: number; checkP50: number; startToPinP50: number };
   variants: FlowFigures[];
+  /** Median split of the check round trip by history event times (ms). */
+  breakdown: { otpflow: CheckSegments; baseline: CheckSegments; flows: number };
   history: { happyPath: HistoryCount; baseline: HistoryCount; longestPath: HistoryCount };
   pending?: PendingFigures;
   targets: { name: string; target: string; measured: string; pass: boolean }[];
@@ -114,6 +117,22 @@ export function formatReport(r: BenchReport): string {
       ),
     );
   }
+  out.push('');
+  out.push(`Where the check round trip goes (medians of ${r.breakdown.flows} flows each, ms; segments do not add up to the total's median)`);
+  out.push('');
+  const seg = r.breakdown;
+  const SEGMENTS: [keyof CheckSegments, string][] = [
+    ['waitForSend', 'check sent → send activity completed (PIN seen first)'],
+    ['acceptQueue', '→ workflow task accepting the check started'],
+    ['acceptTask', 'that workflow task (worker)'],
+    ['verifyQueue', '→ verify activity started'],
+    ['verifyRun', 'verify activity (HTTP call)'],
+    ['completeQueue', '→ workflow task completing the check started'],
+    ['completeTask', 'that workflow task (worker)'],
+    ['answer', '→ answer at the client'],
+    ['total', 'round trip'],
+  ];
+  out.push(table(['segment', 'otpflow', 'baseline', 'difference'], SEGMENTS.map(([k, label]) => [label, ms(seg.otpflow[k]), ms(seg.baseline[k]), ms(seg.otpflow[k] - seg.baseline[k])])));
   out.push('');
   const h = r.history;
   out.push(

@@ -3,9 +3,11 @@
  * emulator and worker processes, then measures, in one run and on one server:
  *   1. happy-path verifications against a minimal baseline workflow doing the same three
  *      HTTP calls (same activity kinds) and one Update, in alternating rounds;
- *   2. variants that change one setting each (activity kinds, eager activity dispatch);
- *   3. history sizes (happy path, baseline, longest path);
- *   4. 10,000 verifications pending at once: worker RSS/CPU, then expiry lateness.
+ *   2. where each check's round trip goes, split by its history's event times;
+ *   3. variants that change one thing each (activity kinds, eager activity dispatch, and
+ *      baselines doing otpflow's server-side extras, to attribute the difference);
+ *   4. history sizes (happy path, baseline, longest path);
+ *   5. 10,000 verifications pending at once: worker RSS/CPU, then expiry lateness.
  *
  * Flags: --quick (sanity run), --json (print the report as JSON), --flows N (happy-path flows
  * per target), --concurrency C, --pending N (0 skips), --fill-budget S (seconds to spend starting
@@ -16,6 +18,7 @@ import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { BaselineInput } from './baseline-workflow';
 import { baselineTarget, otpflowTarget, runFlows, type FlowSamples, type FlowTarget } from './driver';
+import { checkBreakdown, medianSegments, type CheckSegments } from './breakdown';
 import { happyPathHistory, longestPathHistory } from './history';
 import { describeMachine } from './machine';
 import { runPending } from './pending';
@@ -55,10 +58,14 @@ if (args.cache) WORKER_SETTINGS.maxCachedWorkflows = Number(args.cache);
 export const WORKER_HEAP_MIB: number | undefined = Number(args.heap ?? 384) || undefined;
 
 const quick = args.quick === true;
-const flows = Number(args.flows ?? (quick ? 60 : 300));
+// Rounds of ~100 flows (3–4 s each here): with 4 rounds of 75 the throughput ratio of three
+// back-to-back runs ranged 0.70–1.19, one stalled flow or a neighbour's burst moving a round.
+const flows = Number(args.flows ?? (quick ? 60 : 800));
 const concurrency = Number(args.concurrency ?? 20);
 const pendingFlows = Number(args.pending ?? (quick ? 1000 : 10_000));
-const ROUNDS = 4;
+const ROUNDS = quick ? 4 : 8;
+/** Flows per target and round whose check is split by its history (`breakdown.ts`). */
+const BREAKDOWN_FLOWS = quick ? 20 : 60;
 const WARMUP = quick ? 10 : 30;
 const log = (m: string) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${m}`);
 
@@ -74,10 +81,8 @@ async function spawnWorker(
   stack: BenchStack,
   kind: 'otpflow' | 'baseline',
   options: TunableWorkerOptions,
-  dropHeartbeats = false,
 ): Promise<WorkerProcess> {
   return startWorkerProcess({
-    dropHeartbeats,
     ...(WORKER_HEAP_MIB ? { heapMiB: WORKER_HEAP_MIB } : {}),
     kind,
     address: stack.env.address,
@@ -111,18 +116,19 @@ async function alternate(stack: BenchStack, targets: FlowTarget[], n: number): P
   return rounds;
 }
 
-/** One variant: a fresh worker with `options`, the same number of flows as one target. */
+/** One variant: a fresh worker with `options`, half the flows of one target. */
 async function variant(
   stack: BenchStack,
   kind: 'otpflow' | 'baseline',
   kinds: BaselineInput['kinds'],
   change: string,
   options: TunableWorkerOptions,
-  dropHeartbeats = false,
+  serverExtras?: BaselineInput['serverExtras'],
 ): Promise<FlowFigures> {
-  const w = await spawnWorker(stack, kind, options, dropHeartbeats);
+  const w = await spawnWorker(stack, kind, options);
   try {
-    const target = kind === 'otpflow' ? otpflowTarget(stack, w.taskQueue) : baselineTarget(stack, w.taskQueue, kinds);
+    const target =
+      kind === 'otpflow' ? otpflowTarget(stack, w.taskQueue) : baselineTarget(stack, w.taskQueue, kinds, serverExtras);
     const [rounds] = await alternate(stack, [target], Math.ceil(flows / 2));
     const f = summarise(change, rounds ?? []);
     log(`variant ${target.name} (${change}): ${f.perSecond.toFixed(1)}/s, check p50 ${f.check.p50} ms`);
@@ -147,6 +153,13 @@ async function main(): Promise<void> {
     const otpflow = summarise(settings, otpRounds);
     const baseline = summarise(settings, baseRounds);
 
+    log('check breakdown');
+    const segments: CheckSegments[][] = [[], []];
+    for (let r = 0; r < 2; r++) {
+      for (const [i, t] of [otp, base].entries()) segments[i]?.push(...(await checkBreakdown(t, stack.inbox, BREAKDOWN_FLOWS, concurrency)));
+    }
+    const breakdown = { otpflow: medianSegments(segments[0] ?? []), baseline: medianSegments(segments[1] ?? []), flows: 2 * BREAKDOWN_FLOWS };
+
     log('history sizes');
     const history = {
       happyPath: await happyPathHistory(stack, otp),
@@ -167,7 +180,10 @@ async function main(): Promise<void> {
           maxEagerActivityReservationsPerWorkflowTask: 0,
         }),
       );
-      variants.push(await variant(stack, 'otpflow', 'LRL', 'activity heartbeats dropped (measurement only)', WORKER_SETTINGS, true));
+      variants.push(
+        await variant(stack, 'baseline', OTPFLOW_KINDS, "plus otpflow's server-side work: OtpStatus upserts, expiry timer (attribution)", WORKER_SETTINGS, 'both'),
+      );
+      variants.push(await variant(stack, 'baseline', OTPFLOW_KINDS, 'plus the OtpStatus upserts only (attribution)', WORKER_SETTINGS, 'upserts'));
     }
 
     let pending: BenchReport['pending'];
@@ -203,6 +219,7 @@ async function main(): Promise<void> {
         startToPinP50: otpflow.startToPin.p50 / baseline.startToPin.p50,
       },
       variants,
+      breakdown,
       history,
       ...(pending ? { pending } : {}),
     };

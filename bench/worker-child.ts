@@ -3,8 +3,7 @@
  * from the client, the emulator and the dev server. Started by `worker-process.ts` with its
  * configuration in argv[2]; answers `ready` over IPC, stops on `stop`.
  */
-import type { Context } from '@temporalio/activity';
-import { DefaultLogger, NativeConnection, Runtime, Worker, type ActivityInterceptors, type WorkerOptions } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import type { ApplicationDeclaration } from '../config/types';
 import { createInfobipClient } from '../infobip';
@@ -33,11 +32,6 @@ export interface WorkerChildConfig {
   apiKey: string;
   applications: ApplicationDeclaration[];
   options: TunableWorkerOptions;
-  /**
-   * Measurement only, never a setting: drop the activities' heartbeats (otpflow's sendPin
-   * heartbeats once before each send), to price what that safety costs.
-   */
-  dropHeartbeats?: boolean;
   /** V8 old-space limit of the worker process (`--max-old-space-size`), MiB. @default Node's */
   heapMiB?: number;
 }
@@ -47,12 +41,6 @@ export type WorkerChildMessage =
   | { type: 'ready'; maxCachedWorkflows: number }
   | { type: 'error'; message: string }
   | { type: 'stopped' };
-
-/** Replaces the context's heartbeat sink (an SDK field, not public API) with a no-op. */
-function dropHeartbeats(ctx: Context): ActivityInterceptors {
-  (ctx as unknown as { heartbeatFn: (details?: unknown) => void }).heartbeatFn = () => undefined;
-  return {};
-}
 
 function send(msg: WorkerChildMessage): void {
   process.send?.(msg);
@@ -74,7 +62,6 @@ async function main(): Promise<void> {
     taskQueue: config.taskQueue,
     workflowBundle: { codePath: config.bundlePath },
     activities,
-    ...(config.dropHeartbeats ? { interceptors: { activity: [dropHeartbeats] } } : {}),
   });
   process.on('message', (msg: { type?: string }) => {
     if (msg?.type === 'stop' && worker.getState() === 'RUNNING') worker.shutdown();
