@@ -124,6 +124,8 @@ export interface FlowSamples {
   /** Checks retried because the flow had not yet seen its send complete. */
   notReadyRetries: number;
   failures: string[];
+  /** CPU time of the target's worker process during the batch (all its threads), ms. */
+  workerCpuMs?: number;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -18,6 +18,8 @@ export interface FlowFigures {
   notReadyRetries: number;
   failures: number;
   firstFailure?: string;
+  /** Worker process CPU time per flow, ms (NaN when it could not be read). */
+  workerCpuMsPerFlow: number;
 }
 
 /** Merges rounds of one target into its figures; the rate is flows over the rounds' summed wall time. */
@@ -37,6 +39,9 @@ export function summarise(settings: string, rounds: FlowSamples[]): FlowFigures 
     total: distribution(all('total')),
     notReadyRetries: rounds.reduce((n, r) => n + r.notReadyRetries, 0),
     failures: failures.length,
+    workerCpuMsPerFlow: rounds.every((r) => r.workerCpuMs !== undefined)
+      ? rounds.reduce((n, r) => n + (r.workerCpuMs ?? 0), 0) / rounds.reduce((n, r) => n + r.flows, 0)
+      : NaN,
     ...(failures[0] ? { firstFailure: failures[0] } : {}),
   };
 }
@@ -101,6 +106,7 @@ export function formatReport(r: BenchReport): string {
         ['start → PIN delivered', dist(o.startToPin), dist(b.startToPin), r.ratios.startToPinP50.toFixed(2) + ' (p50)'],
         ['check round trip (Update)', dist(o.check), dist(b.check), r.ratios.checkP50.toFixed(2) + ' (p50)'],
         ['start → result', dist(o.total), dist(b.total), ''],
+        ['worker CPU per flow (ms, all threads)', o.workerCpuMsPerFlow.toFixed(1), b.workerCpuMsPerFlow.toFixed(1), (o.workerCpuMsPerFlow / b.workerCpuMsPerFlow).toFixed(2)],
         ['checks retried: send not yet seen', String(o.notReadyRetries), String(b.notReadyRetries), ''],
         ['failed flows', String(o.failures), String(b.failures), ''],
       ],
@@ -112,8 +118,8 @@ export function formatReport(r: BenchReport): string {
     out.push('');
     out.push(
       table(
-        ['target', 'change', 'flows/s', 'start → PIN p50/p95/p99', 'check p50/p95/p99', 'failed'],
-        r.variants.map((v) => [v.target, v.settings, v.perSecond.toFixed(1), dist(v.startToPin), dist(v.check), String(v.failures)]),
+        ['target', 'change', 'flows/s', 'start → PIN p50/p95/p99', 'check p50/p95/p99', 'worker CPU/flow', 'failed'],
+        r.variants.map((v) => [v.target, v.settings, v.perSecond.toFixed(1), dist(v.startToPin), dist(v.check), `${v.workerCpuMsPerFlow.toFixed(1)} ms`, String(v.failures)]),
       ),
     );
   }

@@ -102,13 +102,19 @@ const describeOptions = (o: TunableWorkerOptions) =>
     ...Object.entries(o).map(([k, v]) => `${k}=${String(v)}`),
   ].join(', ') || 'SDK defaults';
 
-/** Runs `flows` flows of each target in alternating rounds, after a warm-up of each. */
-async function alternate(stack: BenchStack, targets: FlowTarget[], n: number): Promise<FlowSamples[][]> {
+/**
+ * Runs `flows` flows of each target in alternating rounds, after a warm-up of each; the CPU
+ * time its worker process (`workers[i]`) spent during each round is added to the round.
+ */
+async function alternate(stack: BenchStack, targets: FlowTarget[], n: number, workers: WorkerProcess[]): Promise<FlowSamples[][]> {
   for (const t of targets) await runFlows(t, stack.inbox, Math.min(WARMUP, n), concurrency);
   const rounds: FlowSamples[][] = targets.map(() => []);
   for (let r = 0; r < ROUNDS; r++) {
     for (const [i, t] of targets.entries()) {
+      const before = workers[i]?.sample();
       const s = await runFlows(t, stack.inbox, Math.ceil(n / ROUNDS), concurrency);
+      const after = workers[i]?.sample();
+      if (before && after) s.workerCpuMs = (after.cpuSeconds - before.cpuSeconds) * 1000;
       log(`${t.name} round ${r + 1}: ${((s.flows / s.wallMs) * 1000).toFixed(1)}/s, ${s.failures.length} failed`);
       rounds[i]?.push(s);
     }
@@ -129,7 +135,7 @@ async function variant(
   try {
     const target =
       kind === 'otpflow' ? otpflowTarget(stack, w.taskQueue) : baselineTarget(stack, w.taskQueue, kinds, serverExtras);
-    const [rounds] = await alternate(stack, [target], Math.ceil(flows / 2));
+    const [rounds] = await alternate(stack, [target], Math.ceil(flows / 2), [w]);
     const f = summarise(change, rounds ?? []);
     log(`variant ${target.name} (${change}): ${f.perSecond.toFixed(1)}/s, check p50 ${f.check.p50} ms`);
     return f;
@@ -148,7 +154,7 @@ async function main(): Promise<void> {
     const otp = otpflowTarget(stack, otpWorker.taskQueue);
     const base = baselineTarget(stack, baseWorker.taskQueue, OTPFLOW_KINDS);
     log(`happy path: ${flows} flows each at concurrency ${concurrency}, ${ROUNDS} alternating rounds`);
-    const [otpRounds = [], baseRounds = []] = await alternate(stack, [otp, base], flows);
+    const [otpRounds = [], baseRounds = []] = await alternate(stack, [otp, base], flows, [otpWorker, baseWorker]);
     const settings = describeOptions(WORKER_SETTINGS);
     const otpflow = summarise(settings, otpRounds);
     const baseline = summarise(settings, baseRounds);
