@@ -76,9 +76,10 @@ export function percentile(values: readonly number[], p: number): number {
   return sorted[rank] as number;
 }
 
-/** p50/p95/p99 and the largest value. */
+/** Mean, p50/p95/p99 and the largest value. */
 export interface Distribution {
   n: number;
+  mean: number;
   p50: number;
   p95: number;
   p99: number;
@@ -89,6 +90,7 @@ export interface Distribution {
 export function distribution(values: readonly number[]): Distribution {
   return {
     n: values.length,
+    mean: values.length ? values.reduce((a, b) => a + b, 0) / values.length : NaN,
     p50: percentile(values, 50),
     p95: percentile(values, 95),
     p99: percentile(values, 99),

@@ -221,6 +221,7 @@ async function main(): Promise<void> {
       baseline,
       ratios: {
         throughput: otpflow.perSecond / baseline.perSecond,
+        steadyThroughput: otpflow.steadyPerSecond / baseline.steadyPerSecond,
         checkP50: otpflow.check.p50 / baseline.check.p50,
         startToPinP50: otpflow.startToPin.p50 / baseline.startToPin.p50,
       },
