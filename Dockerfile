@@ -12,6 +12,10 @@ RUN npx tsx worker/build-bundle.ts \
 
 FROM node:20.18.1-bookworm-slim
 ENV NODE_ENV=production
+# The SDK sizes a worker's workflow cache by the V8 heap limit: with Node's default a worker
+# cached ~2,300 verifications and reached 1.7 GB RSS with 10,000 pending; at 384 MiB it caches
+# 135 and stayed under 400 MiB, expiries still on time (BENCHMARKS.md). Override to change it.
+ENV NODE_OPTIONS=--max-old-space-size=384
 WORKDIR /app
 COPY --from=build --chown=node:node /app /app
 # Mount point of the emulator's data volume, writable by the unprivileged user.
