@@ -10,6 +10,7 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import type { FlowTarget } from './driver';
 import { nextNumber } from './driver';
 import type { InboxWatch } from './inbox-watch';
+import { percentile } from './machine';
 
 /** Milliseconds of each segment of one check, in order. */
 export interface CheckSegments {
@@ -106,9 +107,6 @@ export async function checkBreakdown(
 /** Median of each segment. */
 export function medianSegments(samples: CheckSegments[]): CheckSegments {
   const keys = Object.keys(samples[0] ?? {}) as (keyof CheckSegments)[];
-  const median = (xs: number[]) => {
-    const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
-    return s[Math.floor(s.length / 2)] ?? NaN;
-  };
+  const median = (xs: number[]) => percentile(xs.filter(Number.isFinite), 50);
   return Object.fromEntries(keys.map((k) => [k, median(samples.map((s) => s[k]))])) as unknown as CheckSegments;
 }
