@@ -7,15 +7,12 @@ import { WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@te
 import { ApplicationFailure } from '@temporalio/common';
 import {
   NOT_PENDING,
-  OTP_APPLICATION,
-  OTP_CHANNEL,
-  OTP_DESTINATION_HASH,
-  OTP_STATUS,
   verificationWorkflow,
   verifyUpdate,
   type VerificationInput,
   type VerificationPolicy,
 } from '../workflows';
+import { workflowStartOptions } from '../client/start-input';
 import { maskDestination } from '../workflows/validation';
 import { baselineCheckUpdate, baselineWorkflow, type BaselineInput, NOT_READY } from './baseline-workflow';
 import type { InboxWatch } from './inbox-watch';
@@ -47,20 +44,9 @@ export function otpflowInput(stack: BenchStack, to: string, policy: Partial<Veri
   };
 }
 
-/** Starts a verification with the search attributes `OtpClient.start` sets. */
+/** Starts a verification with the options `OtpClient.start` uses (search attributes, summary). */
 export function startVerification(client: Client, taskQueue: string, input: VerificationInput) {
-  return client.workflow.start(verificationWorkflow, {
-    taskQueue,
-    workflowId: `bench-${input.destination.slice(1)}`,
-    args: [input],
-    typedSearchAttributes: [
-      { key: OTP_STATUS, value: 'LOOKUP' },
-      { key: OTP_APPLICATION, value: input.application },
-      { key: OTP_CHANNEL, value: input.channel },
-      { key: OTP_DESTINATION_HASH, value: input.destinationHash },
-    ],
-    memo: { destination: input.destinationMasked },
-  });
+  return client.workflow.start(verificationWorkflow, workflowStartOptions(`bench-${input.destination.slice(1)}`, taskQueue, input));
 }
 
 /** One kind of flow the driver can run. */

@@ -139,7 +139,7 @@ export function workflowStartOptions(id: string, taskQueue: string, input: Verif
   return {
     workflowId: id,
     taskQueue,
-    args: [input],
+    args: [input] as [VerificationInput],
     workflowIdConflictPolicy: 'FAIL' as const,
     workflowIdReusePolicy: 'ALLOW_DUPLICATE' as const,
     typedSearchAttributes: [

@@ -14,7 +14,7 @@ import type { ApplicationDeclaration } from '../../config/types';
 import { createEmulator, type Emulator, type EmulatorOptions } from '../../emulator';
 import { createInfobipClient, type InfobipClient, type InfobipClientOptions } from '../../infobip';
 import { PROJECT_ROOT } from '../../scripts/temporal-cli';
-import { OTP_APPLICATION, OTP_CHANNEL, OTP_DESTINATION_HASH, OTP_STATUS } from '../../workflows/constants';
+import { workflowStartOptions } from '../../client/start-input';
 import type {
   TimelineEntry,
   VerificationInput,
@@ -77,17 +77,7 @@ export async function startVerification(
   input: VerificationInput,
   workflowId = `chaos-${randomUUID()}`,
 ): Promise<Handle> {
-  return client.workflow.start(WORKFLOW_TYPE, {
-    taskQueue,
-    workflowId,
-    args: [input],
-    typedSearchAttributes: [
-      { key: OTP_STATUS, value: 'LOOKUP' },
-      { key: OTP_APPLICATION, value: input.application },
-      { key: OTP_CHANNEL, value: input.channel },
-      { key: OTP_DESTINATION_HASH, value: input.destinationHash },
-    ],
-  });
+  return client.workflow.start(WORKFLOW_TYPE, workflowStartOptions(workflowId, taskQueue, input));
 }
 
 /** The workflow result of a closed flow. */

@@ -147,7 +147,9 @@ describe('parseDestination', () => {
     fc.assert(
       fc.property(counted(swissMobile), mangle, (to, f) => {
         expect(rejects(() => parseDestination(f(to), 'SMS'), 'destination')).toBe(true);
-        expect(rejects(() => parseDestination(f(to), 'SMS', 'destination', 'shape'), 'destination')).toBe(true);
+        expect(rejects(() => parseDestination(f(to), 'SMS', 'destination', 'shape'), 'destination')).toBe(
+          true,
+        );
       }),
       { numRuns: RUNS },
     );
@@ -210,6 +212,8 @@ describe('validateInput in the workflow (phone numbers checked by shape)', () =>
     const ch = '+41793026727';
     expect(validateInput(input(ch, ['CH']), 'shape')).toEqual({ kind: 'phone', e164: ch, country: 'CH' });
     expect(() => validateInput(input(ch, ['DE']), 'shape')).toThrow(/numbers from CH are not allowed/);
-    expect(() => validateInput(input('+99912345678', ['CH']), 'shape')).toThrow(/is not a (valid )?phone number/);
+    expect(() => validateInput(input('+99912345678', ['CH']), 'shape')).toThrow(
+      /is not a (valid )?phone number/,
+    );
   });
 });

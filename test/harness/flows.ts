@@ -5,11 +5,8 @@ import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { PROJECT_ROOT } from '../../scripts/temporal-cli';
+import { workflowStartOptions } from '../../client/start-input';
 import {
-  OTP_APPLICATION,
-  OTP_CHANNEL,
-  OTP_DESTINATION_HASH,
-  OTP_STATUS,
   statusQuery,
   verificationWorkflow,
   type VerificationInput,
@@ -23,17 +20,10 @@ export const HISTORIES_DIR = path.join(PROJECT_ROOT, 'test', 'histories');
 
 /** Starts a verification on the stack's worker, with the search attributes a client would set. */
 export async function startFlow(stack: Stack, input: VerificationInput, workflowId = `wf-${randomUUID()}`) {
-  return stack.env.client.workflow.start(verificationWorkflow, {
-    taskQueue: stack.worker.taskQueue,
-    workflowId,
-    args: [input],
-    typedSearchAttributes: [
-      { key: OTP_STATUS, value: 'LOOKUP' },
-      { key: OTP_APPLICATION, value: input.application },
-      { key: OTP_CHANNEL, value: input.channel },
-      { key: OTP_DESTINATION_HASH, value: input.destinationHash },
-    ],
-  });
+  return stack.env.client.workflow.start(
+    verificationWorkflow,
+    workflowStartOptions(workflowId, stack.worker.taskQueue, input),
+  );
 }
 
 /** Polls the `status` query until the flow has left LOOKUP and SENDING. */
