@@ -7,8 +7,7 @@
  */
 import type { WorkflowHandle } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
-import type { FlowTarget } from './driver';
-import { nextNumber } from './driver';
+import { runFlows, type FlowTarget } from './driver';
 import type { InboxWatch } from './inbox-watch';
 import { percentile } from './machine';
 
@@ -82,25 +81,9 @@ export async function checkBreakdown(
   concurrency: number,
 ): Promise<CheckSegments[]> {
   const out: CheckSegments[] = [];
-  let next = 0;
-  const lane = async () => {
-    while (next < flows) {
-      next++;
-      try {
-        const to = nextNumber();
-        const handle = await target.start(to);
-        const { pin } = await inbox.next(to, 60_000);
-        const t1 = Date.now();
-        if (!(await target.check(handle, pin))) continue;
-        const t2 = Date.now();
-        await target.result(handle);
-        out.push(await segmentsOf(handle, t1, t2));
-      } catch {
-        // A failed flow has no check to split; the main rounds count failures.
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, flows) }, lane));
+  await runFlows(target, inbox, flows, concurrency, async (handle, check) => {
+    out.push(await segmentsOf(handle, check.start, check.end));
+  });
   return out;
 }
 

@@ -118,8 +118,11 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const MAX_NOT_READY_RETRIES = 400;
 const PIN_TIMEOUT_MS = 60_000;
 
+/** Called after each successful flow with its handle and when its accepted check ran (ms). */
+export type AfterFlow = (handle: WorkflowHandle, check: { start: number; end: number }) => Promise<void>;
+
 /** Runs `flows` flows with at most `concurrency` in flight. */
-export async function runFlows(target: FlowTarget, inbox: InboxWatch, flows: number, concurrency: number): Promise<FlowSamples> {
+export async function runFlows(target: FlowTarget, inbox: InboxWatch, flows: number, concurrency: number, afterFlow?: AfterFlow): Promise<FlowSamples> {
   const s: FlowSamples = { target: target.name, flows, concurrency, wallMs: 0, startToPin: [], check: [], total: [], notReadyRetries: 0, failures: [] };
   let next = 0;
   const one = async () => {
@@ -128,11 +131,13 @@ export async function runFlows(target: FlowTarget, inbox: InboxWatch, flows: num
     const handle = await target.start(to);
     const delivery = await inbox.next(to, PIN_TIMEOUT_MS);
     s.startToPin.push(delivery.deliveredAt - t0);
+    let check = { start: 0, end: 0 };
     for (let attempt = 0; ; attempt++) {
       const t1 = Date.now();
       try {
         if (!(await target.check(handle, delivery.pin))) throw new Error('the right code was not accepted');
-        s.check.push(Date.now() - t1);
+        check = { start: t1, end: Date.now() };
+        s.check.push(check.end - t1);
         break;
       } catch (err) {
         if (!target.notReady(err) || attempt >= MAX_NOT_READY_RETRIES) throw err;
@@ -142,6 +147,7 @@ export async function runFlows(target: FlowTarget, inbox: InboxWatch, flows: num
     }
     if (!(await target.result(handle))) throw new Error('the flow did not end verified');
     s.total.push(Date.now() - t0);
+    await afterFlow?.(handle, check);
   };
   const lane = async () => {
     while (next < flows) {

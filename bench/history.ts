@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import type { WorkflowHandle } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { resendUpdate, verifyUpdate, type VerificationPolicy } from '../workflows';
-import { nextNumber, otpflowInput, startVerification, type FlowTarget } from './driver';
+import { nextNumber, otpflowInput, runFlows, startVerification, type FlowTarget } from './driver';
 import type { BenchStack } from './stack';
 
 /** Events of one history, in total and by type. */
@@ -33,20 +33,12 @@ async function countEvents(handle: WorkflowHandle): Promise<HistoryCount> {
 
 /** Runs one happy-path flow of `target` and counts its history. */
 export async function happyPathHistory(stack: BenchStack, target: FlowTarget): Promise<HistoryCount> {
-  const to = nextNumber();
-  const handle = await target.start(to);
-  const { pin } = await stack.inbox.next(to, PIN_TIMEOUT_MS);
-  for (let i = 0; ; i++) {
-    try {
-      await target.check(handle, pin);
-      break;
-    } catch (err) {
-      if (!target.notReady(err) || i > 400) throw err;
-      await sleep(5);
-    }
-  }
-  await target.result(handle);
-  return countEvents(handle);
+  let count: HistoryCount | undefined;
+  const s = await runFlows(target, stack.inbox, 1, 1, async (handle) => {
+    count = await countEvents(handle);
+  });
+  if (!count) throw new Error(`happy path of ${target.name} failed: ${s.failures[0] ?? 'no flow ran'}`);
+  return count;
 }
 
 /** The policy of the longest path: 3 resends, 5 attempts, VOICE then EMAIL fallback, 1 s apart. */
