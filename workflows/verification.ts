@@ -128,22 +128,31 @@ function activitiesFor(input: VerificationInput) {
   };
 }
 
+/** What an activity failure wraps (the error itself for anything else). */
+function rootOf(err: unknown): unknown {
+  return err instanceof ActivityFailure ? (err.cause ?? err) : err;
+}
+
+/** The ApplicationFailure at the root of an activity failure, if there is one. */
+function applicationFailure(err: unknown): ApplicationFailure | undefined {
+  const root = rootOf(err);
+  return root instanceof ApplicationFailure ? root : undefined;
+}
+
 /** The failure type at the root of an activity failure, if it is an ApplicationFailure. */
 function failureType(err: unknown): string | undefined {
-  const cause = err instanceof ActivityFailure ? err.cause : err;
-  return cause instanceof ApplicationFailure ? (cause.type ?? undefined) : undefined;
+  return applicationFailure(err)?.type ?? undefined;
 }
 
 /** The count of lost send answers an `OtpflowSendAnswersLost` failure carries, if any. */
 function lostAnswers(err: unknown): number | undefined {
-  const cause = err instanceof ActivityFailure ? err.cause : err;
-  const n = cause instanceof ApplicationFailure ? cause.details?.[0] : undefined;
+  const n = applicationFailure(err)?.details?.[0];
   return typeof n === 'number' && n > 0 ? n : undefined;
 }
 
 function failureMessage(err: unknown): string {
-  const cause = err instanceof ActivityFailure ? (err.cause ?? err) : err;
-  return cause instanceof Error ? cause.message : String(cause);
+  const root = rootOf(err);
+  return root instanceof Error ? root.message : String(root);
 }
 
 /** Runs one OTP verification. See the module comment and `../shared/design.md`. */
