@@ -23,6 +23,7 @@ import { FailureTypes } from './failure-types';
 import { OTP_CHANNEL, OTP_STATUS } from './constants';
 import { cancelSignal, resendUpdate, statusQuery, submitCodeSignal, verifyUpdate } from './messages';
 import { Mutex } from './mutex';
+import { conditionWithin } from './wait';
 import type {
   Channel,
   CheckResult,
@@ -528,7 +529,10 @@ export async function verificationWorkflow(input: VerificationInput): Promise<Ve
     const fallbackAt = step ? lastSendAt + step.afterSeconds * 1000 : Infinity;
     const wakeAt = Math.min(expiresAt, fallbackAt);
     const observedSendAt = lastSendAt;
-    await condition(() => status !== 'PENDING' || lastSendAt !== observedSendAt, Math.max(wakeAt - now(), 1));
+    await conditionWithin(
+      () => status !== 'PENDING' || lastSendAt !== observedSendAt,
+      Math.max(wakeAt - now(), 1),
+    );
     if (status !== 'PENDING' || lastSendAt !== observedSendAt) continue;
     if (now() >= expiresAt) {
       // A check in flight started before the deadline; let it finish before deciding.
@@ -548,8 +552,8 @@ export async function verificationWorkflow(input: VerificationInput): Promise<Ve
   }
 
   // Every handler must be done before the result is final (a check waiting on the lock
-  // answers with the terminal status).
-  await condition(allHandlersFinished);
+  // answers with the terminal status). Usually they are: then no wait, and no promises.
+  if (!allHandlersFinished()) await condition(allHandlersFinished);
 
   if (input.webhook) {
     try {
