@@ -112,6 +112,10 @@ export interface FlowSamples {
   failures: string[];
   /** CPU time of the target's worker process during the batch (all its threads), ms. */
   workerCpuMs?: number;
+  /** CPU time of the dev server process during the batch, ms. */
+  serverCpuMs?: number;
+  /** CPU time of the bench process (client, emulator, inbox follower) during the batch, ms. */
+  clientCpuMs?: number;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -25,6 +25,16 @@ export interface FlowFigures {
   firstFailure?: string;
   /** Worker process CPU time per flow, ms (NaN when it could not be read). */
   workerCpuMsPerFlow: number;
+  /** Dev server CPU time per flow, ms (NaN when it could not be read). */
+  serverCpuMsPerFlow: number;
+  /** Bench process CPU time per flow (client, emulator, inbox follower), ms. */
+  clientCpuMsPerFlow: number;
+}
+
+/** CPU time per flow, ms, from one per-round reading; NaN when a round has none. */
+function perFlow(rounds: FlowSamples[], key: 'workerCpuMs' | 'serverCpuMs' | 'clientCpuMs'): number {
+  if (!rounds.every((r) => r[key] !== undefined)) return NaN;
+  return rounds.reduce((n, r) => n + (r[key] ?? 0), 0) / rounds.reduce((n, r) => n + r.flows, 0);
 }
 
 /** Merges rounds of one target into its figures; the rate is flows over the rounds' summed wall time. */
@@ -45,9 +55,9 @@ export function summarise(settings: string, rounds: FlowSamples[]): FlowFigures 
     total: distribution(all('total')),
     notReadyRetries: rounds.reduce((n, r) => n + r.notReadyRetries, 0),
     failures: failures.length,
-    workerCpuMsPerFlow: rounds.every((r) => r.workerCpuMs !== undefined)
-      ? rounds.reduce((n, r) => n + (r.workerCpuMs ?? 0), 0) / rounds.reduce((n, r) => n + r.flows, 0)
-      : NaN,
+    workerCpuMsPerFlow: perFlow(rounds, 'workerCpuMs'),
+    serverCpuMsPerFlow: perFlow(rounds, 'serverCpuMs'),
+    clientCpuMsPerFlow: perFlow(rounds, 'clientCpuMs'),
     ...(failures[0] ? { firstFailure: failures[0] } : {}),
   };
 }
@@ -87,6 +97,10 @@ export function checkTargets(r: Omit<BenchReport, 'targets'>): BenchReport['targ
   return t;
 }
 
+/** CPU time per flow of the worker, the dev server and the bench process together, ms. */
+export const totalCpu = (f: FlowFigures) => f.workerCpuMsPerFlow + f.serverCpuMsPerFlow + f.clientCpuMsPerFlow;
+const cpuRow = (label: string, o: number, b: number) => [label, o.toFixed(1), b.toFixed(1), (o / b).toFixed(2)];
+
 const ms = (v: number) => (Number.isFinite(v) ? `${Math.round(v)}` : '–');
 const dist = (d: Distribution) => `${ms(d.p50)} / ${ms(d.p95)} / ${ms(d.p99)}`;
 
@@ -115,7 +129,10 @@ export function formatReport(r: BenchReport): string {
         ['start → PIN delivered', dist(o.startToPin), dist(b.startToPin), r.ratios.startToPinP50.toFixed(2) + ' (p50)'],
         ['check round trip (Update)', dist(o.check), dist(b.check), r.ratios.checkP50.toFixed(2) + ' (p50)'],
         ['start → result', dist(o.total), dist(b.total), ''],
-        ['worker CPU per flow (ms, all threads)', o.workerCpuMsPerFlow.toFixed(1), b.workerCpuMsPerFlow.toFixed(1), (o.workerCpuMsPerFlow / b.workerCpuMsPerFlow).toFixed(2)],
+        cpuRow('worker CPU per flow (ms, all threads)', o.workerCpuMsPerFlow, b.workerCpuMsPerFlow),
+        cpuRow('dev server CPU per flow (ms)', o.serverCpuMsPerFlow, b.serverCpuMsPerFlow),
+        cpuRow('bench process CPU per flow (ms: client, emulator)', o.clientCpuMsPerFlow, b.clientCpuMsPerFlow),
+        cpuRow('all three processes, CPU per flow (ms)', totalCpu(o), totalCpu(b)),
         ['checks retried: send not yet seen', String(o.notReadyRetries), String(b.notReadyRetries), ''],
         ['failed flows', String(o.failures), String(b.failures), ''],
       ],
@@ -127,8 +144,16 @@ export function formatReport(r: BenchReport): string {
     out.push('');
     out.push(
       table(
-        ['target', 'change', 'flows/s', 'start → PIN p50/p95/p99', 'check p50/p95/p99', 'worker CPU/flow', 'failed'],
-        r.variants.map((v) => [v.target, v.settings, v.perSecond.toFixed(1), dist(v.startToPin), dist(v.check), `${v.workerCpuMsPerFlow.toFixed(1)} ms`, String(v.failures)]),
+        ['target', 'change', 'flows/s', 'start → PIN p50/p95/p99', 'check p50/p95/p99', 'CPU/flow worker + server + bench', 'failed'],
+        r.variants.map((v) => [
+          v.target,
+          v.settings,
+          v.perSecond.toFixed(1),
+          dist(v.startToPin),
+          dist(v.check),
+          `${v.workerCpuMsPerFlow.toFixed(1)} + ${v.serverCpuMsPerFlow.toFixed(1)} + ${v.clientCpuMsPerFlow.toFixed(1)} = ${totalCpu(v).toFixed(1)} ms`,
+          String(v.failures),
+        ]),
       ),
     );
   }

@@ -20,7 +20,7 @@ import type { BaselineInput } from './baseline-workflow';
 import { baselineTarget, otpflowTarget, runFlows, type FlowSamples, type FlowTarget } from './driver';
 import { checkBreakdown, medianSegments, type CheckSegments } from './breakdown';
 import { happyPathHistory, longestPathHistory } from './history';
-import { describeMachine } from './machine';
+import { describeMachine, ownCpuSeconds, sampleProcess } from './machine';
 import { runPending } from './pending';
 import { checkTargets, formatReport, summarise, type BenchReport, type FlowFigures } from './report';
 import { BENCH_API_KEY, startBenchStack, type BenchStack } from './stack';
@@ -103,8 +103,10 @@ const describeOptions = (o: TunableWorkerOptions) =>
   ].join(', ') || 'SDK defaults';
 
 /**
- * Runs `flows` flows of each target in alternating rounds, after a warm-up of each; the CPU
- * time its worker process (`workers[i]`) spent during each round is added to the round.
+ * Runs `flows` flows of each target in alternating rounds, after a warm-up of each. Each round
+ * records the CPU time its worker process (`workers[i]`), the dev server and this process (the
+ * client, the emulator, the inbox follower) spent meanwhile: the machine is CPU-bound at this
+ * concurrency, so these say where a target's extra time per flow goes.
  */
 async function alternate(stack: BenchStack, targets: FlowTarget[], n: number, workers: WorkerProcess[]): Promise<FlowSamples[][]> {
   for (const t of targets) await runFlows(t, stack.inbox, Math.min(WARMUP, n), concurrency);
@@ -112,9 +114,14 @@ async function alternate(stack: BenchStack, targets: FlowTarget[], n: number, wo
   for (let r = 0; r < ROUNDS; r++) {
     for (const [i, t] of targets.entries()) {
       const before = workers[i]?.sample();
+      const serverBefore = stack.serverPid ? sampleProcess(stack.serverPid) : undefined;
+      const clientBefore = ownCpuSeconds();
       const s = await runFlows(t, stack.inbox, Math.ceil(n / ROUNDS), concurrency);
+      s.clientCpuMs = (ownCpuSeconds() - clientBefore) * 1000;
+      const serverAfter = stack.serverPid ? sampleProcess(stack.serverPid) : undefined;
       const after = workers[i]?.sample();
       if (before && after) s.workerCpuMs = (after.cpuSeconds - before.cpuSeconds) * 1000;
+      if (serverBefore && serverAfter) s.serverCpuMs = (serverAfter.cpuSeconds - serverBefore.cpuSeconds) * 1000;
       log(`${t.name} round ${r + 1}: ${((s.flows / s.wallMs) * 1000).toFixed(1)}/s, ${s.failures.length} failed`);
       rounds[i]?.push(s);
     }

@@ -15,6 +15,7 @@ import { PROJECT_ROOT, resolveTemporalCli, systemProbe } from '../scripts/tempor
 import { devServerExtraArgs, executableFor } from '../test/harness/dev-server';
 import { SEARCH_ATTRIBUTES } from '../workflows/constants';
 import { watchInbox, type InboxWatch } from './inbox-watch';
+import { findChildProcess } from './machine';
 
 export const BENCH_API_KEY = 'otpflow-bench-key';
 
@@ -67,6 +68,8 @@ export interface BenchStack {
   applicationId: string;
   smsMessageId: string;
   bundles: { otpflow: string; baseline: string };
+  /** PID of the dev server process, to read its CPU time (undefined where /proc is missing). */
+  serverPid: number | undefined;
   close(): Promise<void>;
 }
 
@@ -105,6 +108,7 @@ export async function startBenchStack(log: (m: string) => void): Promise<BenchSt
     applicationId: setup.applicationId,
     smsMessageId,
     bundles,
+    serverPid: findChildProcess('start-dev'),
     async close() {
       inbox.close();
       await emulator.close();
