@@ -11,7 +11,8 @@
  *
  * Flags: --quick (sanity run), --json (print the report as JSON), --flows N (happy-path flows
  * per target), --concurrency C, --pending N (0 skips), --fill-budget S (seconds to spend starting
- * pending flows), --no-variants, --out FILE (also write the JSON report there; the dev server
+ * pending flows), --no-variants, --poller-variants (three more otpflow variants: defaults,
+ * fewer and autoscaling pollers), --out FILE (also write the JSON report there; the dev server
  * prints a banner on stdout, so FILE is the clean copy).
  */
 import { writeFileSync } from 'node:fs';
@@ -35,6 +36,7 @@ const { values: args } = parseArgs({
     concurrency: { type: 'string' },
     pending: { type: 'string' },
     'no-variants': { type: 'boolean', default: false },
+    'poller-variants': { type: 'boolean', default: false },
     'fill-budget': { type: 'string' },
     cache: { type: 'string' },
     heap: { type: 'string' },
@@ -151,6 +153,25 @@ async function variant(
   }
 }
 
+/**
+ * otpflow under several worker settings at once: one worker each, rounds alternating between
+ * them in one phase (like the main comparison), so load drift cannot favour one setting.
+ */
+async function otpflowSettings(stack: BenchStack, settings: { change: string; options: TunableWorkerOptions }[]): Promise<FlowFigures[]> {
+  const workers: WorkerProcess[] = [];
+  try {
+    for (const s of settings) workers.push(await spawnWorker(stack, 'otpflow', s.options));
+    const rounds = await alternate(stack, workers.map((w) => otpflowTarget(stack, w.taskQueue)), Math.ceil(flows / 2), workers);
+    return settings.map((s, i) => {
+      const f = summarise(s.change, rounds[i] ?? []);
+      log(`variant otpflow (${s.change}): ${f.perSecond.toFixed(1)}/s, check p50 ${f.check.p50} ms`);
+      return f;
+    });
+  } finally {
+    for (const w of workers) await w.stop();
+  }
+}
+
 async function main(): Promise<void> {
   const began = Date.now();
   const stack = await startBenchStack(log);
@@ -197,6 +218,24 @@ async function main(): Promise<void> {
         await variant(stack, 'baseline', OTPFLOW_KINDS, "plus otpflow's server-side work: OtpStatus upserts, expiry timer (attribution)", WORKER_SETTINGS, 'both'),
       );
       variants.push(await variant(stack, 'baseline', OTPFLOW_KINDS, 'plus the OtpStatus upserts only (attribution)', WORKER_SETTINGS, 'upserts'));
+    }
+    if (args['poller-variants']) {
+      // Opt-in (≈ 1 min more), in alternating rounds: the SDK's default is 10 workflow and 10
+      // activity task pollers.
+      log('poller variants');
+      variants.push(
+        ...(await otpflowSettings(stack, [
+          { change: 'none: SDK defaults (control for the two below, rounds alternating with them)', options: WORKER_SETTINGS },
+          {
+            change: 'two pollers per task kind (maxConcurrentWorkflowTaskPolls=2, maxConcurrentActivityTaskPolls=2)',
+            options: { ...WORKER_SETTINGS, maxConcurrentWorkflowTaskPolls: 2, maxConcurrentActivityTaskPolls: 2 },
+          },
+          {
+            change: 'autoscaling pollers (workflow and activity PollerBehavior autoscaling)',
+            options: { ...WORKER_SETTINGS, workflowTaskPollerBehavior: { type: 'autoscaling' }, activityTaskPollerBehavior: { type: 'autoscaling' } },
+          },
+        ])),
+      );
     }
 
     let pending: BenchReport['pending'];

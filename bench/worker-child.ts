@@ -18,6 +18,8 @@ export type TunableWorkerOptions = Pick<
   | 'maxConcurrentLocalActivityExecutions'
   | 'maxConcurrentWorkflowTaskPolls'
   | 'maxConcurrentActivityTaskPolls'
+  | 'workflowTaskPollerBehavior'
+  | 'activityTaskPollerBehavior'
   | 'maxEagerActivityReservationsPerWorkflowTask'
 >;
 
