@@ -131,40 +131,32 @@ async function alternate(stack: BenchStack, targets: FlowTarget[], n: number, wo
   return rounds;
 }
 
-/** One variant: a fresh worker with `options`, half the flows of one target. */
-async function variant(
-  stack: BenchStack,
-  kind: 'otpflow' | 'baseline',
-  kinds: BaselineInput['kinds'],
-  change: string,
-  options: TunableWorkerOptions,
-  serverExtras?: BaselineInput['serverExtras'],
-): Promise<FlowFigures> {
-  const w = await spawnWorker(stack, kind, options);
-  try {
-    const target =
-      kind === 'otpflow' ? otpflowTarget(stack, w.taskQueue) : baselineTarget(stack, w.taskQueue, kinds, serverExtras);
-    const [rounds] = await alternate(stack, [target], Math.ceil(flows / 2), [w]);
-    const f = summarise(change, rounds ?? []);
-    log(`variant ${target.name} (${change}): ${f.perSecond.toFixed(1)}/s, check p50 ${f.check.p50} ms`);
-    return f;
-  } finally {
-    await w.stop();
-  }
+/** One variant: what runs, and with which worker settings. */
+interface VariantSpec {
+  kind: 'otpflow' | 'baseline';
+  change: string;
+  options: TunableWorkerOptions;
+  /** The baseline's activity kinds. @default OTPFLOW_KINDS */
+  kinds?: BaselineInput['kinds'];
+  serverExtras?: BaselineInput['serverExtras'];
 }
 
 /**
- * otpflow under several worker settings at once: one worker each, rounds alternating between
- * them in one phase (like the main comparison), so load drift cannot favour one setting.
+ * Variants, each on a fresh worker with half the flows of a target. Several given together run
+ * in rounds alternating between them (like the main comparison), so load drift cannot favour one.
  */
-async function otpflowSettings(stack: BenchStack, settings: { change: string; options: TunableWorkerOptions }[]): Promise<FlowFigures[]> {
+async function runVariants(stack: BenchStack, specs: VariantSpec[]): Promise<FlowFigures[]> {
   const workers: WorkerProcess[] = [];
   try {
-    for (const s of settings) workers.push(await spawnWorker(stack, 'otpflow', s.options));
-    const rounds = await alternate(stack, workers.map((w) => otpflowTarget(stack, w.taskQueue)), Math.ceil(flows / 2), workers);
-    return settings.map((s, i) => {
-      const f = summarise(s.change, rounds[i] ?? []);
-      log(`variant otpflow (${s.change}): ${f.perSecond.toFixed(1)}/s, check p50 ${f.check.p50} ms`);
+    for (const v of specs) workers.push(await spawnWorker(stack, v.kind, v.options));
+    const targets = specs.map((v, i) => {
+      const queue = workers[i]?.taskQueue ?? '';
+      return v.kind === 'otpflow' ? otpflowTarget(stack, queue) : baselineTarget(stack, queue, v.kinds ?? OTPFLOW_KINDS, v.serverExtras);
+    });
+    const rounds = await alternate(stack, targets, Math.ceil(flows / 2), workers);
+    return specs.map((v, i) => {
+      const f = summarise(v.change, rounds[i] ?? []);
+      log(`variant ${targets[i]?.name} (${v.change}): ${f.perSecond.toFixed(1)}/s, check p50 ${f.check.p50} ms`);
       return f;
     });
   } finally {
@@ -206,31 +198,33 @@ async function main(): Promise<void> {
     const variants: FlowFigures[] = [];
     if (!args['no-variants']) {
       log('variants');
-      variants.push(await variant(stack, 'baseline', 'LRL', 'verify local (otpflow before 987b8c3)', WORKER_SETTINGS));
-      variants.push(await variant(stack, 'baseline', 'RRR', 'lookup regular too', WORKER_SETTINGS));
-      variants.push(
-        await variant(stack, 'otpflow', 'LRL', 'no eager activity dispatch (maxEagerActivityReservationsPerWorkflowTask=0)', {
-          ...WORKER_SETTINGS,
-          maxEagerActivityReservationsPerWorkflowTask: 0,
-        }),
-      );
-      variants.push(
-        await variant(stack, 'baseline', OTPFLOW_KINDS, "plus otpflow's server-side work: OtpStatus upserts, expiry timer (attribution)", WORKER_SETTINGS, 'both'),
-      );
-      variants.push(await variant(stack, 'baseline', OTPFLOW_KINDS, 'plus the OtpStatus upserts only (attribution)', WORKER_SETTINGS, 'upserts'));
+      const one: VariantSpec[] = [
+        { kind: 'baseline', kinds: 'LRL', change: 'verify local (otpflow before 987b8c3)', options: WORKER_SETTINGS },
+        { kind: 'baseline', kinds: 'RRR', change: 'lookup regular too', options: WORKER_SETTINGS },
+        {
+          kind: 'otpflow',
+          change: 'no eager activity dispatch (maxEagerActivityReservationsPerWorkflowTask=0)',
+          options: { ...WORKER_SETTINGS, maxEagerActivityReservationsPerWorkflowTask: 0 },
+        },
+        { kind: 'baseline', change: "plus otpflow's server-side work: OtpStatus upserts, expiry timer (attribution)", options: WORKER_SETTINGS, serverExtras: 'both' },
+        { kind: 'baseline', change: 'plus the OtpStatus upserts only (attribution)', options: WORKER_SETTINGS, serverExtras: 'upserts' },
+      ];
+      for (const v of one) variants.push(...(await runVariants(stack, [v])));
     }
     if (args['poller-variants']) {
       // Opt-in (≈ 1 min more), in alternating rounds: the SDK's default is 10 workflow and 10
       // activity task pollers.
       log('poller variants');
       variants.push(
-        ...(await otpflowSettings(stack, [
-          { change: 'none: SDK defaults (control for the two below, rounds alternating with them)', options: WORKER_SETTINGS },
+        ...(await runVariants(stack, [
+          { kind: 'otpflow', change: 'none: SDK defaults (control for the two below, rounds alternating with them)', options: WORKER_SETTINGS },
           {
+            kind: 'otpflow',
             change: 'two pollers per task kind (maxConcurrentWorkflowTaskPolls=2, maxConcurrentActivityTaskPolls=2)',
             options: { ...WORKER_SETTINGS, maxConcurrentWorkflowTaskPolls: 2, maxConcurrentActivityTaskPolls: 2 },
           },
           {
+            kind: 'otpflow',
             change: 'autoscaling pollers (workflow and activity PollerBehavior autoscaling)',
             options: { ...WORKER_SETTINGS, workflowTaskPollerBehavior: { type: 'autoscaling' }, activityTaskPollerBehavior: { type: 'autoscaling' } },
           },
