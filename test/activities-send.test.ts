@@ -64,6 +64,12 @@ async function attempt(
 const statusCalls = () => fx.emulator.stats.requests()['GET /2fa/2/applications/{appId}/verifications'] ?? 0;
 const sendCalls = () => fx.emulator.stats.requests()['POST /2fa/2/pin'] ?? 0;
 
+/** Sends `n` PINs to `to` straight through the client: sends whose answers a retry never saw. */
+async function sendPinsDirectly(to: string, n: number): Promise<void> {
+  for (let i = 0; i < n; i++)
+    await fx.client.sendSmsPin({ applicationId: appId, messageId: smsTemplate, to }, { ncNeeded: false });
+}
+
 describe('first attempt', () => {
   it('asks nothing first, and heartbeats nothing when the send answers at once', async () => {
     const { result, beats } = await attempt(freshNumber());
@@ -123,8 +129,7 @@ describe('retry attempt', () => {
   it('after two lost answers: a third PIN, counted as two lost messages', async () => {
     const to = freshNumber();
     const since = Date.now() - 1_000;
-    for (let i = 0; i < 2; i++)
-      await fx.client.sendSmsPin({ applicationId: appId, messageId: smsTemplate, to }, { ncNeeded: false });
+    await sendPinsDirectly(to, 2);
     const { result } = await attempt(to, { attempt: 3, heartbeatDetails: { maybeSentSinceMs: since } });
     expect(result).toMatchObject({ recovered: 'SENT_BEFORE_PIN_UNKNOWN', lostMessages: 2 });
     expect(fx.emulator.inbox.messages(to)).toHaveLength(3);
@@ -134,8 +139,7 @@ describe('retry attempt', () => {
   it('after maxLostSendAnswers lost answers: fails for good with the count, sending nothing', async () => {
     const to = freshNumber();
     const since = Date.now() - 1_000;
-    for (let i = 0; i < 3; i++)
-      await fx.client.sendSmsPin({ applicationId: appId, messageId: smsTemplate, to }, { ncNeeded: false });
+    await sendPinsDirectly(to, 3);
     const { error } = await attempt(to, { attempt: 4, heartbeatDetails: { maybeSentSinceMs: since } });
     expect(error).toBeInstanceOf(ApplicationFailure);
     expect(error).toMatchObject({ type: FailureTypes.SEND_ANSWERS_LOST, nonRetryable: true, details: [3] });

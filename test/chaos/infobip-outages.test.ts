@@ -80,6 +80,17 @@ async function settled(h: Handle, timeoutMs = 30_000): Promise<VerificationState
   );
 }
 
+/** Starts a flow for `to` while `rules` are active and waits until its send is settled. */
+async function startSettledUnder(
+  rules: FaultRuleInput[],
+  to: string,
+): Promise<{ h: Handle; state: VerificationState }> {
+  return withFaults(rules, async () => {
+    const h = await start(flowInput(app, to));
+    return { h, state: await settled(h) };
+  });
+}
+
 /** Checks the newest PIN and expects VERIFIED; the inbox must match the timeline exactly. */
 async function verifyNewest(h: Handle, to: string): Promise<void> {
   const newest = stack.inbox(to)[0];
@@ -102,11 +113,8 @@ const onSend = (action: FaultRuleInput['action'], times?: number): FaultRuleInpu
 describe('Infobip outages', () => {
   it('rides out a burst of 500 and 503 on the send: one PIN, and the timeline notes the recovery', async () => {
     const to = testNumber();
-    const h = await withFaults([onSend({ status: 500 }, 1), onSend({ status: 503 }, 1)], async () => {
-      const h = await start(flowInput(app, to));
-      expect((await settled(h)).status).toBe('PENDING');
-      return h;
-    });
+    const { h, state } = await startSettledUnder([onSend({ status: 500 }, 1), onSend({ status: 503 }, 1)], to);
+    expect(state.status).toBe('PENDING');
     expect(stack.inbox(to)).toHaveLength(1);
     const { timeline } = (await h.query(statusQuery)) as VerificationState;
     expect(timeline.find((e) => e.kind === 'SEND')).toMatchObject({
@@ -118,11 +126,8 @@ describe('Infobip outages', () => {
 
   it('rides out a send that times out on the client (latency beyond the timeout): at most 2 PINs, newest verifies', async () => {
     const to = testNumber();
-    const h = await withFaults([onSend({ latencyMs: 3_000 }, 1)], async () => {
-      const h = await start(flowInput(app, to));
-      expect((await settled(h)).status).toBe('PENDING');
-      return h;
-    });
+    const { h, state } = await startSettledUnder([onSend({ latencyMs: 3_000 }, 1)], to);
+    expect(state.status).toBe('PENDING');
     // Let a late-processed first request land before counting.
     await new Promise((r) => setTimeout(r, 2_000));
     expect(stack.inbox(to).length).toBeLessThanOrEqual(2);
@@ -131,11 +136,7 @@ describe('Infobip outages', () => {
 
   it('honours Retry-After on a 429 before sending again', async () => {
     const to = testNumber();
-    const h = await withFaults([onSend({ status: 429, retryAfter: 2 }, 1)], async () => {
-      const h = await start(flowInput(app, to));
-      await settled(h);
-      return h;
-    });
+    const { h } = await startSettledUnder([onSend({ status: 429, retryAfter: 2 }, 1)], to);
     const d = await h.describe();
     const send = ((await h.query(statusQuery)) as VerificationState).timeline.find((e) => e.kind === 'SEND');
     expect(Date.parse(send!.at) - d.startTime.getTime()).toBeGreaterThanOrEqual(2_000);
@@ -145,11 +146,7 @@ describe('Infobip outages', () => {
 
   it('backs off on a 429 without Retry-After and sends once', async () => {
     const to = testNumber();
-    const h = await withFaults([onSend({ status: 429 }, 2)], async () => {
-      const h = await start(flowInput(app, to));
-      await settled(h);
-      return h;
-    });
+    const { h } = await startSettledUnder([onSend({ status: 429 }, 2)], to);
     expect(stack.inbox(to)).toHaveLength(1);
     await verifyNewest(h, to);
   });
@@ -165,22 +162,14 @@ describe('Infobip outages', () => {
 
   it('resends nothing extra after connection resets before processing: exactly one PIN', async () => {
     const to = testNumber();
-    const h = await withFaults([onSend({ reset: true }, 2)], async () => {
-      const h = await start(flowInput(app, to));
-      await settled(h);
-      return h;
-    });
+    const { h } = await startSettledUnder([onSend({ reset: true }, 2)], to);
     expect(stack.inbox(to)).toHaveLength(1);
     await verifyNewest(h, to);
   });
 
   it('after a send answer dropped post-processing: two PINs at most, the older fails, the newest verifies', async () => {
     const to = testNumber();
-    const h = await withFaults([onSend({ dropResponse: true }, 1)], async () => {
-      const h = await start(flowInput(app, to));
-      await settled(h);
-      return h;
-    });
+    const { h } = await startSettledUnder([onSend({ dropResponse: true }, 1)], to);
     const inbox = stack.inbox(to);
     expect(inbox).toHaveLength(2);
     const { timeline } = (await h.query(statusQuery)) as VerificationState;
@@ -192,11 +181,7 @@ describe('Infobip outages', () => {
 
   it('after the recovery send is lost as well: one message per lost answer, the newest verifies', async () => {
     const to = testNumber();
-    const h = await withFaults([onSend({ dropResponse: true }, 2)], async () => {
-      const h = await start(flowInput(app, to));
-      await settled(h);
-      return h;
-    });
+    const { h } = await startSettledUnder([onSend({ dropResponse: true }, 2)], to);
     expect(stack.inbox(to)).toHaveLength(3);
     const { timeline } = (await h.query(statusQuery)) as VerificationState;
     expect(timeline.find((e) => e.kind === 'SEND')).toMatchObject({
