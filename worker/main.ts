@@ -9,7 +9,8 @@ import { createCodecServer, type CodecServer } from '../codec/server';
 import { EncryptionCodec } from '../codec/encryption-codec';
 import type { OtpflowConfig } from '../config/types';
 import { createOtpWorker } from './create-worker';
-import { EXIT_CONFIG, startCommand } from './exit-codes';
+import { startCommand } from './command';
+import { EXIT_CONFIG } from './exit-codes';
 import { createLogger, runtimeLogger, type Logger } from './logging';
 
 export const WORKER_USAGE = `Usage: otpflow worker

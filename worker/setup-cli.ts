@@ -5,7 +5,7 @@
 import { ensureApplication, type EnsureResult, type SetupChange } from '../activities/setup';
 import type { OtpflowConfig } from '../config/types';
 import { createInfobipClient, InfobipError } from '../infobip';
-import { startCommand } from './exit-codes';
+import { startCommand } from './command';
 
 export const SETUP_USAGE = `Usage: otpflow setup [--dry-run]
 
