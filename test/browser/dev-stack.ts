@@ -42,7 +42,6 @@ export function parseDevBlock(text: string): Partial<Record<keyof typeof LABELS,
   return out;
 }
 
-/** A TCP port that was free a moment ago. */
 /** Starts `node bin/otpflow.js dev` with encryption on and free ports; resolves once it printed its URLs. */
 export async function startDevStack(timeoutMs = 90_000): Promise<DevStack> {
   const ports: string[] = [];
