@@ -91,5 +91,7 @@ export async function checkBreakdown(
 export function medianSegments(samples: CheckSegments[]): CheckSegments {
   const keys = Object.keys(samples[0] ?? {}) as (keyof CheckSegments)[];
   const median = (xs: number[]) => percentile(xs.filter(Number.isFinite), 50);
-  return Object.fromEntries(keys.map((k) => [k, median(samples.map((s) => s[k]))])) as unknown as CheckSegments;
+  return Object.fromEntries(
+    keys.map((k) => [k, median(samples.map((s) => s[k]))]),
+  ) as unknown as CheckSegments;
 }

@@ -32,7 +32,11 @@ export function nextNumber(): string {
 const HASH_KEY = Buffer.from('otpflow-bench-destination-hash-key');
 
 /** The input a client would start a verification of `to` with, policy overrides applied. */
-export function otpflowInput(stack: BenchStack, to: string, policy: Partial<VerificationPolicy> = {}): VerificationInput {
+export function otpflowInput(
+  stack: BenchStack,
+  to: string,
+  policy: Partial<VerificationPolicy> = {},
+): VerificationInput {
   const { app } = stack;
   return {
     application: app.name,
@@ -46,7 +50,10 @@ export function otpflowInput(stack: BenchStack, to: string, policy: Partial<Veri
 
 /** Starts a verification with the options `OtpClient.start` uses (search attributes, summary). */
 export function startVerification(client: Client, taskQueue: string, input: VerificationInput) {
-  return client.workflow.start(verificationWorkflow, workflowStartOptions(`bench-${input.destination.slice(1)}`, taskQueue, input));
+  return client.workflow.start(
+    verificationWorkflow,
+    workflowStartOptions(`bench-${input.destination.slice(1)}`, taskQueue, input),
+  );
 }
 
 /** One kind of flow the driver can run. */
@@ -62,7 +69,9 @@ export interface FlowTarget {
 }
 
 const rejectedWith = (err: unknown, type: string) =>
-  err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure && err.cause.type === type;
+  err instanceof WorkflowUpdateFailedError &&
+  err.cause instanceof ApplicationFailure &&
+  err.cause.type === type;
 
 /** otpflow's verification workflow, checked through its `verify` Update. */
 export function otpflowTarget(stack: BenchStack, taskQueue: string): FlowTarget {
@@ -73,13 +82,19 @@ export function otpflowTarget(stack: BenchStack, taskQueue: string): FlowTarget 
     check: async (h, code) => (await h.executeUpdate(verifyUpdate, { args: [code] })).verified,
     // The PIN reaches the inbox while sendPin's completion is still on its way to the workflow.
     notReady: (err) =>
-      rejectedWith(err, NOT_PENDING) && ['LOOKUP', 'SENDING'].includes(String((err as { cause: ApplicationFailure }).cause.details?.[0])),
+      rejectedWith(err, NOT_PENDING) &&
+      ['LOOKUP', 'SENDING'].includes(String((err as { cause: ApplicationFailure }).cause.details?.[0])),
     result: async (h) => ((await h.result()) as { verified: boolean }).verified,
   };
 }
 
 /** The baseline workflow with activity kinds `kinds` (e.g. `LRL`). */
-export function baselineTarget(stack: BenchStack, taskQueue: string, kinds: BaselineInput['kinds'], serverExtras?: BaselineInput['serverExtras']): FlowTarget {
+export function baselineTarget(
+  stack: BenchStack,
+  taskQueue: string,
+  kinds: BaselineInput['kinds'],
+  serverExtras?: BaselineInput['serverExtras'],
+): FlowTarget {
   const client = stack.env.client;
   return {
     name: `baseline ${kinds}${serverExtras ? `+${serverExtras}` : ''}`,
@@ -87,7 +102,15 @@ export function baselineTarget(stack: BenchStack, taskQueue: string, kinds: Base
       client.workflow.start(baselineWorkflow, {
         taskQueue,
         workflowId: `bench-base-${to.slice(1)}`,
-        args: [{ to, applicationId: stack.applicationId, messageId: stack.smsMessageId, kinds, ...(serverExtras ? { serverExtras } : {}) }],
+        args: [
+          {
+            to,
+            applicationId: stack.applicationId,
+            messageId: stack.smsMessageId,
+            kinds,
+            ...(serverExtras ? { serverExtras } : {}),
+          },
+        ],
       }),
     check: (h, code) => h.executeUpdate(baselineCheckUpdate, { args: [code] }),
     notReady: (err) => rejectedWith(err, NOT_READY),
@@ -126,8 +149,24 @@ const PIN_TIMEOUT_MS = 60_000;
 export type AfterFlow = (handle: WorkflowHandle, check: { start: number; end: number }) => Promise<void>;
 
 /** Runs `flows` flows with at most `concurrency` in flight. */
-export async function runFlows(target: FlowTarget, inbox: InboxWatch, flows: number, concurrency: number, afterFlow?: AfterFlow): Promise<FlowSamples> {
-  const s: FlowSamples = { target: target.name, flows, concurrency, wallMs: 0, startToPin: [], check: [], total: [], notReadyRetries: 0, failures: [] };
+export async function runFlows(
+  target: FlowTarget,
+  inbox: InboxWatch,
+  flows: number,
+  concurrency: number,
+  afterFlow?: AfterFlow,
+): Promise<FlowSamples> {
+  const s: FlowSamples = {
+    target: target.name,
+    flows,
+    concurrency,
+    wallMs: 0,
+    startToPin: [],
+    check: [],
+    total: [],
+    notReadyRetries: 0,
+    failures: [],
+  };
   let next = 0;
   const one = async () => {
     const to = nextNumber();

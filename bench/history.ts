@@ -64,7 +64,11 @@ export async function longestPathHistory(stack: BenchStack, taskQueue: string): 
     const to = nextNumber();
     const email = `bench-${to.slice(1)}@example.com`;
     const port = (hooks.address() as AddressInfo).port;
-    const input = { ...otpflowInput(stack, to, LONGEST_PATH_POLICY), email, webhook: { url: `http://127.0.0.1:${port}/hook` } };
+    const input = {
+      ...otpflowInput(stack, to, LONGEST_PATH_POLICY),
+      email,
+      webhook: { url: `http://127.0.0.1:${port}/hook` },
+    };
     const handle = await startVerification(stack.env.client, taskQueue, input);
     await stack.inbox.next(to, PIN_TIMEOUT_MS);
     let resends = 0;
@@ -80,7 +84,10 @@ export async function longestPathHistory(stack: BenchStack, taskQueue: string): 
     const { pin } = await stack.inbox.next(email, PIN_TIMEOUT_MS); // then EMAIL
     const answer = await handle.executeUpdate(verifyUpdate, { args: [pin] });
     const result = await handle.result();
-    return { ...(await countEvents(handle)), status: `${result.status}${answer.verified ? '' : ' (not verified)'} after ${resends} resends` };
+    return {
+      ...(await countEvents(handle)),
+      status: `${result.status}${answer.verified ? '' : ' (not verified)'} after ${resends} resends`,
+    };
   } finally {
     await new Promise((r) => hooks.close(r));
   }

@@ -51,7 +51,8 @@ export function watchInbox(url: string): Promise<InboxWatch> {
       }
       res.setEncoding('utf8');
       res.on('close', () => {
-        if (!closed) console.error('inbox-watch: the emulator closed the event stream; later PINs will time out');
+        if (!closed)
+          console.error('inbox-watch: the emulator closed the event stream; later PINs will time out');
       });
       let buffer = '';
       res.on('data', (chunk: string) => {

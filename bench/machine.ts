@@ -17,7 +17,11 @@ export function describeMachine(): MachineInfo {
   const cpus = os.cpus();
   let sdk = 'unknown';
   try {
-    sdk = (JSON.parse(readFileSync(require.resolve('@temporalio/worker/package.json'), 'utf8')) as { version: string }).version;
+    sdk = (
+      JSON.parse(readFileSync(require.resolve('@temporalio/worker/package.json'), 'utf8')) as {
+        version: string;
+      }
+    ).version;
   } catch {
     // The version only labels the report.
   }
@@ -70,7 +74,8 @@ export function findChildProcess(text: string): number | undefined {
       try {
         const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
         const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-        if (ppid === process.pid && readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(text)) return Number(entry);
+        if (ppid === process.pid && readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(text))
+          return Number(entry);
       } catch {
         // The process ended while we looked.
       }

@@ -79,7 +79,11 @@ async function fill(
   return { ids, deliveredAt, undelivered };
 }
 
-async function pool<T>(items: readonly T[], concurrency: number, fn: (item: T) => Promise<void>): Promise<void> {
+async function pool<T>(
+  items: readonly T[],
+  concurrency: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
   let next = 0;
   const lane = async () => {
     while (next < items.length) await fn(items[next++] as T);
@@ -91,7 +95,14 @@ async function pool<T>(items: readonly T[], concurrency: number, fn: (item: T) =
 export async function runPending(
   stack: BenchStack,
   worker: WorkerProcess,
-  opts: { flows: number; probeFlows: number; waitSeconds: number; fillBudgetSeconds: number; startConcurrency: number; log: (m: string) => void },
+  opts: {
+    flows: number;
+    probeFlows: number;
+    waitSeconds: number;
+    fillBudgetSeconds: number;
+    startConcurrency: number;
+    log: (m: string) => void;
+  },
 ): Promise<PendingFigures> {
   const client: Client = stack.env.client;
   const idle = worker.sample();
@@ -102,19 +113,37 @@ export async function runPending(
   try {
     const t0 = Date.now();
     const bulkNumbers = Array.from({ length: opts.flows - opts.probeFlows }, () => nextNumber());
-    const bulk = await fill(stack, worker.taskQueue, bulkNumbers, BULK_TTL_SECONDS, opts.startConcurrency, t0 + opts.fillBudgetSeconds * 1000);
+    const bulk = await fill(
+      stack,
+      worker.taskQueue,
+      bulkNumbers,
+      BULK_TTL_SECONDS,
+      opts.startConcurrency,
+      t0 + opts.fillBudgetSeconds * 1000,
+    );
     const rate = bulk.ids.length / Math.max((Date.now() - t0) / 1000, 1);
     // Long enough for every probe flow to be PENDING, with the measuring window, before the first expires.
     const probeTtl = Math.ceil((opts.probeFlows / Math.max(rate, 1)) * 1.3 + opts.waitSeconds + 10);
-    opts.log(`${bulk.ids.length} flows PENDING (${rate.toFixed(1)}/s); ${opts.probeFlows} more with TTL ${probeTtl} s`);
+    opts.log(
+      `${bulk.ids.length} flows PENDING (${rate.toFixed(1)}/s); ${opts.probeFlows} more with TTL ${probeTtl} s`,
+    );
     const probeNumbers = Array.from({ length: opts.probeFlows }, () => nextNumber());
-    const probe = await fill(stack, worker.taskQueue, probeNumbers, probeTtl, opts.startConcurrency, Infinity);
+    const probe = await fill(
+      stack,
+      worker.taskQueue,
+      probeNumbers,
+      probeTtl,
+      opts.startConcurrency,
+      Infinity,
+    );
     const filled = Date.now();
     const fillEnd = worker.sample();
     const undelivered = bulk.undelivered + probe.undelivered;
     const pending = bulk.ids.length + probe.ids.length - undelivered;
     const firstExpiry = Math.min(...probe.deliveredAt) + probeTtl * 1000;
-    opts.log(`${pending} flows PENDING after ${((filled - t0) / 1000).toFixed(1)} s; first probe expiry in ${((firstExpiry - filled) / 1000).toFixed(0)} s`);
+    opts.log(
+      `${pending} flows PENDING after ${((filled - t0) / 1000).toFixed(1)} s; first probe expiry in ${((firstExpiry - filled) / 1000).toFixed(0)} s`,
+    );
 
     // The waiting window: after the fill's last workflow tasks settle, before the first expiry.
     await sleep(Math.min(3000, Math.max(0, firstExpiry - Date.now() - 3000)));
@@ -129,7 +158,8 @@ export async function runPending(
     const closedQuery = `TaskQueue = '${worker.taskQueue}' AND ExecutionStatus != 'Running'`;
     while (Date.now() < deadline) {
       await sleep(Math.max(1000, Math.min(5000, lastExpiry - Date.now())));
-      if (Date.now() > lastExpiry && (await client.workflow.count(closedQuery)).count >= probe.ids.length) break;
+      if (Date.now() > lastExpiry && (await client.workflow.count(closedQuery)).count >= probe.ids.length)
+        break;
     }
     const closeTimes = new Map<string, number>();
     for await (const wf of client.workflow.list({ query: closedQuery, pageSize: 1000 })) {
@@ -146,7 +176,8 @@ export async function runPending(
       outcomes[result.status] = (outcomes[result.status] ?? 0) + 1;
       const send = result.timeline.find((e) => e.kind === 'SEND');
       const closed = closeTimes.get(id);
-      if (result.status === 'EXPIRED' && send && closed) lateness.push(closed - (Date.parse(send.at) + probeTtl * 1000));
+      if (result.status === 'EXPIRED' && send && closed)
+        lateness.push(closed - (Date.parse(send.at) + probeTtl * 1000));
     });
     const { EXPIRED = 0, ...otherOutcomes } = outcomes;
     return {

@@ -83,23 +83,59 @@ export interface BenchReport {
 /** The issue's targets, checked against the figures. */
 export function checkTargets(r: Omit<BenchReport, 'targets'>): BenchReport['targets'] {
   const t: BenchReport['targets'] = [
-    { name: 'throughput ratio otpflow/baseline', target: '≥ 0.9', measured: r.ratios.throughput.toFixed(2), pass: r.ratios.throughput >= 0.9 },
+    {
+      name: 'throughput ratio otpflow/baseline',
+      target: '≥ 0.9',
+      measured: r.ratios.throughput.toFixed(2),
+      pass: r.ratios.throughput >= 0.9,
+    },
     // The same target on the estimate that round ends cannot move (see FlowFigures.steadyPerSecond).
-    { name: 'throughput ratio, steady state', target: '≥ 0.9', measured: r.ratios.steadyThroughput.toFixed(2), pass: r.ratios.steadyThroughput >= 0.9 },
-    { name: 'check round trip p50 / baseline Update+HTTP p50', target: '≤ 1.3', measured: r.ratios.checkP50.toFixed(2), pass: r.ratios.checkP50 <= 1.3 },
-    { name: 'happy-path history events', target: '≤ 30', measured: String(r.history.happyPath.events), pass: r.history.happyPath.events <= 30 },
+    {
+      name: 'throughput ratio, steady state',
+      target: '≥ 0.9',
+      measured: r.ratios.steadyThroughput.toFixed(2),
+      pass: r.ratios.steadyThroughput >= 0.9,
+    },
+    {
+      name: 'check round trip p50 / baseline Update+HTTP p50',
+      target: '≤ 1.3',
+      measured: r.ratios.checkP50.toFixed(2),
+      pass: r.ratios.checkP50 <= 1.3,
+    },
+    {
+      name: 'happy-path history events',
+      target: '≤ 30',
+      measured: String(r.history.happyPath.events),
+      pass: r.history.happyPath.events <= 30,
+    },
   ];
   if (r.pending) {
     const p = r.pending;
-    t.push({ name: `worker RSS with ${p.pending} pending`, target: `≤ 512 MB at ${p.flows}`, measured: `${p.peakRssMiB.toFixed(0)} MiB peak`, pass: p.peakRssMiB <= 512 && p.pending >= p.flows });
-    t.push({ name: `expiry lateness p99 (${p.expired} expiries)`, target: '≤ 2 s', measured: `${(p.lateness.p99 / 1000).toFixed(2)} s`, pass: p.lateness.p99 <= 2000 && p.expired === p.probeFlows });
+    t.push({
+      name: `worker RSS with ${p.pending} pending`,
+      target: `≤ 512 MB at ${p.flows}`,
+      measured: `${p.peakRssMiB.toFixed(0)} MiB peak`,
+      pass: p.peakRssMiB <= 512 && p.pending >= p.flows,
+    });
+    t.push({
+      name: `expiry lateness p99 (${p.expired} expiries)`,
+      target: '≤ 2 s',
+      measured: `${(p.lateness.p99 / 1000).toFixed(2)} s`,
+      pass: p.lateness.p99 <= 2000 && p.expired === p.probeFlows,
+    });
   }
   return t;
 }
 
 /** CPU time per flow of the worker, the dev server and the bench process together, ms. */
-export const totalCpu = (f: FlowFigures) => f.workerCpuMsPerFlow + f.serverCpuMsPerFlow + f.clientCpuMsPerFlow;
-const cpuRow = (label: string, o: number, b: number) => [label, o.toFixed(1), b.toFixed(1), (o / b).toFixed(2)];
+export const totalCpu = (f: FlowFigures) =>
+  f.workerCpuMsPerFlow + f.serverCpuMsPerFlow + f.clientCpuMsPerFlow;
+const cpuRow = (label: string, o: number, b: number) => [
+  label,
+  o.toFixed(1),
+  b.toFixed(1),
+  (o / b).toFixed(2),
+];
 
 const ms = (v: number) => (Number.isFinite(v) ? `${Math.round(v)}` : '–');
 const dist = (d: Distribution) => `${ms(d.p50)} / ${ms(d.p95)} / ${ms(d.p99)}`;
@@ -115,23 +151,43 @@ export function formatReport(r: BenchReport): string {
   const o = r.otpflow;
   const b = r.baseline;
   const out: string[] = [];
-  out.push(`Machine: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}, ${m.platform}, Temporal SDK ${m.temporalSdk}`);
-  out.push(`Command: \`${r.command}\` — ${r.startedAt}, ${r.durationSeconds.toFixed(0)} s; worker: ${r.workerSettings}`);
+  out.push(
+    `Machine: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}, ${m.platform}, Temporal SDK ${m.temporalSdk}`,
+  );
+  out.push(
+    `Command: \`${r.command}\` — ${r.startedAt}, ${r.durationSeconds.toFixed(0)} s; worker: ${r.workerSettings}`,
+  );
   out.push('');
-  out.push(`Happy path, ${o.flows} + ${b.flows} flows at concurrency ${o.concurrency} (latencies in ms, p50 / p95 / p99)`);
+  out.push(
+    `Happy path, ${o.flows} + ${b.flows} flows at concurrency ${o.concurrency} (latencies in ms, p50 / p95 / p99)`,
+  );
   out.push('');
   out.push(
     table(
       ['', 'otpflow', `${b.target}`, 'otpflow / baseline'],
       [
         ['flows/s', o.perSecond.toFixed(1), b.perSecond.toFixed(1), r.ratios.throughput.toFixed(2)],
-        ['flows/s, steady state (C ÷ mean start → result)', o.steadyPerSecond.toFixed(1), b.steadyPerSecond.toFixed(1), r.ratios.steadyThroughput.toFixed(2)],
-        ['start → PIN delivered', dist(o.startToPin), dist(b.startToPin), r.ratios.startToPinP50.toFixed(2) + ' (p50)'],
+        [
+          'flows/s, steady state (C ÷ mean start → result)',
+          o.steadyPerSecond.toFixed(1),
+          b.steadyPerSecond.toFixed(1),
+          r.ratios.steadyThroughput.toFixed(2),
+        ],
+        [
+          'start → PIN delivered',
+          dist(o.startToPin),
+          dist(b.startToPin),
+          r.ratios.startToPinP50.toFixed(2) + ' (p50)',
+        ],
         ['check round trip (Update)', dist(o.check), dist(b.check), r.ratios.checkP50.toFixed(2) + ' (p50)'],
         ['start → result', dist(o.total), dist(b.total), ''],
         cpuRow('worker CPU per flow (ms, all threads)', o.workerCpuMsPerFlow, b.workerCpuMsPerFlow),
         cpuRow('dev server CPU per flow (ms)', o.serverCpuMsPerFlow, b.serverCpuMsPerFlow),
-        cpuRow('bench process CPU per flow (ms: client, emulator)', o.clientCpuMsPerFlow, b.clientCpuMsPerFlow),
+        cpuRow(
+          'bench process CPU per flow (ms: client, emulator)',
+          o.clientCpuMsPerFlow,
+          b.clientCpuMsPerFlow,
+        ),
         cpuRow('all three processes, CPU per flow (ms)', totalCpu(o), totalCpu(b)),
         ['checks retried: send not yet seen', String(o.notReadyRetries), String(b.notReadyRetries), ''],
         ['failed flows', String(o.failures), String(b.failures), ''],
@@ -144,7 +200,15 @@ export function formatReport(r: BenchReport): string {
     out.push('');
     out.push(
       table(
-        ['target', 'change', 'flows/s', 'start → PIN p50/p95/p99', 'check p50/p95/p99', 'CPU/flow worker + server + bench', 'failed'],
+        [
+          'target',
+          'change',
+          'flows/s',
+          'start → PIN p50/p95/p99',
+          'check p50/p95/p99',
+          'CPU/flow worker + server + bench',
+          'failed',
+        ],
         r.variants.map((v) => [
           v.target,
           v.settings,
@@ -158,7 +222,9 @@ export function formatReport(r: BenchReport): string {
     );
   }
   out.push('');
-  out.push(`Where the check round trip goes (medians of ${r.breakdown.flows} flows each, ms; segments do not add up to the total's median)`);
+  out.push(
+    `Where the check round trip goes (medians of ${r.breakdown.flows} flows each, ms; segments do not add up to the total's median)`,
+  );
   out.push('');
   const seg = r.breakdown;
   const SEGMENTS: [keyof CheckSegments, string][] = [
@@ -172,7 +238,17 @@ export function formatReport(r: BenchReport): string {
     ['answer', '→ answer at the client'],
     ['total', 'round trip'],
   ];
-  out.push(table(['segment', 'otpflow', 'baseline', 'difference'], SEGMENTS.map(([k, label]) => [label, ms(seg.otpflow[k]), ms(seg.baseline[k]), ms(seg.otpflow[k] - seg.baseline[k])])));
+  out.push(
+    table(
+      ['segment', 'otpflow', 'baseline', 'difference'],
+      SEGMENTS.map(([k, label]) => [
+        label,
+        ms(seg.otpflow[k]),
+        ms(seg.baseline[k]),
+        ms(seg.otpflow[k] - seg.baseline[k]),
+      ]),
+    ),
+  );
   out.push('');
   const h = r.history;
   out.push(
@@ -181,24 +257,39 @@ export function formatReport(r: BenchReport): string {
       [
         ['otpflow happy path', String(h.happyPath.events), byType(h.happyPath)],
         ['baseline happy path', String(h.baseline.events), byType(h.baseline)],
-        [`otpflow longest path (${h.longestPath.status ?? ''})`, String(h.longestPath.events), byType(h.longestPath)],
+        [
+          `otpflow longest path (${h.longestPath.status ?? ''})`,
+          String(h.longestPath.events),
+          byType(h.longestPath),
+        ],
       ],
     ),
   );
   if (r.pending) {
     const p = r.pending;
     out.push('');
-    out.push(`Pending at scale: ${p.pending} of ${p.flows} verifications pending at once; the last ${p.probeFlows} with TTL ${p.probeTtlSeconds} s, no fallback`);
+    out.push(
+      `Pending at scale: ${p.pending} of ${p.flows} verifications pending at once; the last ${p.probeFlows} with TTL ${p.probeTtlSeconds} s, no fallback`,
+    );
     out.push('');
     out.push(
       table(
         ['', 'value'],
         [
-          ['started and PENDING after', `${p.fillSeconds.toFixed(1)} s (${(p.pending / p.fillSeconds).toFixed(1)}/s, worker CPU ${p.fillCpuPercent.toFixed(0)} % of a core)`],
+          [
+            'started and PENDING after',
+            `${p.fillSeconds.toFixed(1)} s (${(p.pending / p.fillSeconds).toFixed(1)}/s, worker CPU ${p.fillCpuPercent.toFixed(0)} % of a core)`,
+          ],
           ['started but no PIN within 1 min', String(p.undelivered)],
           ['worker workflow cache (maxCachedWorkflows)', String(p.workerCache ?? '–')],
-          ['worker RSS idle → waiting → peak', `${p.idleRssMiB.toFixed(0)} → ${p.waitingRssMiB.toFixed(0)} → ${p.peakRssMiB.toFixed(0)} MiB`],
-          [`worker CPU while waiting (${p.waitSeconds.toFixed(0)} s)`, `${p.waitingCpuPercent.toFixed(1)} % of a core`],
+          [
+            'worker RSS idle → waiting → peak',
+            `${p.idleRssMiB.toFixed(0)} → ${p.waitingRssMiB.toFixed(0)} → ${p.peakRssMiB.toFixed(0)} MiB`,
+          ],
+          [
+            `worker CPU while waiting (${p.waitSeconds.toFixed(0)} s)`,
+            `${p.waitingCpuPercent.toFixed(1)} % of a core`,
+          ],
           ['probe flows expired / other outcomes', `${p.expired} / ${JSON.stringify(p.otherOutcomes)}`],
           ['expiry lateness p50 / p95 / p99 / max', `${dist(p.lateness)} / ${ms(p.lateness.max)} ms`],
         ],
@@ -206,7 +297,12 @@ export function formatReport(r: BenchReport): string {
     );
   }
   out.push('');
-  out.push(table(['target', 'wanted', 'measured', ''], r.targets.map((t) => [t.name, t.target, t.measured, t.pass ? 'PASS' : 'MISS'])));
+  out.push(
+    table(
+      ['target', 'wanted', 'measured', ''],
+      r.targets.map((t) => [t.name, t.target, t.measured, t.pass ? 'PASS' : 'MISS']),
+    ),
+  );
   return out.join('\n');
 }
 

@@ -110,7 +110,12 @@ const describeOptions = (o: TunableWorkerOptions) =>
  * client, the emulator, the inbox follower) spent meanwhile: the machine is CPU-bound at this
  * concurrency, so these say where a target's extra time per flow goes.
  */
-async function alternate(stack: BenchStack, targets: FlowTarget[], n: number, workers: WorkerProcess[]): Promise<FlowSamples[][]> {
+async function alternate(
+  stack: BenchStack,
+  targets: FlowTarget[],
+  n: number,
+  workers: WorkerProcess[],
+): Promise<FlowSamples[][]> {
   for (const t of targets) await runFlows(t, stack.inbox, Math.min(WARMUP, n), concurrency);
   const rounds: FlowSamples[][] = targets.map(() => []);
   for (let r = 0; r < ROUNDS; r++) {
@@ -123,8 +128,11 @@ async function alternate(stack: BenchStack, targets: FlowTarget[], n: number, wo
       const serverAfter = stack.serverPid ? sampleProcess(stack.serverPid) : undefined;
       const after = workers[i]?.sample();
       if (before && after) s.workerCpuMs = (after.cpuSeconds - before.cpuSeconds) * 1000;
-      if (serverBefore && serverAfter) s.serverCpuMs = (serverAfter.cpuSeconds - serverBefore.cpuSeconds) * 1000;
-      log(`${t.name} round ${r + 1}: ${((s.flows / s.wallMs) * 1000).toFixed(1)}/s, ${s.failures.length} failed`);
+      if (serverBefore && serverAfter)
+        s.serverCpuMs = (serverAfter.cpuSeconds - serverBefore.cpuSeconds) * 1000;
+      log(
+        `${t.name} round ${r + 1}: ${((s.flows / s.wallMs) * 1000).toFixed(1)}/s, ${s.failures.length} failed`,
+      );
       rounds[i]?.push(s);
     }
   }
@@ -151,12 +159,16 @@ async function runVariants(stack: BenchStack, specs: VariantSpec[]): Promise<Flo
     for (const v of specs) workers.push(await spawnWorker(stack, v.kind, v.options));
     const targets = specs.map((v, i) => {
       const queue = workers[i]?.taskQueue ?? '';
-      return v.kind === 'otpflow' ? otpflowTarget(stack, queue) : baselineTarget(stack, queue, v.kinds ?? OTPFLOW_KINDS, v.serverExtras);
+      return v.kind === 'otpflow'
+        ? otpflowTarget(stack, queue)
+        : baselineTarget(stack, queue, v.kinds ?? OTPFLOW_KINDS, v.serverExtras);
     });
     const rounds = await alternate(stack, targets, Math.ceil(flows / 2), workers);
     return specs.map((v, i) => {
       const f = summarise(v.change, rounds[i] ?? []);
-      log(`variant ${targets[i]?.name} (${v.change}): ${f.perSecond.toFixed(1)}/s, check p50 ${f.check.p50} ms`);
+      log(
+        `variant ${targets[i]?.name} (${v.change}): ${f.perSecond.toFixed(1)}/s, check p50 ${f.check.p50} ms`,
+      );
       return f;
     });
   } finally {
@@ -174,7 +186,10 @@ async function main(): Promise<void> {
     const otp = otpflowTarget(stack, otpWorker.taskQueue);
     const base = baselineTarget(stack, baseWorker.taskQueue, OTPFLOW_KINDS);
     log(`happy path: ${flows} flows each at concurrency ${concurrency}, ${ROUNDS} alternating rounds`);
-    const [otpRounds = [], baseRounds = []] = await alternate(stack, [otp, base], flows, [otpWorker, baseWorker]);
+    const [otpRounds = [], baseRounds = []] = await alternate(stack, [otp, base], flows, [
+      otpWorker,
+      baseWorker,
+    ]);
     const settings = describeOptions(WORKER_SETTINGS);
     const otpflow = summarise(settings, otpRounds);
     const baseline = summarise(settings, baseRounds);
@@ -182,9 +197,14 @@ async function main(): Promise<void> {
     log('check breakdown');
     const segments: CheckSegments[][] = [[], []];
     for (let r = 0; r < 2; r++) {
-      for (const [i, t] of [otp, base].entries()) segments[i]?.push(...(await checkBreakdown(t, stack.inbox, BREAKDOWN_FLOWS, concurrency)));
+      for (const [i, t] of [otp, base].entries())
+        segments[i]?.push(...(await checkBreakdown(t, stack.inbox, BREAKDOWN_FLOWS, concurrency)));
     }
-    const breakdown = { otpflow: medianSegments(segments[0] ?? []), baseline: medianSegments(segments[1] ?? []), flows: 2 * BREAKDOWN_FLOWS };
+    const breakdown = {
+      otpflow: medianSegments(segments[0] ?? []),
+      baseline: medianSegments(segments[1] ?? []),
+      flows: 2 * BREAKDOWN_FLOWS,
+    };
 
     log('history sizes');
     const history = {
@@ -199,15 +219,30 @@ async function main(): Promise<void> {
     if (!args['no-variants']) {
       log('variants');
       const one: VariantSpec[] = [
-        { kind: 'baseline', kinds: 'LRL', change: 'verify local (otpflow before 987b8c3)', options: WORKER_SETTINGS },
+        {
+          kind: 'baseline',
+          kinds: 'LRL',
+          change: 'verify local (otpflow before 987b8c3)',
+          options: WORKER_SETTINGS,
+        },
         { kind: 'baseline', kinds: 'RRR', change: 'lookup regular too', options: WORKER_SETTINGS },
         {
           kind: 'otpflow',
           change: 'no eager activity dispatch (maxEagerActivityReservationsPerWorkflowTask=0)',
           options: { ...WORKER_SETTINGS, maxEagerActivityReservationsPerWorkflowTask: 0 },
         },
-        { kind: 'baseline', change: "plus otpflow's server-side work: OtpStatus upserts, expiry timer (attribution)", options: WORKER_SETTINGS, serverExtras: 'both' },
-        { kind: 'baseline', change: 'plus the OtpStatus upserts only (attribution)', options: WORKER_SETTINGS, serverExtras: 'upserts' },
+        {
+          kind: 'baseline',
+          change: "plus otpflow's server-side work: OtpStatus upserts, expiry timer (attribution)",
+          options: WORKER_SETTINGS,
+          serverExtras: 'both',
+        },
+        {
+          kind: 'baseline',
+          change: 'plus the OtpStatus upserts only (attribution)',
+          options: WORKER_SETTINGS,
+          serverExtras: 'upserts',
+        },
       ];
       for (const v of one) variants.push(...(await runVariants(stack, [v])));
     }
@@ -217,16 +252,29 @@ async function main(): Promise<void> {
       log('poller variants');
       variants.push(
         ...(await runVariants(stack, [
-          { kind: 'otpflow', change: 'none: SDK defaults (control for the two below, rounds alternating with them)', options: WORKER_SETTINGS },
           {
             kind: 'otpflow',
-            change: 'two pollers per task kind (maxConcurrentWorkflowTaskPolls=2, maxConcurrentActivityTaskPolls=2)',
-            options: { ...WORKER_SETTINGS, maxConcurrentWorkflowTaskPolls: 2, maxConcurrentActivityTaskPolls: 2 },
+            change: 'none: SDK defaults (control for the two below, rounds alternating with them)',
+            options: WORKER_SETTINGS,
+          },
+          {
+            kind: 'otpflow',
+            change:
+              'two pollers per task kind (maxConcurrentWorkflowTaskPolls=2, maxConcurrentActivityTaskPolls=2)',
+            options: {
+              ...WORKER_SETTINGS,
+              maxConcurrentWorkflowTaskPolls: 2,
+              maxConcurrentActivityTaskPolls: 2,
+            },
           },
           {
             kind: 'otpflow',
             change: 'autoscaling pollers (workflow and activity PollerBehavior autoscaling)',
-            options: { ...WORKER_SETTINGS, workflowTaskPollerBehavior: { type: 'autoscaling' }, activityTaskPollerBehavior: { type: 'autoscaling' } },
+            options: {
+              ...WORKER_SETTINGS,
+              workflowTaskPollerBehavior: { type: 'autoscaling' },
+              activityTaskPollerBehavior: { type: 'autoscaling' },
+            },
           },
         ])),
       );

@@ -24,7 +24,11 @@ export const BENCH_API_KEY = 'otpflow-bench-key';
  * which a self-hosted server (and the dev server) leaves off, so the bench can measure what it
  * gives; a worker with `maxEagerActivityReservationsPerWorkflowTask: 0` behaves as without it.
  */
-export const BENCH_SERVER_ARGS = [...devServerExtraArgs, '--dynamic-config-value', 'system.enableActivityEagerExecution=true'];
+export const BENCH_SERVER_ARGS = [
+  ...devServerExtraArgs,
+  '--dynamic-config-value',
+  'system.enableActivityEagerExecution=true',
+];
 
 /** The bench application: the default login template, limits high enough for 10,000+ sends. */
 export function benchApplication(): ApplicationDeclaration {
@@ -74,7 +78,14 @@ export interface BenchStack {
 }
 
 const noop = () => undefined;
-const quietLogger = { trace: noop, debug: noop, info: noop, warn: noop, error: (m: string) => console.error(m), log: noop };
+const quietLogger = {
+  trace: noop,
+  debug: noop,
+  info: noop,
+  warn: noop,
+  error: (m: string) => console.error(m),
+  log: noop,
+};
 
 /** Starts server, emulator and inbox follower, sets up the application, bundles both workflows. */
 export async function startBenchStack(log: (m: string) => void): Promise<BenchStack> {
@@ -83,14 +94,24 @@ export async function startBenchStack(log: (m: string) => void): Promise<BenchSt
   const dir = mkdtempSync(path.join(tmpdir(), 'otpflow-bench-'));
   log('bundling the otpflow and baseline workflows');
   const bundles = { otpflow: path.join(dir, 'otpflow.js'), baseline: path.join(dir, 'baseline.js') };
-  const otp = await bundleWorkflowCode({ workflowsPath: path.join(PROJECT_ROOT, 'workflows', 'index.ts'), logger: quietLogger });
+  const otp = await bundleWorkflowCode({
+    workflowsPath: path.join(PROJECT_ROOT, 'workflows', 'index.ts'),
+    logger: quietLogger,
+  });
   writeFileSync(bundles.otpflow, otp.code);
-  const base = await bundleWorkflowCode({ workflowsPath: path.join(__dirname, 'baseline-workflow.ts'), logger: quietLogger });
+  const base = await bundleWorkflowCode({
+    workflowsPath: path.join(__dirname, 'baseline-workflow.ts'),
+    logger: quietLogger,
+  });
   writeFileSync(bundles.baseline, base.code);
 
   log('starting the dev server and the emulator');
   const env = await TestWorkflowEnvironment.createLocal({
-    server: { executable: executableFor(cli), searchAttributes: [...SEARCH_ATTRIBUTES], extraArgs: BENCH_SERVER_ARGS },
+    server: {
+      executable: executableFor(cli),
+      searchAttributes: [...SEARCH_ATTRIBUTES],
+      extraArgs: BENCH_SERVER_ARGS,
+    },
   });
   const emulator = await createEmulator({ apiKeys: [BENCH_API_KEY], managementLimits: false });
   const app = benchApplication();

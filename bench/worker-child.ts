@@ -40,9 +40,7 @@ export interface WorkerChildConfig {
 
 /** Messages the child sends to the parent. */
 export type WorkerChildMessage =
-  | { type: 'ready'; maxCachedWorkflows: number }
-  | { type: 'error'; message: string }
-  | { type: 'stopped' };
+  { type: 'ready'; maxCachedWorkflows: number } | { type: 'error'; message: string } | { type: 'stopped' };
 
 function send(msg: WorkerChildMessage): void {
   process.send?.(msg);
@@ -51,7 +49,11 @@ function send(msg: WorkerChildMessage): void {
 async function main(): Promise<void> {
   const config = JSON.parse(process.argv[2] ?? '{}') as WorkerChildConfig;
   Runtime.install({ logger: new DefaultLogger('ERROR'), workerHeartbeatInterval: 0, shutdownSignals: [] });
-  const infobip = createInfobipClient({ baseUrl: config.emulatorUrl, apiKey: config.apiKey, connections: 64 });
+  const infobip = createInfobipClient({
+    baseUrl: config.emulatorUrl,
+    apiKey: config.apiKey,
+    connections: 64,
+  });
   const connection = await NativeConnection.connect({ address: config.address });
   const activities =
     config.kind === 'otpflow'

@@ -27,7 +27,10 @@ export async function startWorkerProcess(config: WorkerChildConfig): Promise<Wor
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const ready = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('worker process not ready within 60 s')), READY_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => reject(new Error('worker process not ready within 60 s')),
+      READY_TIMEOUT_MS,
+    );
     child.on('message', (msg: WorkerChildMessage) => {
       if (msg.type === 'ready') {
         clearTimeout(timer);
