@@ -28,13 +28,29 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          paths: [...nodeBuiltins, 'undici', '@temporalio/activity', '@temporalio/client', '@temporalio/worker'].map(
-            (name) => ({ name, message: 'workflows/ must stay deterministic: no I/O or Node built-ins here.' }),
-          ),
+          paths: [
+            ...nodeBuiltins,
+            'undici',
+            '@temporalio/activity',
+            '@temporalio/client',
+            '@temporalio/worker',
+          ].map((name) => ({
+            name,
+            message: 'workflows/ must stay deterministic: no I/O or Node built-ins here.',
+          })),
           patterns: [
             {
-              group: ['**/activities/**', '**/infobip/**', '**/worker/**', '**/client/**', '**/emulator/**', '**/codec/**', '**/config'],
-              message: 'workflows/ may import only @temporalio/workflow, its own files and pure helpers (activities as types only).',
+              group: [
+                '**/activities/**',
+                '**/infobip/**',
+                '**/worker/**',
+                '**/client/**',
+                '**/emulator/**',
+                '**/codec/**',
+                '**/config',
+              ],
+              message:
+                'workflows/ may import only @temporalio/workflow, its own files and pure helpers (activities as types only).',
               allowTypeImports: true,
             },
           ],
@@ -44,6 +60,14 @@ export default tseslint.config(
   },
   {
     files: ['**/*.mjs', '**/*.js'],
-    languageOptions: { globals: { process: 'readonly', console: 'readonly', require: 'readonly', module: 'writable', __dirname: 'readonly' } },
+    languageOptions: {
+      globals: {
+        process: 'readonly',
+        console: 'readonly',
+        require: 'readonly',
+        module: 'writable',
+        __dirname: 'readonly',
+      },
+    },
   },
 );

@@ -113,7 +113,10 @@ const onSend = (action: FaultRuleInput['action'], times?: number): FaultRuleInpu
 describe('Infobip outages', () => {
   it('rides out a burst of 500 and 503 on the send: one PIN, and the timeline notes the recovery', async () => {
     const to = testNumber();
-    const { h, state } = await startSettledUnder([onSend({ status: 500 }, 1), onSend({ status: 503 }, 1)], to);
+    const { h, state } = await startSettledUnder(
+      [onSend({ status: 500 }, 1), onSend({ status: 503 }, 1)],
+      to,
+    );
     expect(state.status).toBe('PENDING');
     expect(stack.inbox(to)).toHaveLength(1);
     const { timeline } = (await h.query(statusQuery)) as VerificationState;
