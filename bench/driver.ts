@@ -118,6 +118,38 @@ export function baselineTarget(
   };
 }
 
+/**
+ * The ceiling: the baseline plus all the state otpflow keeps for operators and nothing else —
+ * the start's search attributes, memo, summary and details exactly as `OtpClient` sends them,
+ * then the `OtpStatus` upserts and the expiry timer (`serverExtras: 'both'`).
+ */
+export function ceilingTarget(
+  stack: BenchStack,
+  taskQueue: string,
+  kinds: BaselineInput['kinds'],
+): FlowTarget {
+  const base = baselineTarget(stack, taskQueue, kinds, 'both');
+  return {
+    ...base,
+    name: `ceiling ${kinds}`,
+    start: (to) => {
+      const { args: _otpflowArgs, ...operatorState } = workflowStartOptions(
+        `bench-ceil-${to.slice(1)}`,
+        taskQueue,
+        otpflowInput(stack, to),
+      );
+      const input: BaselineInput = {
+        to,
+        applicationId: stack.applicationId,
+        messageId: stack.smsMessageId,
+        kinds,
+        serverExtras: 'both',
+      };
+      return stack.env.client.workflow.start(baselineWorkflow, { ...operatorState, args: [input] });
+    },
+  };
+}
+
 /** Raw timings of one batch. */
 export interface FlowSamples {
   target: string;

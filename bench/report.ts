@@ -71,7 +71,7 @@ export interface BenchReport {
   workerSettings: string;
   otpflow: FlowFigures;
   baseline: FlowFigures;
-  /** The baseline plus otpflow's OtpStatus upserts and expiry timer, in the same rounds. */
+  /** The ceiling: the baseline plus the state otpflow keeps for operators (`ceilingTarget`), same rounds. */
   operatorState: FlowFigures;
   ratios: {
     throughput: number;
@@ -171,10 +171,11 @@ export function formatReport(r: BenchReport): string {
   );
   out.push('');
   out.push(
-    '"ceiling" is the baseline plus only the server work behind what otpflow shows operators — the ' +
-      '`OtpStatus` upserts (PENDING after the send, the terminal status) and the expiry timer, cancelled by ' +
-      'the check — in the same alternating rounds. No workflow code keeping those can do better than the ' +
-      'ceiling; otpflow / ceiling is what its own code costs on top.',
+    '"ceiling" is the baseline plus only the state otpflow keeps for operators: the start\'s search ' +
+      'attributes, memo, summary and details as `OtpClient` sends them, the `OtpStatus` upserts (PENDING ' +
+      'after the send, the terminal status) and the expiry timer the check cancels, in the same alternating ' +
+      'rounds. No workflow code keeping that state can do better than the ceiling; otpflow / ceiling is what ' +
+      'its own code costs on top.',
   );
   out.push('');
   /** A row of the three targets' values and the three ratios between them. */
