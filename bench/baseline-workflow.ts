@@ -4,9 +4,8 @@
  * the last one run from inside an Update handler, as otpflow's `verify` does. Which of the
  * three run as local activities is an input, so the bench matches otpflow's kinds (see
  * `OTPFLOW_KINDS` in run.ts) and the alternatives show what the choice costs. No timers, no search attributes,
- * no timeline, no metrics: whatever otpflow measures above this is its own cost. The
- * `serverExtras` variants add otpflow's timer and search-attribute upserts back, to tell the
- * server's share of that cost from the workflow code's.
+ * no timeline, no metrics: whatever otpflow measures above this is its own cost. With
+ * `operatorState` it also keeps otpflow's upserts and expiry timer: the bench's ceiling.
  */
 import {
   condition,
@@ -31,11 +30,11 @@ export interface BaselineInput {
   /** Kinds of lookup, send and verify, e.g. `LRR` (what otpflow uses). */
   kinds: `${ActivityKind}${ActivityKind}${ActivityKind}`;
   /**
-   * Attribution variant: also ask the server for what otpflow's happy path adds on top —
-   * the `OtpStatus` upserts (PENDING after the send, VERIFIED at the end) and an expiry
-   * timer cancelled by the check — without otpflow's workflow code.
+   * The ceiling's server-side state (with otpflow's start metadata, see `ceilingTarget`): the
+   * `OtpStatus` upserts of a happy path (PENDING after the send, the outcome at the end) and an
+   * expiry timer of `ttlSeconds` cancelled by the check — without otpflow's workflow code.
    */
-  serverExtras?: 'timer' | 'upserts' | 'both';
+  operatorState?: { ttlSeconds: number };
 }
 
 /** Failure type a check got before the send completed, when the baseline refused such checks; it now holds them as otpflow does, so the driver's retry on it is a safeguard. */
@@ -68,11 +67,13 @@ export async function baselineWorkflow(input: BaselineInput): Promise<boolean> {
   });
   await via(0).baselineLookup(input.to);
   pinId = await via(1).baselineSend(input.to, input.applicationId, input.messageId);
-  const extras = input.serverExtras;
-  const upserts = extras === 'upserts' || extras === 'both';
-  if (upserts) upsertSearchAttributes([{ key: OTP_STATUS, value: 'PENDING' }]);
-  if (extras === 'timer' || extras === 'both') await condition(() => verified !== undefined, '5m');
-  else await condition(() => verified !== undefined);
-  if (upserts) upsertSearchAttributes([{ key: OTP_STATUS, value: verified ? 'VERIFIED' : 'EXPIRED' }]);
+  const state = input.operatorState;
+  if (state) {
+    upsertSearchAttributes([{ key: OTP_STATUS, value: 'PENDING' }]);
+    await condition(() => verified !== undefined, state.ttlSeconds * 1000);
+    upsertSearchAttributes([{ key: OTP_STATUS, value: verified ? 'VERIFIED' : 'EXPIRED' }]);
+  } else {
+    await condition(() => verified !== undefined);
+  }
   return verified === true;
 }

@@ -88,29 +88,36 @@ export function otpflowTarget(stack: BenchStack, taskQueue: string): FlowTarget 
   };
 }
 
+/** The baseline's input for a flow to `to`; with `operatorState`, the ceiling's (see `BaselineInput`). */
+function baselineInput(
+  stack: BenchStack,
+  to: string,
+  kinds: BaselineInput['kinds'],
+  operatorState = false,
+): BaselineInput {
+  return {
+    to,
+    applicationId: stack.applicationId,
+    messageId: stack.smsMessageId,
+    kinds,
+    ...(operatorState ? { operatorState: { ttlSeconds: stack.app.policy.ttlSeconds } } : {}),
+  };
+}
+
 /** The baseline workflow with activity kinds `kinds` (e.g. `LRL`). */
 export function baselineTarget(
   stack: BenchStack,
   taskQueue: string,
   kinds: BaselineInput['kinds'],
-  serverExtras?: BaselineInput['serverExtras'],
 ): FlowTarget {
   const client = stack.env.client;
   return {
-    name: `baseline ${kinds}${serverExtras ? `+${serverExtras}` : ''}`,
+    name: `baseline ${kinds}`,
     start: (to) =>
       client.workflow.start(baselineWorkflow, {
         taskQueue,
         workflowId: `bench-base-${to.slice(1)}`,
-        args: [
-          {
-            to,
-            applicationId: stack.applicationId,
-            messageId: stack.smsMessageId,
-            kinds,
-            ...(serverExtras ? { serverExtras } : {}),
-          },
-        ],
+        args: [baselineInput(stack, to, kinds)],
       }),
     check: (h, code) => h.executeUpdate(baselineCheckUpdate, { args: [code] }),
     notReady: (err) => rejectedWith(err, NOT_READY),
@@ -120,32 +127,27 @@ export function baselineTarget(
 
 /**
  * The ceiling: the baseline plus all the state otpflow keeps for operators and nothing else —
- * the start's search attributes, memo, summary and details exactly as `OtpClient` sends them,
- * then the `OtpStatus` upserts and the expiry timer (`serverExtras: 'both'`).
+ * started with the search attributes, memo, summary and details exactly as `OtpClient` sends
+ * them, then the `OtpStatus` upserts and the expiry timer (`BaselineInput.operatorState`).
  */
 export function ceilingTarget(
   stack: BenchStack,
   taskQueue: string,
   kinds: BaselineInput['kinds'],
 ): FlowTarget {
-  const base = baselineTarget(stack, taskQueue, kinds, 'both');
   return {
-    ...base,
+    ...baselineTarget(stack, taskQueue, kinds),
     name: `ceiling ${kinds}`,
     start: (to) => {
-      const { args: _otpflowArgs, ...operatorState } = workflowStartOptions(
+      const { args: _otpflowArgs, ...metadata } = workflowStartOptions(
         `bench-ceil-${to.slice(1)}`,
         taskQueue,
         otpflowInput(stack, to),
       );
-      const input: BaselineInput = {
-        to,
-        applicationId: stack.applicationId,
-        messageId: stack.smsMessageId,
-        kinds,
-        serverExtras: 'both',
-      };
-      return stack.env.client.workflow.start(baselineWorkflow, { ...operatorState, args: [input] });
+      return stack.env.client.workflow.start(baselineWorkflow, {
+        ...metadata,
+        args: [baselineInput(stack, to, kinds, true)],
+      });
     },
   };
 }

@@ -72,18 +72,18 @@ export interface BenchReport {
   otpflow: FlowFigures;
   baseline: FlowFigures;
   /** The ceiling: the baseline plus the state otpflow keeps for operators (`ceilingTarget`), same rounds. */
-  operatorState: FlowFigures;
+  ceiling: FlowFigures;
   ratios: {
     throughput: number;
     steadyThroughput: number;
     checkP50: number;
     startToPinP50: number;
-    /** operatorState / baseline: the best throughput ratio workflow code keeping that state can reach. */
-    ceiling: number;
-    steadyCeiling: number;
-    /** otpflow / operatorState: what otpflow's own code costs on top. */
-    ofCeiling: number;
-    steadyOfCeiling: number;
+    /** ceiling / baseline: the best throughput ratio workflow code keeping that state can reach. */
+    ceilingThroughput: number;
+    ceilingSteadyThroughput: number;
+    /** otpflow / ceiling: what otpflow's own code costs on top. */
+    throughputOfCeiling: number;
+    steadyThroughputOfCeiling: number;
   };
   variants: FlowFigures[];
   /** Median split of the check round trip by history event times (ms). */
@@ -165,7 +165,7 @@ export function formatReport(r: BenchReport): string {
     `Command: \`${r.command}\` — ${r.startedAt}, ${r.durationSeconds.toFixed(0)} s; worker: ${r.workerSettings}`,
   );
   out.push('');
-  const c = r.operatorState;
+  const c = r.ceiling;
   out.push(
     `Happy path, ${o.flows} + ${b.flows} + ${c.flows} flows at concurrency ${o.concurrency} (latencies in ms, p50 / p95 / p99)`,
   );

@@ -153,7 +153,6 @@ interface VariantSpec {
   options: TunableWorkerOptions;
   /** The baseline's activity kinds. @default OTPFLOW_KINDS */
   kinds?: BaselineInput['kinds'];
-  serverExtras?: BaselineInput['serverExtras'];
 }
 
 /**
@@ -168,7 +167,7 @@ async function runVariants(stack: BenchStack, specs: VariantSpec[]): Promise<Flo
       const queue = workers[i]?.taskQueue ?? '';
       return v.kind === 'otpflow'
         ? otpflowTarget(stack, queue)
-        : baselineTarget(stack, queue, v.kinds ?? OTPFLOW_KINDS, v.serverExtras);
+        : baselineTarget(stack, queue, v.kinds ?? OTPFLOW_KINDS);
     });
     const rounds = await alternate(stack, targets, Math.ceil(flows / 2), workers);
     return specs.map((v, i) => {
@@ -190,25 +189,25 @@ async function main(): Promise<void> {
     log('starting the otpflow and baseline workers');
     const otpWorker = await spawnWorker(stack, 'otpflow', WORKER_SETTINGS);
     const baseWorker = await spawnWorker(stack, 'baseline', WORKER_SETTINGS);
-    const stateWorker = await spawnWorker(stack, 'baseline', WORKER_SETTINGS);
+    const ceilingWorker = await spawnWorker(stack, 'baseline', WORKER_SETTINGS);
     const otp = otpflowTarget(stack, otpWorker.taskQueue);
     const base = baselineTarget(stack, baseWorker.taskQueue, OTPFLOW_KINDS);
     // The ceiling: the baseline plus only what otpflow keeps for operators (see ceilingTarget).
     // No workflow code keeping that state can beat it, so otpflow / ceiling is what otpflow's
     // own code costs.
-    const state = ceilingTarget(stack, stateWorker.taskQueue, OTPFLOW_KINDS);
+    const ceilingFlows = ceilingTarget(stack, ceilingWorker.taskQueue, OTPFLOW_KINDS);
     log(`happy path: ${flows} flows each at concurrency ${concurrency}, ${ROUNDS} alternating rounds`);
-    const [otpRounds = [], baseRounds = [], stateRounds = []] = await alternate(
+    const [otpRounds = [], baseRounds = [], ceilingRounds = []] = await alternate(
       stack,
-      [otp, base, state],
+      [otp, base, ceilingFlows],
       flows,
-      [otpWorker, baseWorker, stateWorker],
+      [otpWorker, baseWorker, ceilingWorker],
     );
-    await stateWorker.stop();
+    await ceilingWorker.stop();
     const settings = describeOptions(WORKER_SETTINGS);
     const otpflow = summarise(settings, otpRounds);
     const baseline = summarise(settings, baseRounds);
-    const operatorState = summarise(settings, stateRounds);
+    const ceiling = summarise(settings, ceilingRounds);
 
     log('check breakdown');
     const segments: CheckSegments[][] = [[], []];
@@ -311,16 +310,16 @@ async function main(): Promise<void> {
       workerSettings: settings,
       otpflow,
       baseline,
-      operatorState,
+      ceiling,
       ratios: {
         throughput: otpflow.perSecond / baseline.perSecond,
         steadyThroughput: otpflow.steadyPerSecond / baseline.steadyPerSecond,
         checkP50: otpflow.check.p50 / baseline.check.p50,
         startToPinP50: otpflow.startToPin.p50 / baseline.startToPin.p50,
-        ceiling: operatorState.perSecond / baseline.perSecond,
-        steadyCeiling: operatorState.steadyPerSecond / baseline.steadyPerSecond,
-        ofCeiling: otpflow.perSecond / operatorState.perSecond,
-        steadyOfCeiling: otpflow.steadyPerSecond / operatorState.steadyPerSecond,
+        ceilingThroughput: ceiling.perSecond / baseline.perSecond,
+        ceilingSteadyThroughput: ceiling.steadyPerSecond / baseline.steadyPerSecond,
+        throughputOfCeiling: otpflow.perSecond / ceiling.perSecond,
+        steadyThroughputOfCeiling: otpflow.steadyPerSecond / ceiling.steadyPerSecond,
       },
       variants,
       breakdown,
