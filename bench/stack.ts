@@ -2,17 +2,18 @@
  * What every benchmark phase shares: a headless Temporal dev server of its own, the Infobip
  * emulator with one bench application, the two workflow bundles, and a follower of the inbox.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, DefaultLogger, Runtime } from '@temporalio/worker';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { ensureApplication } from '../activities/setup';
 import type { ApplicationDeclaration } from '../config/types';
 import { createEmulator, type Emulator } from '../emulator';
 import { createInfobipClient } from '../infobip';
-import { PROJECT_ROOT, resolveTemporalCli, systemProbe } from '../scripts/temporal-cli';
+import { resolveTemporalCli, systemProbe } from '../scripts/temporal-cli';
 import { devServerExtraArgs, executableFor } from '../test/harness/dev-server';
+import { buildWorkflowBundle } from '../worker/bundle';
 import { SEARCH_ATTRIBUTES } from '../workflows/constants';
 import { watchInbox, type InboxWatch } from './inbox-watch';
 import { findChildProcess } from './machine';
@@ -77,16 +78,6 @@ export interface BenchStack {
   close(): Promise<void>;
 }
 
-const noop = () => undefined;
-const quietLogger = {
-  trace: noop,
-  debug: noop,
-  info: noop,
-  warn: noop,
-  error: (m: string) => console.error(m),
-  log: noop,
-};
-
 /** Starts server, emulator and inbox follower, sets up the application, bundles both workflows. */
 export async function startBenchStack(log: (m: string) => void): Promise<BenchStack> {
   Runtime.install({ logger: new DefaultLogger('ERROR'), workerHeartbeatInterval: 0 });
@@ -94,16 +85,9 @@ export async function startBenchStack(log: (m: string) => void): Promise<BenchSt
   const dir = mkdtempSync(path.join(tmpdir(), 'otpflow-bench-'));
   log('bundling the otpflow and baseline workflows');
   const bundles = { otpflow: path.join(dir, 'otpflow.js'), baseline: path.join(dir, 'baseline.js') };
-  const otp = await bundleWorkflowCode({
-    workflowsPath: path.join(PROJECT_ROOT, 'workflows', 'index.ts'),
-    logger: quietLogger,
-  });
-  writeFileSync(bundles.otpflow, otp.code);
-  const base = await bundleWorkflowCode({
-    workflowsPath: path.join(__dirname, 'baseline-workflow.ts'),
-    logger: quietLogger,
-  });
-  writeFileSync(bundles.baseline, base.code);
+  // The plain bundle an otpflow worker without encryption runs, built the same way.
+  await buildWorkflowBundle(bundles.otpflow, false);
+  await buildWorkflowBundle(bundles.baseline, false, path.join(__dirname, 'baseline-workflow.ts'));
 
   log('starting the dev server and the emulator');
   const env = await TestWorkflowEnvironment.createLocal({

@@ -60,11 +60,18 @@ const bundlerLogger = {
   error: (m: string) => console.error(m),
 };
 
-/** Builds one bundle into `outFile`; `encrypted` compiles in the encoding failure converter. */
-export async function buildWorkflowBundle(outFile: string, encrypted: boolean): Promise<string> {
+/**
+ * Builds one bundle of `workflowsPath` (otpflow's workflows unless given) into `outFile`;
+ * `encrypted` compiles in the encoding failure converter.
+ */
+export async function buildWorkflowBundle(
+  outFile: string,
+  encrypted: boolean,
+  workflowsPath = WORKFLOWS_PATH,
+): Promise<string> {
   mkdirSync(path.dirname(outFile), { recursive: true });
   const { code } = await bundleWorkflowCode({
-    workflowsPath: WORKFLOWS_PATH,
+    workflowsPath,
     ...(encrypted ? { failureConverterPath: ENCODING_FAILURE_CONVERTER_PATH } : {}),
     logger: bundlerLogger,
   });
