@@ -46,14 +46,19 @@ export interface ProcSample {
 // USER_HZ is 100 on every Linux this runs on (getconf CLK_TCK); /proc/<pid>/stat counts in it.
 const TICKS_PER_SECOND = 100;
 
+/** Fields of /proc/<pid>/stat after the command name (which may hold spaces): index 0 is field 3. */
+function statFields(pid: number | string): string[] {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
 /** Reads /proc/<pid>/status and /proc/<pid>/stat; undefined when the process is gone or not Linux. */
 export function sampleProcess(pid: number): ProcSample | undefined {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command name (which may hold spaces) start at field 3; utime, stime are 14, 15.
-    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime are fields 14 and 15.
+    const rest = statFields(pid);
     const ticks = Number(rest[11]) + Number(rest[12]);
     return {
       at: Date.now(),
@@ -72,8 +77,7 @@ export function findChildProcess(text: string): number | undefined {
     for (const entry of readdirSync('/proc')) {
       if (!/^\d+$/.test(entry)) continue;
       try {
-        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-        const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+        const ppid = Number(statFields(entry)[1]); // field 4
         if (ppid === process.pid && readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(text))
           return Number(entry);
       } catch {
