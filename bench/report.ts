@@ -122,7 +122,7 @@ export function checkTargets(r: Omit<BenchReport, 'targets'>): BenchReport['targ
       measured: r.ratios.steadyThroughput.toFixed(2),
       pass: r.ratios.steadyThroughput >= 0.9,
     },
-    // And on the one a stall of the machine cannot move (FlowFigures.perCpuSecond).
+    // And on the one a round that waits instead of computing cannot move (FlowFigures.perCpuSecond).
     {
       name: 'throughput ratio by CPU per flow',
       target: '≥ 0.9',
