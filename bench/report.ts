@@ -33,7 +33,7 @@ export interface FlowFigures {
    * 1000 ÷ the CPU time per flow of all three processes: the rate the closed loop would keep
    * with every CPU-second going to it. At the default concurrency the two cores are saturated,
    * so the other rates follow this one, except in a round where flows wait instead of computing
-   * (runs Q–S: rounds at 22–25 flows/s instead of 35–44, see `BENCH_SERVER_ARGS`): waiting takes
+   * (runs Q–S: rounds at 21–25 flows/s instead of 31–44, see `BENCH_SERVER_ARGS`): waiting takes
    * wall time, not CPU time, from the target it hits.
    */
   perCpuSecond: number;

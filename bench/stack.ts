@@ -26,7 +26,7 @@ export const BENCH_API_KEY = 'otpflow-bench-key';
  *   bench can measure what it gives; a worker with `maxEagerActivityReservationsPerWorkflowTask:
  *   0` behaves as without it;
  * - one partition per task queue instead of four. With four, a fifth to a third of the rounds
- *   (runs Q–S) ran at 22–25 flows/s instead of 35–44 while the dev server idled at 55–60 % of a
+ *   (runs Q–S) ran at 21–25 flows/s instead of 31–44 while the dev server idled at 55–60 % of a
  *   core instead of ~95 %: flows waited, likely tasks on a partition no poller was waiting on,
  *   and whichever target such rounds hit decided the wall-clock ratios (0.94–1.13 pooled while
  *   CPU per flow said 0.84). With one partition no round of 24 stalled, in a scratch A/B.
