@@ -5,7 +5,8 @@
  * three run as local activities is an input, so the bench matches otpflow's kinds (see
  * `OTPFLOW_KINDS` in run.ts) and the alternatives show what the choice costs. No timers, no search attributes,
  * no timeline, no metrics: whatever otpflow measures above this is its own cost. With
- * `operatorState` it also keeps otpflow's upserts and expiry timer: the bench's ceiling.
+ * `operatorState` it also keeps otpflow's upserts and expiry timer, all of them (the bench's
+ * ceiling) or some (`--pieces`, what each costs).
  */
 import {
   condition,
@@ -30,11 +31,20 @@ export interface BaselineInput {
   /** Kinds of lookup, send and verify, e.g. `LRR` (what otpflow uses). */
   kinds: `${ActivityKind}${ActivityKind}${ActivityKind}`;
   /**
-   * The ceiling's server-side state (with otpflow's start metadata, see `ceilingTarget`): the
-   * `OtpStatus` upserts of a happy path (PENDING after the send, the outcome at the end) and an
-   * expiry timer of `ttlSeconds` cancelled by the check — without otpflow's workflow code.
+   * The ceiling's server-side state (with otpflow's start metadata, see `ceilingTarget`) —
+   * without otpflow's workflow code. All three parts for the ceiling; `--pieces` drops one.
    */
-  operatorState?: { ttlSeconds: number };
+  operatorState?: OperatorState;
+}
+
+/** The state otpflow's happy path keeps for operators after the start, part by part. */
+export interface OperatorState {
+  /** Upsert `OtpStatus` PENDING once the send has completed. */
+  pendingUpsert: boolean;
+  /** Upsert the outcome as `OtpStatus` before returning. */
+  terminalUpsert: boolean;
+  /** An expiry timer of this many seconds that the check cancels; 0 for none. */
+  ttlSeconds: number;
 }
 
 /** Failure type a check got before the send completed, when the baseline refused such checks; it now holds them as otpflow does, so the driver's retry on it is a safeguard. */
@@ -68,12 +78,10 @@ export async function baselineWorkflow(input: BaselineInput): Promise<boolean> {
   await via(0).baselineLookup(input.to);
   pinId = await via(1).baselineSend(input.to, input.applicationId, input.messageId);
   const state = input.operatorState;
-  if (state) {
-    upsertSearchAttributes([{ key: OTP_STATUS, value: 'PENDING' }]);
-    await condition(() => verified !== undefined, state.ttlSeconds * 1000);
+  if (state?.pendingUpsert) upsertSearchAttributes([{ key: OTP_STATUS, value: 'PENDING' }]);
+  if (state?.ttlSeconds) await condition(() => verified !== undefined, state.ttlSeconds * 1000);
+  else await condition(() => verified !== undefined);
+  if (state?.terminalUpsert)
     upsertSearchAttributes([{ key: OTP_STATUS, value: verified ? 'VERIFIED' : 'EXPIRED' }]);
-  } else {
-    await condition(() => verified !== undefined);
-  }
   return verified === true;
 }

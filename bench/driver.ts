@@ -14,7 +14,13 @@ import {
 } from '../workflows';
 import { workflowStartOptions } from '../client/start-input';
 import { maskDestination } from '../workflows/validation';
-import { baselineCheckUpdate, baselineWorkflow, type BaselineInput, NOT_READY } from './baseline-workflow';
+import {
+  baselineCheckUpdate,
+  baselineWorkflow,
+  type BaselineInput,
+  NOT_READY,
+  type OperatorState,
+} from './baseline-workflow';
 import type { InboxWatch } from './inbox-watch';
 import type { BenchStack } from './stack';
 
@@ -93,14 +99,14 @@ function baselineInput(
   stack: BenchStack,
   to: string,
   kinds: BaselineInput['kinds'],
-  operatorState = false,
+  operatorState?: OperatorState,
 ): BaselineInput {
   return {
     to,
     applicationId: stack.applicationId,
     messageId: stack.smsMessageId,
     kinds,
-    ...(operatorState ? { operatorState: { ttlSeconds: stack.app.policy.ttlSeconds } } : {}),
+    ...(operatorState ? { operatorState } : {}),
   };
 }
 
@@ -125,29 +131,48 @@ export function baselineTarget(
   };
 }
 
+/** Which parts of the state otpflow keeps for operators a ceiling target keeps. */
+export interface CeilingParts {
+  /** Start with the search attributes, memo, summary and details `OtpClient` sends. */
+  startMetadata: boolean;
+  state: OperatorState;
+}
+
+/** Every part: the ceiling itself. */
+export function allCeilingParts(stack: BenchStack): CeilingParts {
+  return {
+    startMetadata: true,
+    state: { pendingUpsert: true, terminalUpsert: true, ttlSeconds: stack.app.policy.ttlSeconds },
+  };
+}
+
 /**
  * The ceiling: the baseline plus all the state otpflow keeps for operators and nothing else —
  * started with the search attributes, memo, summary and details exactly as `OtpClient` sends
  * them, then the `OtpStatus` upserts and the expiry timer (`BaselineInput.operatorState`).
+ * With fewer `parts` (`--pieces`), what dropping one of them would save.
  */
 export function ceilingTarget(
   stack: BenchStack,
   taskQueue: string,
   kinds: BaselineInput['kinds'],
+  parts: CeilingParts = allCeilingParts(stack),
+  name = `ceiling ${kinds}`,
 ): FlowTarget {
   return {
     ...baselineTarget(stack, taskQueue, kinds),
-    name: `ceiling ${kinds}`,
+    name,
     start: (to) => {
+      const workflowId = `bench-ceil-${to.slice(1)}`;
+      const args: [BaselineInput] = [baselineInput(stack, to, kinds, parts.state)];
+      if (!parts.startMetadata)
+        return stack.env.client.workflow.start(baselineWorkflow, { taskQueue, workflowId, args });
       const { args: _otpflowArgs, ...metadata } = workflowStartOptions(
-        `bench-ceil-${to.slice(1)}`,
+        workflowId,
         taskQueue,
         otpflowInput(stack, to),
       );
-      return stack.env.client.workflow.start(baselineWorkflow, {
-        ...metadata,
-        args: [baselineInput(stack, to, kinds, true)],
-      });
+      return stack.env.client.workflow.start(baselineWorkflow, { ...metadata, args });
     },
   };
 }

@@ -99,6 +99,11 @@ export interface BenchReport {
     cpuThroughputOfCeiling: number;
   };
   variants: FlowFigures[];
+  /**
+   * With `--pieces`, in alternating rounds: the ceiling first, then the ceiling without one part
+   * of its state each, the baseline last (see `formatPieces`).
+   */
+  pieces?: FlowFigures[];
   /** Median split of the check round trip by history event times (ms). */
   breakdown: { otpflow: CheckSegments; baseline: CheckSegments; flows: number };
   history: { happyPath: HistoryCount; baseline: HistoryCount; longestPath: HistoryCount };
@@ -290,6 +295,10 @@ export function formatReport(r: BenchReport): string {
       ),
     );
   }
+  if (r.pieces?.length) {
+    out.push('');
+    out.push(formatPieces(r.pieces));
+  }
   out.push('');
   out.push(
     `Where the check round trip goes (medians of ${r.breakdown.flows} flows each, ms; segments do not add up to the total's median)`,
@@ -373,6 +382,46 @@ export function formatReport(r: BenchReport): string {
     ),
   );
   return out.join('\n');
+}
+
+/**
+ * The `--pieces` table: each row's CPU per flow against the first row's (the ceiling) and its
+ * flows per CPU-second against the last row's (the baseline).
+ */
+export function formatPieces(pieces: FlowFigures[]): string {
+  const ceiling = pieces[0];
+  const baseline = pieces[pieces.length - 1];
+  if (!ceiling || !baseline) return '';
+  const against = (v: FlowFigures) => {
+    const d = totalCpu(v) - totalCpu(ceiling);
+    return `${d >= 0 ? '+' : ''}${d.toFixed(1)} ms`;
+  };
+  return [
+    `The ceiling, piece by piece (same server, same run, alternating rounds of ${pieces.length} targets)`,
+    '',
+    table(
+      [
+        'target',
+        'change',
+        'flows/s',
+        'flows per CPU-second',
+        'CPU/flow worker + server + bench',
+        'CPU/flow against the ceiling',
+        'by CPU / baseline',
+        'failed',
+      ],
+      pieces.map((v) => [
+        v.target,
+        v.settings,
+        v.perSecond.toFixed(1),
+        v.perCpuSecond.toFixed(1),
+        `${v.workerCpuMsPerFlow.toFixed(1)} + ${v.serverCpuMsPerFlow.toFixed(1)} + ${v.clientCpuMsPerFlow.toFixed(1)} = ${totalCpu(v).toFixed(1)} ms`,
+        against(v),
+        (v.perCpuSecond / baseline.perCpuSecond).toFixed(2),
+        String(v.failures),
+      ]),
+    ),
+  ].join('\n');
 }
 
 function byType(h: HistoryCount): string {

@@ -5,22 +5,25 @@
  *      HTTP calls (same activity kinds) and one Update, and against that baseline plus
  *      the state otpflow keeps for operators (the ceiling), in alternating rounds;
  *   2. where each check's round trip goes, split by its history's event times;
- *   3. variants that change one thing each (activity kinds, eager activity dispatch);
+ *   3. variants that change one thing each (activity kinds, eager activity dispatch), and
+ *      with --pieces the ceiling without each part of the state it keeps;
  *   4. history sizes (happy path, baseline, longest path);
  *   5. 10,000 verifications pending at once: worker RSS/CPU, then expiry lateness.
  *
  * Flags: --quick (sanity run), --json (print the report as JSON), --flows N (happy-path flows
  * per target), --concurrency C, --pending N (0 skips), --fill-budget S (seconds to spend starting
  * pending flows), --no-variants, --poller-variants (three more otpflow variants: defaults,
- * fewer and autoscaling pollers), --out FILE (also write the JSON report there; the dev server
+ * fewer and autoscaling pollers), --pieces (what each part of the ceiling costs), --out FILE (also write the JSON report there; the dev server
  * prints a banner on stdout, so FILE is the clean copy).
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { BaselineInput } from './baseline-workflow';
 import {
+  allCeilingParts,
   baselineTarget,
   ceilingTarget,
+  type CeilingParts,
   otpflowTarget,
   runFlows,
   type FlowSamples,
@@ -44,6 +47,7 @@ const { values: args } = parseArgs({
     pending: { type: 'string' },
     'no-variants': { type: 'boolean', default: false },
     'poller-variants': { type: 'boolean', default: false },
+    pieces: { type: 'boolean', default: false },
     'fill-budget': { type: 'string' },
     cache: { type: 'string' },
     heap: { type: 'string' },
@@ -153,23 +157,30 @@ interface VariantSpec {
   options: TunableWorkerOptions;
   /** The baseline's activity kinds. @default OTPFLOW_KINDS */
   kinds?: BaselineInput['kinds'];
+  /** Run the baseline as a ceiling with these parts of otpflow's operator state. */
+  ceiling?: CeilingParts;
 }
 
 /**
- * Variants, each on a fresh worker with half the flows of a target. Several given together run
- * in rounds alternating between them (like the main comparison), so load drift cannot favour one.
+ * Variants, each on a fresh worker with `n` flows (half those of a target by default). Several
+ * given together run in rounds alternating between them (like the main comparison), so load
+ * drift cannot favour one.
  */
-async function runVariants(stack: BenchStack, specs: VariantSpec[]): Promise<FlowFigures[]> {
+async function runVariants(
+  stack: BenchStack,
+  specs: VariantSpec[],
+  n = Math.ceil(flows / 2),
+): Promise<FlowFigures[]> {
   const workers: WorkerProcess[] = [];
   try {
     for (const v of specs) workers.push(await spawnWorker(stack, v.kind, v.options));
     const targets = specs.map((v, i) => {
       const queue = workers[i]?.taskQueue ?? '';
-      return v.kind === 'otpflow'
-        ? otpflowTarget(stack, queue)
-        : baselineTarget(stack, queue, v.kinds ?? OTPFLOW_KINDS);
+      const kinds = v.kinds ?? OTPFLOW_KINDS;
+      if (v.kind === 'otpflow') return otpflowTarget(stack, queue);
+      return v.ceiling ? ceilingTarget(stack, queue, kinds, v.ceiling) : baselineTarget(stack, queue, kinds);
     });
-    const rounds = await alternate(stack, targets, Math.ceil(flows / 2), workers);
+    const rounds = await alternate(stack, targets, n, workers);
     return specs.map((v, i) => {
       const f = summarise(v.change, rounds[i] ?? []);
       log(
@@ -283,6 +294,33 @@ async function main(): Promise<void> {
       );
     }
 
+    let pieces: FlowFigures[] | undefined;
+    if (args.pieces) {
+      // Opt-in (≈ 3 min more): what dropping each part of the state otpflow keeps for operators
+      // would save, the ceiling as control and the baseline last, in alternating rounds.
+      log('the ceiling, piece by piece');
+      const all = allCeilingParts(stack);
+      const without = (change: string, parts: CeilingParts): VariantSpec => ({
+        kind: 'baseline',
+        change,
+        options: WORKER_SETTINGS,
+        ceiling: parts,
+      });
+      pieces = await runVariants(
+        stack,
+        [
+          without('none: the ceiling (control)', all),
+          without('without the PENDING upsert', { ...all, state: { ...all.state, pendingUpsert: false } }),
+          without('without the terminal upsert', { ...all, state: { ...all.state, terminalUpsert: false } }),
+          without('without the expiry timer', { ...all, state: { ...all.state, ttlSeconds: 0 } }),
+          without("without the start's metadata", { ...all, startMetadata: false }),
+          { kind: 'baseline', change: 'without any of it: the baseline', options: WORKER_SETTINGS },
+        ],
+        // All of a target's flows: the differences sought are a few per cent of CPU per flow.
+        flows,
+      );
+    }
+
     let pending: BenchReport['pending'];
     if (pendingFlows > 0) {
       const worker = await spawnWorker(stack, 'otpflow', WORKER_SETTINGS);
@@ -325,6 +363,7 @@ async function main(): Promise<void> {
         cpuThroughputOfCeiling: otpflow.perCpuSecond / ceiling.perCpuSecond,
       },
       variants,
+      ...(pieces ? { pieces } : {}),
       breakdown,
       history,
       ...(pending ? { pending } : {}),

@@ -1,7 +1,7 @@
 /** The bench's summary arithmetic: how rounds become the rates the throughput target is judged on. */
 import { describe, expect, it } from 'vitest';
 import type { FlowSamples } from '../bench/driver';
-import { checkTargets, summarise, type BenchReport } from '../bench/report';
+import { checkTargets, formatPieces, summarise, type BenchReport } from '../bench/report';
 
 /** A round of 100 flows in `wallMs`, each taking `totalMs`, costing `cpuMs` per flow in all. */
 function round(wallMs: number, totalMs: number, cpuMs: number): FlowSamples {
@@ -48,5 +48,25 @@ describe('bench summary', () => {
       pass: true,
     });
     expect(byCpu(50 / 56)).toMatchObject({ measured: '0.89', pass: false });
+  });
+
+  it('prints each piece of the ceiling against the ceiling and the baseline', () => {
+    const piece = (change: string, cpuMs: number) => ({
+      ...summarise(change, [round(2500, 500, cpuMs)]),
+      target: 'ceiling LRR',
+    });
+    const text = formatPieces([
+      piece('none: the ceiling (control)', 52),
+      piece('without the PENDING upsert', 49),
+      { ...piece('without any of it: the baseline', 40), target: 'baseline LRR' },
+    ]);
+    const rows = text.split('\n').filter((l) => l.startsWith('| ceiling') || l.startsWith('| baseline'));
+    const cells = rows.map((l) => l.split('|').map((c) => c.trim()));
+    // CPU per flow against the ceiling, then flows per CPU-second against the baseline's.
+    expect(cells.map((c) => [c[2], c[6], c[7]])).toEqual([
+      ['none: the ceiling (control)', '+0.0 ms', '0.77'],
+      ['without the PENDING upsert', '-3.0 ms', '0.82'],
+      ['without any of it: the baseline', '-12.0 ms', '1.00'],
+    ]);
   });
 });
