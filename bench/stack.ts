@@ -21,21 +21,18 @@ import { findChildProcess } from './machine';
 export const BENCH_API_KEY = 'otpflow-bench-key';
 
 /**
- * Server flags of the bench's dev server, on top of otpflow's own, the same for every target:
- * - eager activity execution, which a self-hosted server (and the dev server) leaves off, so the
- *   bench can measure what it gives; a worker with `maxEagerActivityReservationsPerWorkflowTask:
- *   0` behaves as without it;
- * - one partition per task queue instead of four. With four, a fifth to a third of the rounds
- *   (runs Q–S) ran at 21–25 flows/s instead of 31–44 while the dev server idled at 55–60 % of a
- *   core instead of ~95 %: flows waited, likely tasks on a partition no poller was waiting on,
- *   and whichever target such rounds hit decided the wall-clock ratios (0.94–1.13 pooled while
- *   CPU per flow said 0.84). With one partition no round of 24 stalled, in a scratch A/B.
- *   One worker per task queue at a few dozen flows/s is far below what needs more partitions.
+ * Server flags of the bench's dev server, the same for every target: otpflow's own (eager
+ * activity execution among them; a worker with `maxEagerActivityReservationsPerWorkflowTask: 0`
+ * behaves as without it, the bench's variant), and one partition per task queue instead of
+ * four. With four, a fifth to a third of the rounds (runs Q–S) ran at 21–25 flows/s instead of
+ * 31–44 while the dev server idled at 55–60 % of a core instead of ~95 %: flows waited, likely
+ * tasks on a partition no poller was waiting on, and whichever target such rounds hit decided
+ * the wall-clock ratios (0.94–1.13 pooled while CPU per flow said 0.84). With one partition no
+ * round of 24 stalled, in a scratch A/B. One worker per task queue at a few dozen flows/s is far
+ * below what needs more partitions.
  */
 export const BENCH_SERVER_ARGS = [
   ...devServerExtraArgs,
-  '--dynamic-config-value',
-  'system.enableActivityEagerExecution=true',
   '--dynamic-config-value',
   'matching.numTaskqueueReadPartitions=1',
   '--dynamic-config-value',

@@ -1,10 +1,11 @@
 /**
  * Proves the harness: the shared dev server runs workflows from the prebuilt bundle, has the
- * project's search attributes registered, and serves histories.
+ * project's search attributes registered, serves histories, and — with the flags every otpflow
+ * dev server gets — starts activities eagerly.
  */
 import { randomUUID } from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { OtpActivities } from '../activities/types';
 import { SEARCH_ATTRIBUTES, verificationWorkflow, type VerificationInput } from '../workflows';
 import { connectTestEnv, startWorker } from './harness/temporal';
@@ -22,6 +23,17 @@ const stubActivities: Pick<OtpActivities, 'sendPin'> = {
     return { pinId: 'PIN-1', infobipStatus: 'MESSAGE_SENT', delivered: true };
   },
 };
+
+/** The dev server's `activity_eager_execution` count for `taskQueue` (0 when it has none). */
+async function eagerActivities(taskQueue: string): Promise<number> {
+  const text = await (await fetch(inject('temporalMetricsUrl'))).text();
+  // The server's metrics reporter writes label values with "-" as "_".
+  const label = `taskqueue="${taskQueue.replace(/[^A-Za-z0-9_]/g, '_')}"`;
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith('activity_eager_execution{') && l.includes(label))
+    .reduce((n, l) => n + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+}
 
 const input: VerificationInput = {
   application: 'harness',
@@ -57,6 +69,8 @@ describe('test harness', () => {
       const types = (history.events ?? []).map((e) => e.eventType);
       expect(types[0]).toBe(1); // WORKFLOW_EXECUTION_STARTED
       expect(types.at(-1)).toBe(2); // WORKFLOW_EXECUTION_COMPLETED
+      // The send started on this worker straight from the workflow task that scheduled it.
+      expect(await eagerActivities(w.taskQueue)).toBe(1);
     } finally {
       await w.shutdown();
     }

@@ -21,6 +21,7 @@ import {
 } from '../../scripts/temporal-cli';
 import { SEARCH_ATTRIBUTES } from '../../workflows/constants';
 import { devServerExtraArgs, executableFor } from './dev-server';
+import { freePort } from './ports';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -28,17 +29,20 @@ declare module 'vitest' {
     temporalNamespace: string;
     temporalCliPath: string;
     workflowBundlePath: string;
+    /** The dev server's Prometheus endpoint. */
+    temporalMetricsUrl: string;
   }
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const cli = resolveTemporalCli(systemProbe, { build: true });
   console.error(describeResolution(cli));
+  const metricsPort = await freePort();
   const env = await TestWorkflowEnvironment.createLocal({
     server: {
       executable: executableFor(cli),
       searchAttributes: [...SEARCH_ATTRIBUTES],
-      extraArgs: devServerExtraArgs,
+      extraArgs: [...devServerExtraArgs, '--metrics-port', String(metricsPort)],
     },
   });
   const dir = mkdtempSync(path.join(tmpdir(), 'otpflow-test-'));
@@ -53,6 +57,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('temporalNamespace', env.namespace ?? 'default');
   project.provide('temporalCliPath', cli.path ?? '');
   project.provide('workflowBundlePath', bundlePath);
+  project.provide('temporalMetricsUrl', `http://127.0.0.1:${metricsPort}/metrics`);
 
   return async () => {
     await env.teardown();
