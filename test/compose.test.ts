@@ -12,6 +12,7 @@ import { parse } from 'yaml';
 import { loadConfig } from '../config';
 import { isKnownVariable, OTPFLOW_VARIABLES, TEMPORAL_VARIABLES } from '../config/variables';
 import { SEARCH_ATTRIBUTES } from '../workflows/constants';
+import { devServerExtraArgs } from './harness/dev-server';
 
 const ROOT = path.join(__dirname, '..');
 const read = (f: string) => readFileSync(path.join(ROOT, f), 'utf8');
@@ -25,8 +26,12 @@ interface Service {
   ports?: string[];
   profiles?: string[];
   depends_on?: Record<string, { condition: string; required?: boolean }>;
+  configs?: { source: string; target: string }[];
 }
-const compose = parse(read('docker-compose.yml'), { merge: true }) as { services: Record<string, Service> };
+const compose = parse(read('docker-compose.yml'), { merge: true }) as {
+  services: Record<string, Service>;
+  configs?: Record<string, { content?: string }>;
+};
 const services = compose.services;
 const OTPFLOW_SERVICES = Object.entries(services).filter(([, s]) => s.image?.startsWith('otpflow:'));
 
@@ -150,6 +155,22 @@ describe('docker-compose.yml', () => {
     for (const key of SEARCH_ATTRIBUTES) expect(cmd).toContain(`--name ${key.name}`);
     expect(cmd).toContain('--type Keyword');
     expect(SEARCH_ATTRIBUTES.every((k) => k.type === 'KEYWORD')).toBe(true);
+  });
+
+  it('gives Temporal the dynamic config every otpflow dev server gets (eager activities among it)', () => {
+    const temporal = services.temporal!;
+    const file = String(temporal.environment!.DYNAMIC_CONFIG_FILE_PATH);
+    const mounted = temporal.configs?.find((c) => c.target === file);
+    expect(mounted, `a config mounted at ${file}`).toBeDefined();
+    const content = compose.configs?.[mounted!.source]?.content ?? '';
+    const dynamic = parse(content) as Record<string, { value: unknown }[]>;
+    const devValues = devServerExtraArgs
+      .filter((_a, i) => devServerExtraArgs[i - 1] === '--dynamic-config-value')
+      .map((kv) => kv.split('='));
+    expect(devValues.map(([key]) => key)).toContain('system.enableActivityEagerExecution');
+    for (const [key, value] of devValues) {
+      expect(dynamic[key!], key).toEqual([{ value: JSON.parse(value!) }]);
+    }
   });
 });
 
