@@ -157,11 +157,10 @@ export function ceilingTarget(
   taskQueue: string,
   kinds: BaselineInput['kinds'],
   parts: CeilingParts = allCeilingParts(stack),
-  name = `ceiling ${kinds}`,
 ): FlowTarget {
   return {
     ...baselineTarget(stack, taskQueue, kinds),
-    name,
+    name: `ceiling ${kinds}`,
     start: (to) => {
       const workflowId = `bench-ceil-${to.slice(1)}`;
       const args: [BaselineInput] = [baselineInput(stack, to, kinds, parts.state)];

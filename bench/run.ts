@@ -13,8 +13,9 @@
  * Flags: --quick (sanity run), --json (print the report as JSON), --flows N (happy-path flows
  * per target), --concurrency C, --pending N (0 skips), --fill-budget S (seconds to spend starting
  * pending flows), --no-variants, --poller-variants (three more otpflow variants: defaults,
- * fewer and autoscaling pollers), --pieces (what each part of the ceiling costs), --out FILE (also write the JSON report there; the dev server
- * prints a banner on stdout, so FILE is the clean copy).
+ * fewer and autoscaling pollers), --pieces (what each part of the ceiling costs), --out FILE
+ * (also write the JSON report there; the dev server prints a banner on stdout, so FILE is the
+ * clean copy).
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
