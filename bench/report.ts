@@ -214,26 +214,15 @@ export function formatReport(r: BenchReport): string {
       ratio ? `${(ratio(a) / ratio(d)).toFixed(2)}${suffix}` : '';
     return [label, f(o), f(b), f(c), q(o, b), q(c, b), q(o, c)];
   };
-  const cpu = (k: (x: FlowFigures) => number) => (x: FlowFigures) => k(x).toFixed(1);
+  /** A row of one figure per target, printed to one decimal, with its ratios. */
+  const figure = (label: string, k: (x: FlowFigures) => number) => row(label, (x) => k(x).toFixed(1), k);
   out.push(
     table(
       ['', 'otpflow', b.target, 'ceiling', 'otpflow / baseline', 'ceiling / baseline', 'otpflow / ceiling'],
       [
-        row(
-          'flows/s',
-          (x) => x.perSecond.toFixed(1),
-          (x) => x.perSecond,
-        ),
-        row(
-          'flows/s, steady state (C ÷ mean start → result)',
-          (x) => x.steadyPerSecond.toFixed(1),
-          (x) => x.steadyPerSecond,
-        ),
-        row(
-          'flows per CPU-second (1000 ÷ all CPU per flow)',
-          (x) => x.perCpuSecond.toFixed(1),
-          (x) => x.perCpuSecond,
-        ),
+        figure('flows/s', (x) => x.perSecond),
+        figure('flows/s, steady state (C ÷ mean start → result)', (x) => x.steadyPerSecond),
+        figure('flows per CPU-second (1000 ÷ all CPU per flow)', (x) => x.perCpuSecond),
         row(
           'start → PIN delivered',
           (x) => dist(x.startToPin),
@@ -247,22 +236,10 @@ export function formatReport(r: BenchReport): string {
           ' (p50)',
         ),
         row('start → result', (x) => dist(x.total)),
-        row(
-          'worker CPU per flow (ms, all threads)',
-          cpu((x) => x.workerCpuMsPerFlow),
-          (x) => x.workerCpuMsPerFlow,
-        ),
-        row(
-          'dev server CPU per flow (ms)',
-          cpu((x) => x.serverCpuMsPerFlow),
-          (x) => x.serverCpuMsPerFlow,
-        ),
-        row(
-          'bench process CPU per flow (ms: client, emulator)',
-          cpu((x) => x.clientCpuMsPerFlow),
-          (x) => x.clientCpuMsPerFlow,
-        ),
-        row('all three processes, CPU per flow (ms)', cpu(totalCpu), totalCpu),
+        figure('worker CPU per flow (ms, all threads)', (x) => x.workerCpuMsPerFlow),
+        figure('dev server CPU per flow (ms)', (x) => x.serverCpuMsPerFlow),
+        figure('bench process CPU per flow (ms: client, emulator)', (x) => x.clientCpuMsPerFlow),
+        figure('all three processes, CPU per flow (ms)', totalCpu),
         row('checks retried: send not yet seen', (x) => String(x.notReadyRetries)),
         row('failed flows', (x) => String(x.failures)),
       ],
