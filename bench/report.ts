@@ -169,6 +169,10 @@ export function checkTargets(r: Omit<BenchReport, 'targets'>): BenchReport['targ
 export const totalCpu = (f: Omit<FlowFigures, 'perCpuSecond'>) =>
   f.workerCpuMsPerFlow + f.serverCpuMsPerFlow + f.clientCpuMsPerFlow;
 
+/** CPU per flow as `worker + server + bench = all ms`. */
+const cpuSplit = (v: FlowFigures) =>
+  `${v.workerCpuMsPerFlow.toFixed(1)} + ${v.serverCpuMsPerFlow.toFixed(1)} + ${v.clientCpuMsPerFlow.toFixed(1)} = ${totalCpu(v).toFixed(1)} ms`;
+
 const ms = (v: number) => (Number.isFinite(v) ? `${Math.round(v)}` : '–');
 const dist = (d: Distribution) => `${ms(d.p50)} / ${ms(d.p95)} / ${ms(d.p99)}`;
 
@@ -266,7 +270,7 @@ export function formatReport(r: BenchReport): string {
           v.perSecond.toFixed(1),
           dist(v.startToPin),
           dist(v.check),
-          `${v.workerCpuMsPerFlow.toFixed(1)} + ${v.serverCpuMsPerFlow.toFixed(1)} + ${v.clientCpuMsPerFlow.toFixed(1)} = ${totalCpu(v).toFixed(1)} ms`,
+          cpuSplit(v),
           String(v.failures),
         ]),
       ),
@@ -392,7 +396,7 @@ export function formatPieces(pieces: FlowFigures[]): string {
         v.settings,
         v.perSecond.toFixed(1),
         v.perCpuSecond.toFixed(1),
-        `${v.workerCpuMsPerFlow.toFixed(1)} + ${v.serverCpuMsPerFlow.toFixed(1)} + ${v.clientCpuMsPerFlow.toFixed(1)} = ${totalCpu(v).toFixed(1)} ms`,
+        cpuSplit(v),
         against(v),
         (v.perCpuSecond / baseline.perCpuSecond).toFixed(2),
         String(v.failures),
