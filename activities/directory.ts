@@ -4,11 +4,11 @@
  * `setup.ts` created them. Answers are cached in memory for the life of the worker: Infobip
  * throttles listing applications (50 per 10 minutes), and IDs do not change.
  */
-import type { Channel } from '../workflows/types';
+import type { Channel } from '../domain/types';
 import type { ApplicationDeclaration } from '../config/types';
 import type { InfobipClient } from '../infobip/client';
 import type { MessageTemplate } from '../infobip/types';
-import { FailureTypes } from './types';
+import { FailureTypes } from '../domain/failures';
 import { permanent } from './failures';
 import { findMatchingTemplate, slotFor, type TemplateSlot } from './templates';
 

@@ -9,7 +9,7 @@
  * - after a declaration changes, setup updates the template of the same slot (same language
  *   and kind) in place, so message IDs stay stable.
  */
-import type { Channel } from '../workflows/types';
+import type { Channel } from '../domain/types';
 import type {
   ApplicationDeclaration,
   EmailTemplateDeclaration,

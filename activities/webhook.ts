@@ -11,19 +11,11 @@ import { createHmac } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { Agent, type Dispatcher } from 'undici';
+import { maskText } from '../domain/destination';
+import { FailureTypes, WebhookFailureTypes } from '../domain/failures';
 import { parseRetryAfter, transportError } from '../infobip/transport';
-import { FailureTypes, type WebhookInput, type WebhookResult } from './types';
-import { permanent, redact, toTemporalFailure } from './failures';
-
-/** Failure types of webhook delivery. */
-export const WebhookFailureTypes = {
-  /** The receiver answered 4xx (not 408/429): non-retryable. */
-  REJECTED: 'WebhookRejected',
-  /** 408, 429 or 5xx: retryable. */
-  UNAVAILABLE: 'WebhookUnavailable',
-  /** No answer: retryable. */
-  NETWORK: 'WebhookNetworkError',
-} as const;
+import type { WebhookInput, WebhookResult } from './types';
+import { permanent, toTemporalFailure } from './failures';
 
 /** Header carrying the signature. */
 export const SIGNATURE_HEADER = 'x-otpflow-signature';
@@ -113,7 +105,7 @@ export function makeDeliverWebhook(deps: WebhookDeps): (input: WebhookInput) => 
     }
     const status = res.statusCode;
     if (status >= 200 && status < 300) return { httpStatus: status };
-    const message = redact(`${call} answered ${status}`);
+    const message = maskText(`${call} answered ${status}`);
     if (status === 408 || status === 429 || status >= 500) {
       const retryAfter = parseRetryAfter(headerOf(res.headers['retry-after']));
       throw ApplicationFailure.create({

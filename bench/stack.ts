@@ -14,7 +14,7 @@ import { createInfobipClient } from '../infobip';
 import { resolveTemporalCli, systemProbe } from '../scripts/temporal-cli';
 import { devServerExtraArgs, executableFor } from '../test/harness/dev-server';
 import { buildWorkflowBundle } from '../worker/bundle';
-import { SEARCH_ATTRIBUTES } from '../workflows/constants';
+import { SEARCH_ATTRIBUTES } from '../domain/constants';
 import { watchInbox, type InboxWatch } from './inbox-watch';
 import { findChildProcess } from './machine';
 

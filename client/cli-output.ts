@@ -1,6 +1,6 @@
 /** What the `otpflow` CLI prints and which exit code it ends with. */
 import { isConfigError } from '../config/errors';
-import type { CheckResult } from '../workflows/types';
+import type { CheckResult } from '../domain/types';
 import {
   CheckUnavailableError,
   InvalidInputError,

@@ -33,4 +33,4 @@ export {
 export { identifyDestination, hashDestination, verificationId, type DestinationIdentity } from './identity';
 export { createApiServer, type ApiServerOptions, type ApiKey } from './api/server';
 export { ProblemTypes, PROBLEM_BASE, type Problem, type ProblemType } from './api/problems';
-export type { CheckResult, VerificationStatus, Channel } from '../workflows/types';
+export type { CheckResult, VerificationStatus, Channel } from '../domain/types';

@@ -1,6 +1,6 @@
 /** Visibility queries behind `OtpClient.list`, built only from validated values. */
-import type { Channel, VerificationStatus } from '../workflows/types';
-import { CHANNELS, VERIFICATION_STATUSES } from '../workflows/types';
+import type { Channel, VerificationStatus } from '../domain/types';
+import { CHANNELS, VERIFICATION_STATUSES } from '../domain/types';
 import { InvalidInputError } from './errors';
 
 const STATUSES = VERIFICATION_STATUSES;

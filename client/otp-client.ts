@@ -13,10 +13,16 @@ import type { Client, WorkflowExecutionDescription, WorkflowHandle } from '@temp
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { ApplicationDeclaration } from '../config/types';
-import { OTP_APPLICATION, OTP_CHANNEL, OTP_DESTINATION_HASH, OTP_STATUS } from '../workflows/constants';
-import { cancelSignal, resendUpdate, statusQuery, verifyUpdate } from '../workflows/messages';
-import type { Channel, CheckResult, ResendResult, VerificationStatus } from '../workflows/types';
-import { TERMINAL_STATUSES } from '../workflows/types';
+import {
+  MAX_VERIFICATION_ID_LENGTH,
+  OTP_APPLICATION,
+  OTP_CHANNEL,
+  OTP_DESTINATION_HASH,
+  OTP_STATUS,
+} from '../domain/constants';
+import { cancelSignal, resendUpdate, statusQuery, verifyUpdate } from '../domain/messages';
+import type { Channel, CheckResult, ResendResult, VerificationStatus } from '../domain/types';
+import { TERMINAL_STATUSES } from '../domain/types';
 import {
   InvalidInputError,
   RateLimitedError,
@@ -241,7 +247,7 @@ export class OtpClient {
 
   /** Describes `id`; unknown, not a verification, or of another application → `UnknownVerificationError`. */
   private async resolve(id: string): Promise<Resolved> {
-    if (typeof id !== 'string' || id.length === 0 || id.length > 256)
+    if (typeof id !== 'string' || id.length === 0 || id.length > MAX_VERIFICATION_ID_LENGTH)
       throw new UnknownVerificationError(String(id).slice(0, 64));
     const handle = this.options.client.workflow.getHandle(id);
     let info: WorkflowExecutionDescription;

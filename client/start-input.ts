@@ -3,12 +3,18 @@
  * everything first so that a start that can never succeed is refused before anything runs.
  */
 import type { ApplicationDeclaration } from '../config/types';
-import { OTP_APPLICATION, OTP_CHANNEL, OTP_DESTINATION_HASH, OTP_STATUS } from '../workflows/constants';
-import type { Channel, VerificationInput, VerificationPolicy } from '../workflows/types';
-import { CHANNELS } from '../workflows/types';
-import { InvalidInputError as WorkflowInvalidInput, validateInput } from '../workflows/validation';
-import { InvalidInputError } from './errors';
-import { CALLER_ID_PATTERN, identifyDestination, verificationId } from './identity';
+import {
+  CALLER_ID_PATTERN,
+  OTP_APPLICATION,
+  OTP_CHANNEL,
+  OTP_DESTINATION_HASH,
+  OTP_STATUS,
+} from '../domain/constants';
+import { InvalidInputError } from '../domain/errors';
+import { validateInput } from '../domain/input';
+import type { Channel, VerificationInput, VerificationPolicy } from '../domain/types';
+import { CHANNELS } from '../domain/types';
+import { identityOf, verificationId } from './identity';
 
 /** What a caller gives to start a verification. */
 export interface StartInput {
@@ -98,7 +104,21 @@ export function prepareStart(
       `no ${channel} template in "${String(req.language).slice(0, 16)}" (have: ${Object.keys(templates).join(', ')})`,
     );
   }
-  const who = identifyDestination(req.destination, channel, key);
+  // One full check of everything (the destination parsed once, with libphonenumber-js); the
+  // workflow re-checks only the form.
+  const draft: VerificationInput = {
+    application: app.name,
+    destination: req.destination,
+    channel,
+    language: req.language ?? app.defaultLanguage,
+    ...(req.placeholders !== undefined ? { placeholders: req.placeholders } : {}),
+    ...(req.email !== undefined ? { email: req.email } : {}),
+    policy: policyOf(app),
+    destinationMasked: '',
+    destinationHash: '',
+    ...(app.webhook ? { webhook: { url: app.webhook.url, secretRef: app.webhook.secretEnv } } : {}),
+  };
+  const who = identityOf(validateInput(draft), key);
   if (req.id !== undefined && (typeof req.id !== 'string' || !CALLER_ID_PATTERN.test(req.id))) {
     throw new InvalidInputError(
       'id',
@@ -106,25 +126,11 @@ export function prepareStart(
     );
   }
   const input: VerificationInput = {
-    application: app.name,
+    ...draft,
     destination: who.normalised,
-    channel,
-    language: req.language ?? app.defaultLanguage,
-    ...(req.placeholders !== undefined ? { placeholders: req.placeholders } : {}),
-    ...(req.email !== undefined ? { email: req.email } : {}),
-    policy: policyOf(app),
     destinationMasked: who.masked,
     destinationHash: who.hash,
-    ...(app.webhook ? { webhook: { url: app.webhook.url, secretRef: app.webhook.secretEnv } } : {}),
   };
-  try {
-    validateInput(input);
-  } catch (err) {
-    if (err instanceof WorkflowInvalidInput) {
-      throw new InvalidInputError(err.field, err.message.slice(err.field.length + 2));
-    }
-    throw err;
-  }
   return { id: req.id ?? verificationId(app.name, who.hash), app, input };
 }
 

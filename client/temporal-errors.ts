@@ -5,8 +5,8 @@ import {
   WorkflowUpdateRPCTimeoutOrCancelledError,
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { TERMINAL_STATUSES, type VerificationStatus } from '../workflows/types';
-import { CHECK_UNAVAILABLE, INVALID_INPUT, NOT_PENDING, RESEND_FAILED } from '../workflows/verification';
+import { CHECK_UNAVAILABLE, INVALID_INPUT, NOT_PENDING, RESEND_FAILED } from '../domain/failures';
+import { TERMINAL_STATUSES, type VerificationStatus } from '../domain/types';
 import {
   CheckUnavailableError,
   InvalidInputError,
@@ -14,14 +14,6 @@ import {
   TemporalUnreachableError,
   VerificationFinishedError,
 } from './errors';
-
-/** Failure types thrown by the workflow's update validators and handlers. */
-export const WORKFLOW_FAILURE = {
-  INVALID_INPUT,
-  NOT_PENDING,
-  CHECK_UNAVAILABLE,
-  RESEND_FAILED,
-} as const;
 
 /** gRPC status codes that mean "the server is not there" rather than "the server said no". */
 const UNREACHABLE_GRPC = new Set([4 /* DEADLINE_EXCEEDED */, 14 /* UNAVAILABLE */]);
@@ -55,7 +47,7 @@ export function translateTemporalError(err: unknown, id: string): unknown {
     const failure = err.cause;
     const details = (failure.details ?? []) as unknown[];
     switch (failure.type) {
-      case WORKFLOW_FAILURE.NOT_PENDING: {
+      case NOT_PENDING: {
         const status = (details[0] as VerificationStatus | undefined) ?? 'FAILED';
         // Still looking up or sending: nothing to check yet, which is not an ending.
         if (!TERMINAL_STATUSES.includes(status)) {
@@ -65,16 +57,13 @@ export function translateTemporalError(err: unknown, id: string): unknown {
         }
         return new VerificationFinishedError(id, status);
       }
-      case WORKFLOW_FAILURE.INVALID_INPUT: {
+      case INVALID_INPUT: {
         const field = typeof details[0] === 'string' ? details[0] : 'code';
-        const prefix = `${field}: `;
-        return new InvalidInputError(
-          field,
-          failure.message.startsWith(prefix) ? failure.message.slice(prefix.length) : failure.message,
-        );
+        const reason = typeof details[1] === 'string' ? details[1] : failure.message;
+        return new InvalidInputError(field, reason);
       }
-      case WORKFLOW_FAILURE.CHECK_UNAVAILABLE:
-      case WORKFLOW_FAILURE.RESEND_FAILED:
+      case CHECK_UNAVAILABLE:
+      case RESEND_FAILED:
         return new CheckUnavailableError(failure.message);
     }
   }

@@ -1,6 +1,6 @@
 /** What `OtpClient.status` answers: a verification's state, built from the live query or the final result. */
 import type { WorkflowExecutionInfo, WorkflowHandle } from '@temporalio/client';
-import { OTP_APPLICATION, OTP_CHANNEL, OTP_STATUS } from '../workflows/constants';
+import { OTP_APPLICATION, OTP_CHANNEL, OTP_STATUS } from '../domain/constants';
 import type {
   Channel,
   CheckResult,
@@ -8,7 +8,7 @@ import type {
   VerificationResult,
   VerificationState,
   VerificationStatus,
-} from '../workflows/types';
+} from '../domain/types';
 
 /** A verification as people and programs see it. Never the destination in clear, never the PIN. */
 export interface VerificationView {

@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
-import { DEFAULT_TASK_QUEUE } from '../workflows/constants';
+import { DEFAULT_TASK_QUEUE } from '../domain/constants';
 import { readApplicationsFile } from './applications';
 import { ConfigError, type ConfigProblem } from './errors';
 import { projectFile } from './paths';

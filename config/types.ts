@@ -3,7 +3,7 @@
  * secrets and connection settings that come from the environment. `loadConfig` produces it.
  */
 import type { ClientConnectConfig } from '@temporalio/envconfig';
-import type { Channel, LookupPolicy, PinType } from '../workflows/types';
+import type { Channel, LookupPolicy, PinType } from '../domain/types';
 
 /** An SMS or voice message template for one language. */
 export interface PhoneTemplateDeclaration {

@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { Connection } from '@temporalio/client';
 import type { SearchAttributeType } from '@temporalio/common';
 import { devServerExtraArgs } from '../test/harness/dev-server';
-import { SEARCH_ATTRIBUTES } from '../workflows/constants';
+import { SEARCH_ATTRIBUTES } from '../domain/constants';
 
 export interface DevServerOptions {
   /** Path of the `temporal` binary (see scripts/temporal-cli.ts). */

@@ -5,7 +5,8 @@
  * with Infobip's parsed answer on 2xx and rejects with an `InfobipError` otherwise.
  */
 import { InfobipInvalidArgumentError } from './errors';
-import { isEmailAddress, isE164, toInfobipNumber } from './phone';
+import { isE164, isEmailAddress } from '../domain/destination';
+import { toInfobipNumber } from './phone';
 import { Transport, type CallOptions, type InfobipClientOptions } from './transport';
 import type {
   Application,

@@ -4,4 +4,4 @@ export type { CallOptions, InfobipClientOptions } from './transport';
 export { parseErrorBody, parseRetryAfter } from './transport';
 export * from './errors';
 export * from './types';
-export { fromInfobipNumber, isE164, isEmailAddress, toInfobipNumber } from './phone';
+export { toInfobipNumber } from './phone';

@@ -120,7 +120,9 @@ describe('Temporal error translation', () => {
     expect(translateTemporalError(updateFailure('NotPending', 'SENDING'), 'v')).toBeInstanceOf(
       CheckUnavailableError,
     );
-    expect(translateTemporalError(updateFailure('InvalidInput', 'code'), 'v')).toMatchObject({
+    expect(
+      translateTemporalError(updateFailure('InvalidInput', 'code', 'must be 6 characters long'), 'v'),
+    ).toMatchObject({
       field: 'code',
       reason: 'must be 6 characters long',
     });

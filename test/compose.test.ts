@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadConfig } from '../config';
 import { isKnownVariable, OTPFLOW_VARIABLES, TEMPORAL_VARIABLES } from '../config/variables';
-import { SEARCH_ATTRIBUTES } from '../workflows/constants';
+import { SEARCH_ATTRIBUTES } from '../domain/constants';
 import { devServerExtraArgs } from './harness/dev-server';
 
 const ROOT = path.join(__dirname, '..');

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cancelSignal, resendUpdate, statusQuery, verifyUpdate } from '../workflows';
+import { cancelSignal, resendUpdate, statusQuery, verifyUpdate } from '../domain/messages';
 import { eventually, recordHistory, startFlow, waitSettled } from './harness/flows';
 import { startStack, testNumber, type Stack } from './harness/stack';
 import { connectTestEnv } from './harness/temporal';

@@ -2,7 +2,8 @@
 import { DefaultLogger, type LogEntry, type LogLevel } from '@temporalio/worker';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import type { WorkerProcessConfig } from '../config/types';
-import { maskText, redact } from './redact';
+import { maskText } from '../domain/destination';
+import { redact } from './redact';
 
 export type { Logger } from 'pino';
 

@@ -19,9 +19,18 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { OtpActivities, SendPinResult } from '../activities/types';
-import { FailureTypes } from './failure-types';
-import { OTP_CHANNEL, OTP_STATUS } from './constants';
-import { cancelSignal, resendUpdate, statusQuery, submitCodeSignal, verifyUpdate } from './messages';
+import { OTP_CHANNEL, OTP_STATUS } from '../domain/constants';
+import { InvalidInputError } from '../domain/errors';
+import {
+  CHECK_UNAVAILABLE,
+  FailureTypes,
+  INVALID_INPUT,
+  NOT_PENDING,
+  RESEND_FAILED,
+  WebhookFailureTypes,
+} from '../domain/failures';
+import { normalizeCode, validateInput } from '../domain/input';
+import { cancelSignal, resendUpdate, statusQuery, submitCodeSignal, verifyUpdate } from '../domain/messages';
 import { Mutex } from './mutex';
 import { conditionWithin } from './wait';
 import type {
@@ -33,18 +42,8 @@ import type {
   VerificationResult,
   VerificationState,
   VerificationStatus,
-} from './types';
-import { TERMINAL_STATUSES } from './types';
-import { InvalidInputError, normalizeCode, validateInput } from './validation';
-
-/** Failure type of a start whose input can never succeed. */
-export const INVALID_INPUT = 'InvalidInput';
-/** Failure type of a check or resend against a flow that is not PENDING; details[0] is the status. */
-export const NOT_PENDING = 'NotPending';
-/** Failure type of a check that could not reach Infobip in time; the attempt is not counted. */
-export const CHECK_UNAVAILABLE = 'CheckUnavailable';
-/** Failure type of a resend Infobip did not accept (other than its send limit). */
-export const RESEND_FAILED = 'ResendFailed';
+} from '../domain/types';
+import { TERMINAL_STATUSES } from '../domain/types';
 
 const DEFAULT_RETRY_BUDGET_SECONDS = 120;
 
@@ -117,7 +116,7 @@ function activitiesFor(input: VerificationInput) {
       initialInterval: '5s',
       backoffCoefficient: 2,
       maximumInterval: '10m',
-      nonRetryableErrorTypes: ['WebhookRejected'],
+      nonRetryableErrorTypes: [WebhookFailureTypes.REJECTED],
     },
   });
   return {
@@ -160,12 +159,12 @@ function failureMessage(err: unknown): string {
 export async function verificationWorkflow(input: VerificationInput): Promise<VerificationResult> {
   let destinationKind: 'phone' | 'email';
   try {
-    // The client checked the number fully before the start; see validation.ts for why the
-    // workflow re-checks its form only (and the country, where the application restricts it).
+    // The client checked the input fully before the start; see domain/destination.ts for why
+    // the workflow re-checks its form only.
     destinationKind = validateInput(input, 'shape').kind;
   } catch (err) {
     if (err instanceof InvalidInputError) {
-      throw ApplicationFailure.nonRetryable(err.message, INVALID_INPUT, err.field);
+      throw ApplicationFailure.nonRetryable(err.message, INVALID_INPUT, err.field, err.reason);
     }
     throw err;
   }
@@ -417,7 +416,7 @@ export async function verificationWorkflow(input: VerificationInput): Promise<Ve
         normalizeCode(code, policy.pin);
       } catch (err) {
         if (err instanceof InvalidInputError)
-          throw ApplicationFailure.nonRetryable(err.message, INVALID_INPUT, 'code');
+          throw ApplicationFailure.nonRetryable(err.message, INVALID_INPUT, 'code', err.reason);
         throw err;
       }
     },

@@ -2,8 +2,8 @@
  * JSON schemas of the HTTP API. Fastify validates requests and serialises responses with
  * them, and `@fastify/swagger` builds `/openapi.json` from the very same objects.
  */
-import { CHANNELS, VERIFICATION_STATUSES } from '../../workflows/types';
-import { CALLER_ID_PATTERN } from '../identity';
+import { CHANNELS, VERIFICATION_STATUSES } from '../../domain/types';
+import { CALLER_ID_PATTERN, MAX_VERIFICATION_ID_LENGTH } from '../../domain/constants';
 
 const STATUS_ENUM = [...VERIFICATION_STATUSES];
 const CHANNEL_ENUM = [...CHANNELS];
@@ -150,7 +150,7 @@ export const resendResponse = {
 export const idParams = {
   type: 'object',
   required: ['id'],
-  properties: { id: { type: 'string', minLength: 1, maxLength: 256 } },
+  properties: { id: { type: 'string', minLength: 1, maxLength: MAX_VERIFICATION_ID_LENGTH } },
 } as const;
 
 const problem = (description: string) => ({ description, $ref: 'Problem#' });

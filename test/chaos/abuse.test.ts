@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createApiServer } from '../../client/api/server';
 import { InvalidInputError, VerificationFinishedError } from '../../client/errors';
 import { OtpClient } from '../../client/otp-client';
-import { statusQuery } from '../../workflows/messages';
+import { statusQuery } from '../../domain/messages';
 import { testNumber } from '../harness/stack';
 import { connectTestEnv } from '../harness/temporal';
 import {

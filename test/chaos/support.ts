@@ -20,8 +20,8 @@ import type {
   VerificationInput,
   VerificationPolicy,
   VerificationResult,
-} from '../../workflows/types';
-import { maskDestination } from '../../workflows/validation';
+} from '../../domain/types';
+import { maskDestination } from '../../domain/destination';
 import { testApplication, testPolicy } from '../harness/stack';
 import { startWorker, type RunningWorker } from '../harness/temporal';
 

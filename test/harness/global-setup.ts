@@ -19,7 +19,7 @@ import {
   resolveTemporalCli,
   systemProbe,
 } from '../../scripts/temporal-cli';
-import { SEARCH_ATTRIBUTES } from '../../workflows/constants';
+import { SEARCH_ATTRIBUTES } from '../../domain/constants';
 import { devServerExtraArgs, executableFor } from './dev-server';
 import { freePort } from './ports';
 

@@ -1,6 +1,6 @@
 /**
  * Types shared by the verification workflow, its callers and the activities.
- * Pure data only: this file is part of the deterministic workflow bundle.
+ * Pure data only: this file is part of the deterministic workflow bundle too.
  */
 
 /** How a PIN reaches a person. */

@@ -1,4 +1,4 @@
-/** Constants shared by worker, client and workflow code. */
+/** Constants shared by the workflow, the worker, the client library and the tools. */
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 
 /** Default task queue of otpflow workers. */
@@ -17,3 +17,9 @@ export const OTP_DESTINATION_HASH = defineSearchAttributeKey(
 
 /** Every custom search attribute otpflow needs registered on the namespace. */
 export const SEARCH_ATTRIBUTES = [OTP_STATUS, OTP_APPLICATION, OTP_CHANNEL, OTP_DESTINATION_HASH] as const;
+
+/** Caller-chosen verification IDs: letters, digits and `._:-`, at most 128 characters. */
+export const CALLER_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+
+/** Longest workflow ID the client library and the HTTP API look up. */
+export const MAX_VERIFICATION_ID_LENGTH = 256;
