@@ -10,7 +10,7 @@ import type { InfobipClient } from '../infobip/client';
 import type { MessageTemplate } from '../infobip/types';
 import { FailureTypes } from '../domain/failures';
 import { permanent } from './failures';
-import { findMatchingTemplate, slotFor, type TemplateSlot } from './templates';
+import { findMatchingTemplate, slotFor, type TemplateSlot } from '../setup/templates';
 
 /** A resolved send target. */
 export interface ResolvedTemplate {

@@ -25,7 +25,6 @@ export {
 } from '../domain/failures';
 export type { InfobipFailureDetails } from './failures';
 export { SIGNATURE_HEADER, signWebhook } from './webhook';
-export { ensureApplication, type EnsureOptions, type EnsureResult, type SetupChange } from './setup';
 export { reduceLookup } from './lookup';
 export type { SendHeartbeat } from './send-pin';
 

@@ -31,6 +31,4 @@ export {
   type RateLimitReason,
 } from './errors';
 export { identifyDestination, hashDestination, verificationId, type DestinationIdentity } from './identity';
-export { createApiServer, type ApiServerOptions, type ApiKey } from './api/server';
-export { ProblemTypes, PROBLEM_BASE, type Problem, type ProblemType } from './api/problems';
 export type { CheckResult, VerificationStatus, Channel } from '../domain/types';

@@ -9,19 +9,18 @@ import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { NativeConnection } from '@temporalio/worker';
 import { connectOtp } from '../client/connect';
-import { createApiServer } from '../client/api/server';
+import { createApiServer } from '../api/server';
 import { EncryptionCodec } from '../codec/encryption-codec';
 import { createCodecServer, type CodecServer } from '../codec/server';
-import { isConfigError } from '../config/errors';
 import { loadConfig } from '../config/load';
-import type { OtpflowConfig } from '../config/types';
 import { createEmulator, DEFAULT_API_KEY, type Emulator } from '../emulator';
 import { resolveTemporalCli, systemProbe } from '../scripts/temporal-cli';
 import { createOtpWorker } from '../worker/create-worker';
-import { EXIT_CONFIG } from '../worker/exit-codes';
+import { ExitCode } from '../cli/exit-codes';
+import { loadOrExit } from '../cli/process-command';
 import { createLogger } from '../worker/logging';
 import { installRuntime } from '../worker/main';
-import { runSetup } from '../worker/setup-cli';
+import { runSetup } from '../setup/main';
 import { loadOrCreateSecrets } from './secrets';
 import { startDevServer, type DevServer } from './temporal-server';
 
@@ -164,11 +163,11 @@ export async function runDevCli(argv: string[]): Promise<number> {
     flags = parseFlags(argv);
   } catch (err) {
     console.error(`otpflow dev: ${(err as Error).message}\n\n${DEV_USAGE}`);
-    return 2;
+    return ExitCode.BAD_INPUT;
   }
   if (flags === 'help') {
     console.log(DEV_USAGE);
-    return 0;
+    return ExitCode.OK;
   }
   const f = flags;
   const progress = (m: string) => console.error(`otpflow dev: ${m}`);
@@ -186,20 +185,14 @@ export async function runDevCli(argv: string[]): Promise<number> {
     TEMPORAL_CONFIG_FILE: undefined,
     TEMPORAL_PROFILE: undefined,
   };
-  let config: OtpflowConfig;
-  try {
-    config = loadConfig(env, { require: ['destinationHashKey', 'apiKeys'] });
-  } catch (err) {
-    if (!isConfigError(err)) throw err;
-    console.error((err as Error).message);
-    return EXIT_CONFIG;
-  }
+  const config = loadOrExit(() => loadConfig(env, { require: ['destinationHashKey', 'apiKeys'] }));
+  if (typeof config === 'number') return config;
   const cli = resolveTemporalCli(systemProbe, { build: false });
   if (cli.source === 'sdk-download') {
     console.error(
       `otpflow dev: no Temporal CLI found (${cli.reason}). Run \`npm start\` (it builds one) or set TEMPORAL_CLI_PATH.`,
     );
-    return 1;
+    return ExitCode.FAILED;
   }
 
   const cleanups: (() => Promise<void>)[] = [];
@@ -255,7 +248,7 @@ export async function runDevCli(argv: string[]): Promise<number> {
     });
     cleanups.push(() => server.stop());
     forceKill = () => server.kill();
-    if (stopRequested) return 0;
+    if (stopRequested) return ExitCode.OK;
 
     const emulator: Emulator = await createEmulator({
       host: '127.0.0.1',
@@ -322,12 +315,12 @@ export async function runDevCli(argv: string[]): Promise<number> {
 
     // Stop on a signal, or when the worker dies on its own.
     await Promise.race([stopped, running.then(() => undefined)]);
-    return stopRequested ? 0 : 1;
+    return stopRequested ? ExitCode.OK : ExitCode.FAILED;
   } catch (err) {
     // Ctrl-C in a terminal reaches the temporal child too; a start-up cut short by it is no failure.
-    if (stopRequested) return 0;
+    if (stopRequested) return ExitCode.OK;
     progress(`failed: ${(err as Error).message}`);
-    return 1;
+    return ExitCode.FAILED;
   } finally {
     await cleanup();
     process.off('SIGINT', onSignal);

@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Connection } from '@temporalio/client';
 import type { SearchAttributeType } from '@temporalio/common';
-import { devServerExtraArgs } from '../test/harness/dev-server';
+import { devServerExtraArgs } from './server-flags';
 import { SEARCH_ATTRIBUTES } from '../domain/constants';
 
 export interface DevServerOptions {

@@ -16,7 +16,7 @@ import {
   WebhookFailureTypes,
   type OtpActivities,
 } from '../activities';
-import { sampleDeclaration, startInfobip, type InfobipFixture } from '../activities/testing';
+import { sampleDeclaration, startInfobip, type InfobipFixture } from './kits/infobip';
 
 interface Received {
   headers: IncomingMessage['headers'];

@@ -7,8 +7,8 @@ import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApiServer } from '../client/api/server';
-import { checkBody, startBody } from '../client/api/schemas';
+import { createApiServer } from '../api/server';
+import { checkBody, startBody } from '../api/schemas';
 import { hashDestination, verificationId } from '../client/identity';
 import { OtpClient } from '../client/otp-client';
 import {
@@ -17,7 +17,7 @@ import {
   STUB_UNAVAILABLE_CODE,
   stubActivities,
   testApplication,
-} from '../client/testing';
+} from './kits/client';
 import { connectOtp } from '../client/connect';
 import type { OtpflowConfig } from '../config/types';
 import { connectTestEnv, startWorker, type RunningWorker } from './harness/temporal';

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { randomPhone, STUB_CODE, stubActivities, testApplication } from '../client/testing';
+import { randomPhone, STUB_CODE, stubActivities, testApplication } from './kits/client';
 import { connectTestEnv, startWorker, type RunningWorker } from './harness/temporal';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -153,12 +153,12 @@ describe('otpflow CLI', { timeout: 240_000 }, () => {
     expect(verify.stderr).toContain('already finished as CANCELLED');
   });
 
-  it('exits 3 when Temporal is unreachable, 2 for a broken configuration', async () => {
+  it('exits 3 when Temporal is unreachable, 78 for a broken configuration', async () => {
     const down = await otpflow(['status', 'otp-login-x'], { TEMPORAL_ADDRESS: '127.0.0.1:1' });
     expect(down.code).toBe(3);
     expect(down.stderr).toContain('cannot reach Temporal at 127.0.0.1:1');
     const noKey = await otpflow(['start', randomPhone()], { OTPFLOW_DESTINATION_HASH_KEY: '' });
-    expect(noKey.code).toBe(2);
+    expect(noKey.code).toBe(78);
     expect(noKey.stderr).toContain('OTPFLOW_DESTINATION_HASH_KEY');
   });
 });

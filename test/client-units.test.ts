@@ -1,7 +1,8 @@
 /** Pure parts of the client library: destination identity, start validation, list queries, CLI output. */
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { ExitCode, formatCheck } from '../client/cli-output';
+import { ExitCode } from '../cli/exit-codes';
+import { formatCheck } from '../cli/output';
 import { ServiceError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { CheckUnavailableError, InvalidInputError, TemporalUnreachableError } from '../client/errors';
@@ -9,7 +10,7 @@ import { translateTemporalError } from '../client/temporal-errors';
 import { hashDestination, identifyDestination, verificationId } from '../client/identity';
 import { listQuery } from '../client/list';
 import { prepareStart } from '../client/start-input';
-import { testApplication } from '../client/testing';
+import { testApplication } from './kits/client';
 
 const KEY = Buffer.alloc(32, 3);
 
@@ -152,7 +153,7 @@ describe('CLI check output', () => {
       1,
     ]);
     expect(formatCheck('x', { status: 'LOCKED', verified: false, attemptsRemaining: 0 })[1]).toBe(
-      ExitCode.NOT_VERIFIED,
+      ExitCode.FAILED,
     );
   });
 });

@@ -19,7 +19,7 @@ import {
   STUB_UNAVAILABLE_CODE,
   stubActivities,
   testApplication,
-} from '../client/testing';
+} from './kits/client';
 import { connectTestEnv, startWorker, type RunningWorker } from './harness/temporal';
 
 let env: TestWorkflowEnvironment;

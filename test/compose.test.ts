@@ -12,7 +12,7 @@ import { parse } from 'yaml';
 import { loadConfig } from '../config';
 import { isKnownVariable, OTPFLOW_VARIABLES, TEMPORAL_VARIABLES } from '../config/variables';
 import { SEARCH_ATTRIBUTES } from '../domain/constants';
-import { devServerExtraArgs } from './harness/dev-server';
+import { devServerExtraArgs } from '../dev/server-flags';
 
 const ROOT = path.join(__dirname, '..');
 const read = (f: string) => readFileSync(path.join(ROOT, f), 'utf8');

@@ -15,9 +15,9 @@ import {
   type MessageTemplateRequest,
   type SendPinRequest,
 } from '../infobip';
-import { OpenApiValidator, OPENAPI_DIR } from '../emulator/testing';
+import { OpenApiValidator, OPENAPI_DIR } from './kits/emulator';
 import { matchRoute } from '../emulator/routes';
-import { freshNumber, startInfobip, TEST_API_KEY, type InfobipFixture } from '../activities/testing';
+import { freshNumber, startInfobip, TEST_API_KEY, type InfobipFixture } from './kits/infobip';
 
 type Json = Record<string, unknown>;
 

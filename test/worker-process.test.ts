@@ -14,7 +14,7 @@ import { createDataConverter, toJsonPayloads } from '../codec';
 import { createEmulator, type Emulator } from '../emulator';
 import { loadConfig } from '../config';
 import { OtpClient } from '../client/otp-client';
-import { randomPhone } from '../client/testing';
+import { randomPhone } from './kits/client';
 import { connectTestEnv, uniqueTaskQueue } from './harness/temporal';
 import { inject } from 'vitest';
 import { freePort } from './harness/ports';

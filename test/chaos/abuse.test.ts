@@ -7,7 +7,7 @@ import * as crypto from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createApiServer } from '../../client/api/server';
+import { createApiServer } from '../../api/server';
 import { InvalidInputError, VerificationFinishedError } from '../../client/errors';
 import { OtpClient } from '../../client/otp-client';
 import { statusQuery } from '../../domain/messages';

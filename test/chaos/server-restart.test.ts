@@ -12,13 +12,14 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import { createActivities, ensureApplication } from '../../activities';
+import { createActivities } from '../../activities';
+import { ensureApplication } from '../../setup/applications';
 import { createEmulator, type Emulator } from '../../emulator';
 import { createInfobipClient, type InfobipClient } from '../../infobip';
 import { SEARCH_ATTRIBUTES } from '../../domain/constants';
 import { cancelSignal, statusQuery, verifyUpdate } from '../../domain/messages';
 import type { VerificationInput } from '../../domain/types';
-import { devServerExtraArgs } from '../harness/dev-server';
+import { devServerExtraArgs } from '../../dev/server-flags';
 import { testNumber } from '../harness/stack';
 import { installQuietRuntime } from '../harness/temporal';
 import {

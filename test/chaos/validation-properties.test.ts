@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { policyOf } from '../../client/start-input';
-import { testApplication } from '../../client/testing';
+import { testApplication } from '../kits/client';
 import { maskDestination, parseDestination } from '../../domain/destination';
 import { InvalidInputError } from '../../domain/errors';
 import { normalizeCode, validateInput } from '../../domain/input';

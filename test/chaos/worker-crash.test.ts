@@ -12,7 +12,7 @@ import { createInterface } from 'node:readline';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import { ensureApplication } from '../../activities';
+import { ensureApplication } from '../../setup/applications';
 import { createEmulator, type Emulator } from '../../emulator';
 import { createInfobipClient, type InfobipClient } from '../../infobip';
 import { cancelSignal, submitCodeSignal } from '../../domain/messages';

@@ -20,7 +20,7 @@ import {
   systemProbe,
 } from '../../scripts/temporal-cli';
 import { SEARCH_ATTRIBUTES } from '../../domain/constants';
-import { devServerExtraArgs, executableFor } from './dev-server';
+import { devServerExtraArgs, executableFor } from '../../dev/server-flags';
 import { freePort } from './ports';
 
 declare module 'vitest' {

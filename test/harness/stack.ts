@@ -6,7 +6,7 @@ import { createHmac, randomInt, randomUUID } from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../../activities';
-import { ensureApplication } from '../../activities/setup';
+import { ensureApplication } from '../../setup/applications';
 import type { ApplicationDeclaration } from '../../config/types';
 import { createEmulator, type Emulator, type EmulatorOptions } from '../../emulator';
 import { createInfobipClient, type InfobipClient } from '../../infobip';

@@ -1,71 +1,21 @@
 /**
- * The `otpflow` command line: verification commands on the client library, and the process
- * commands (`api`, `worker`, `emulator`, `setup`, `dev`) loaded only when asked for, so a part
- * that is missing fails only its own command.
+ * The verification commands of `otpflow` (`start`, `verify`, `resend`, `cancel`, `status`,
+ * `list`) on the client library. The Temporal client loads only once a command runs, so that
+ * `--help` and usage errors answer at once.
  */
-import { createRequire } from 'node:module';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { ConnectedOtp } from '../client/connect';
 import type { RequiredSecret } from '../config/load';
 import type { OtpflowConfig } from '../config/types';
-import {
-  describeError,
-  ExitCode,
-  formatCheck,
-  formatList,
-  formatStart,
-  formatView,
-  type CliIo,
-} from './cli-output';
-import type { ConnectedOtp } from './connect';
+import { EXIT_CODES_HELP, ExitCode } from './exit-codes';
+import { describeError, formatCheck, formatList, formatStart, formatView, type CliIo } from './output';
 
-// Loaded when a command needs them: the Temporal client takes a while to load, and `--help`
-// or a usage error should answer at once.
-const lazy = createRequire(__filename);
-const connectOtp: (typeof import('./connect'))['connectOtp'] = (...args) =>
-  (lazy('./connect') as typeof import('./connect')).connectOtp(...args);
-
-export { ExitCode } from './cli-output';
-
-const EXIT_CODES = `Exit codes:
-  0  success (verified, started, cancelled, …)
-  1  the verification did not succeed: wrong code, expired, locked, cancelled,
-     already finished, resend refused (cooldown: the message says when to retry)
-  2  bad input or usage: unknown option, malformed code, invalid number,
-     unknown application, invalid configuration
-  3  Temporal (or, for a check, Infobip) unreachable; nothing changed, retry
-  4  no verification with that ID`;
-
-const GLOBAL_OPTIONS = `Options for every verification command:
+export const GLOBAL_OPTIONS = `Options for every verification command:
   --json           print one JSON object (errors too: {"error": {...}}) for scripts
   --config FILE    applications file (default: $OTPFLOW_CONFIG or otpflow.config.json)
   -h, --help       show help
 Temporal is found through TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY,
 TEMPORAL_TLS*, TEMPORAL_PROFILE (the standard Temporal environment configuration).`;
-
-export const USAGE = `Usage: otpflow <command> [options]
-
-Verifications:
-  start <to> [--app NAME] [--channel sms|voice|email] [--id ID] [--lang L]
-                         send a code to a phone number (E.164) or e-mail address
-  verify <id> <code>     check the code a person typed
-  resend <id>            send the code again (honours the cooldown)
-  cancel <id>            end a verification as CANCELLED
-  status <id>            show a verification's state
-  list [--status S] [--app NAME] [--limit N]
-                         list verifications (never shows destinations)
-
-Processes:
-  dev                    Temporal dev server + emulator + worker + API, all local
-  worker                 run a worker
-  api                    run the HTTP API
-  emulator               run the Infobip emulator
-  setup                  make Infobip match the applications file
-
-${GLOBAL_OPTIONS}
-
-${EXIT_CODES}
-
-Run 'otpflow <command> --help' for a command's options.`;
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 const COMMON: Options = {
@@ -115,7 +65,7 @@ const COMMANDS: Record<string, Command> = {
         email: v.email as string | undefined,
       });
       print(io, json, r, formatStart(r));
-      return ['LOOKUP', 'SENDING', 'PENDING'].includes(r.status) ? ExitCode.OK : ExitCode.NOT_VERIFIED;
+      return ['LOOKUP', 'SENDING', 'PENDING'].includes(r.status) ? ExitCode.OK : ExitCode.FAILED;
     },
   },
   verify: {
@@ -184,56 +134,32 @@ const COMMANDS: Record<string, Command> = {
   },
 };
 
-/** Process commands, resolved relative to this file when called. */
-const PROCESS_COMMANDS: Record<string, [modulePath: string, exportName: string]> = {
-  api: ['./api/cli', 'runApiCli'],
-  emulator: ['../emulator/cli', 'runEmulatorCli'],
-  worker: ['../worker/main', 'runWorkerCli'],
-  setup: ['../worker/setup-cli', 'runSetupCli'],
-  dev: ['../dev/stack', 'runDevCli'],
-};
+/** Whether `name` is a verification command. */
+export function isVerificationCommand(name: string): boolean {
+  return Object.hasOwn(COMMANDS, name);
+}
 
-const defaultIo: CliIo = {
-  out: (t) => process.stdout.write(`${t}\n`),
-  err: (t) => process.stderr.write(`${t}\n`),
-};
-
-/** Loads the configuration for a command; tests and embedders may replace it. */
+/** Loads the configuration for a command; tests and embedders may replace `loadConfig`. */
 export type ConfigLoader = (
   env: NodeJS.ProcessEnv,
   configFile: string | undefined,
   secrets: RequiredSecret[],
 ) => OtpflowConfig;
 
-const defaultLoader: ConfigLoader = (env, configFile, secrets) =>
-  (lazy('../config/load') as typeof import('../config/load')).loadConfig(env, {
-    require: secrets,
-    ...(configFile ? { configFile } : {}),
-  });
-
-/** Runs the CLI; resolves to the process exit code (see `USAGE`). */
-export async function main(
+/** Runs one verification command; resolves to its exit code. */
+export async function runVerificationCommand(
+  name: string,
   argv: string[],
-  io: CliIo = defaultIo,
-  env: NodeJS.ProcessEnv = process.env,
-  load: ConfigLoader = defaultLoader,
+  io: CliIo,
+  env: NodeJS.ProcessEnv,
+  load?: ConfigLoader,
 ): Promise<number> {
-  const [name, ...rest] = argv;
-  if (name === undefined || name === '-h' || name === '--help' || name === 'help') {
-    io.out(USAGE);
-    return name === undefined ? ExitCode.BAD_INPUT : ExitCode.OK;
-  }
-  if (name in PROCESS_COMMANDS) return runProcessCommand(name, rest, io);
-  const command = COMMANDS[name];
-  if (!command) {
-    io.err(`otpflow: unknown command "${name}"\n\n${USAGE}`);
-    return ExitCode.BAD_INPUT;
-  }
-  const help = `Usage: ${command.usage}\n\n${GLOBAL_OPTIONS}\n\n${EXIT_CODES}`;
+  const command = COMMANDS[name] as Command;
+  const help = `Usage: ${command.usage}\n\n${GLOBAL_OPTIONS}\n\n${EXIT_CODES_HELP}`;
   let parsed;
   try {
     parsed = parseArgs({
-      args: rest,
+      args: argv,
       options: { ...COMMON, ...command.options },
       allowPositionals: true,
       strict: true,
@@ -256,40 +182,24 @@ export async function main(
   const json = values.json === true;
   let connected: ConnectedOtp | undefined;
   try {
-    const config = load(env, values.config as string | undefined, command.secrets ?? []);
+    const configFile = values.config as string | undefined;
+    const secrets = command.secrets ?? [];
+    // The configuration loader and the Temporal client take a while to load: only now.
+    const config = load
+      ? load(env, configFile, secrets)
+      : (await import('../config/load.js')).loadConfig(env, {
+          require: secrets,
+          ...(configFile ? { configFile } : {}),
+        });
+    const { connectOtp } = await import('../client/connect.js');
     connected = await connectOtp(config);
     return await command.run(connected, positionals, values, io, json);
   } catch (err) {
     const { message, json: body, exit } = describeError(err);
     if (json) io.out(JSON.stringify({ error: body }, null, 2));
-    else io.err(exit === ExitCode.NOT_VERIFIED ? message : `otpflow ${name}: ${message}`);
+    else io.err(exit === ExitCode.FAILED ? message : `otpflow ${name}: ${message}`);
     return exit;
   } finally {
     await connected?.close().catch(() => undefined);
   }
-}
-
-async function runProcessCommand(name: string, argv: string[], io: CliIo): Promise<number> {
-  const [modulePath, exportName] = PROCESS_COMMANDS[name] as [string, string];
-  let mod: Record<string, unknown>;
-  try {
-    mod = lazy(modulePath) as Record<string, unknown>;
-  } catch (err) {
-    const missing =
-      (err as { code?: string }).code === 'MODULE_NOT_FOUND' &&
-      (err as Error).message.includes(modulePath.replace(/^\.+\//, ''));
-    io.err(
-      missing
-        ? `otpflow ${name}: this command is not available in this build (${modulePath} is missing)`
-        : `otpflow ${name}: could not load ${modulePath}: ${(err as Error).message}`,
-    );
-    return ExitCode.BAD_INPUT;
-  }
-  const run = mod[exportName];
-  if (typeof run !== 'function') {
-    io.err(`otpflow ${name}: ${modulePath} does not export ${exportName}()`);
-    return ExitCode.BAD_INPUT;
-  }
-  const code = (await (run as (argv: string[]) => Promise<number | void>)(argv)) ?? ExitCode.OK;
-  return code;
 }

@@ -8,22 +8,9 @@ import {
   TemporalUnreachableError,
   UnknownVerificationError,
   VerificationFinishedError,
-} from './errors';
-import type { StartResult, VerificationSummary, VerificationView } from './otp-client';
-
-/** Exit codes of the CLI (also listed by `otpflow --help`). */
-export const ExitCode = {
-  /** The command did what was asked (a code was verified, a verification started, …). */
-  OK: 0,
-  /** The verification did not succeed: wrong code, expired, locked, cancelled, already finished, resend refused. */
-  NOT_VERIFIED: 1,
-  /** Bad input or usage: unknown option, malformed code, invalid number, unknown application, bad configuration. */
-  BAD_INPUT: 2,
-  /** Temporal (or, for a check, Infobip) could not be reached; nothing changed, try again. */
-  UNREACHABLE: 3,
-  /** No verification with that ID. */
-  NOT_FOUND: 4,
-} as const;
+} from '../client/errors';
+import type { StartResult, VerificationSummary, VerificationView } from '../client/otp-client';
+import { ExitCode } from './exit-codes';
 
 /** Where the CLI writes. */
 export interface CliIo {
@@ -70,14 +57,14 @@ export function formatCheck(id: string, r: CheckResult): [string, number] {
     case 'PENDING':
       return [
         `✘ Wrong code: ${r.attemptsRemaining} attempt${r.attemptsRemaining === 1 ? '' : 's'} left.`,
-        ExitCode.NOT_VERIFIED,
+        ExitCode.FAILED,
       ];
     case 'LOCKED':
-      return ['✘ Wrong code, and no attempts are left: the verification is LOCKED.', ExitCode.NOT_VERIFIED];
+      return ['✘ Wrong code, and no attempts are left: the verification is LOCKED.', ExitCode.FAILED];
     case 'EXPIRED':
-      return ['✘ The code came too late: the verification EXPIRED.', ExitCode.NOT_VERIFIED];
+      return ['✘ The code came too late: the verification EXPIRED.', ExitCode.FAILED];
     default:
-      return [`✘ Not verified: the verification is ${r.status}.`, ExitCode.NOT_VERIFIED];
+      return [`✘ Not verified: the verification is ${r.status}.`, ExitCode.FAILED];
   }
 }
 
@@ -126,7 +113,7 @@ export function describeError(err: unknown): {
     return { message: err.message, json: { ...base, field: err.field }, exit: ExitCode.BAD_INPUT };
   }
   if (isConfigError(err)) {
-    return { message: (err as Error).message, json: base, exit: ExitCode.BAD_INPUT };
+    return { message: (err as Error).message, json: base, exit: ExitCode.CONFIG };
   }
   if (err instanceof UnknownVerificationError)
     return { message: err.message, json: base, exit: ExitCode.NOT_FOUND };
@@ -134,7 +121,7 @@ export function describeError(err: unknown): {
     return {
       message: `✘ Verification ${err.id} already finished as ${err.status}; nothing was checked or sent.`,
       json: { ...base, status: err.status },
-      exit: ExitCode.NOT_VERIFIED,
+      exit: ExitCode.FAILED,
     };
   }
   if (err instanceof RateLimitedError) {
@@ -142,12 +129,16 @@ export function describeError(err: unknown): {
     return {
       message: `✘ Resend refused (${err.reason}).${when}`,
       json: { ...base, reason: err.reason, retryAfterSeconds: err.retryAfterSeconds, retryAt: err.retryAt },
-      exit: ExitCode.NOT_VERIFIED,
+      exit: ExitCode.FAILED,
     };
   }
   if (err instanceof TemporalUnreachableError || err instanceof CheckUnavailableError) {
     return { message: err.message, json: base, exit: ExitCode.UNREACHABLE };
   }
   const message = err instanceof Error ? err.message : String(err);
-  return { message: `unexpected error: ${message}`, json: { code: 'OTP_INTERNAL', message }, exit: 70 };
+  return {
+    message: `unexpected error: ${message}`,
+    json: { code: 'OTP_INTERNAL', message },
+    exit: ExitCode.INTERNAL,
+  };
 }

@@ -2,8 +2,8 @@
  * JSON schemas of the HTTP API. Fastify validates requests and serialises responses with
  * them, and `@fastify/swagger` builds `/openapi.json` from the very same objects.
  */
-import { CHANNELS, VERIFICATION_STATUSES } from '../../domain/types';
-import { CALLER_ID_PATTERN, MAX_VERIFICATION_ID_LENGTH } from '../../domain/constants';
+import { CHANNELS, VERIFICATION_STATUSES } from '../domain/types';
+import { CALLER_ID_PATTERN, MAX_VERIFICATION_ID_LENGTH } from '../domain/constants';
 
 const STATUS_ENUM = [...VERIFICATION_STATUSES];
 const CHANNEL_ENUM = [...CHANNELS];

@@ -10,7 +10,7 @@ import {
   TemporalUnreachableError,
   UnknownVerificationError,
   VerificationFinishedError,
-} from '../errors';
+} from '../client/errors';
 
 /** Base of every problem type URI. */
 export const PROBLEM_BASE = 'https://otpflow.dev/problems/';

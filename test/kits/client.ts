@@ -1,11 +1,11 @@
 /**
- * Test helpers for code that uses `OtpClient`: application declarations and in-memory stub
- * activities that behave like Infobip for one known code. Not used in production paths.
+ * Test kit for code that uses `OtpClient`: application declarations and in-memory stub
+ * activities that behave like Infobip for one known code.
  */
 import { randomInt } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
-import type { OtpActivities, SendPinInput } from '../activities/types';
-import type { ApplicationDeclaration } from '../config/types';
+import type { OtpActivities, SendPinInput } from '../../activities/types';
+import type { ApplicationDeclaration } from '../../config/types';
 
 /** The code the stub activities accept. */
 export const STUB_CODE = '123456';

@@ -1,18 +1,18 @@
 /**
- * Test support for the suites of the Infobip client and the activities (`test/infobip*`,
+ * Test kit for the suites of the Infobip client and the activities (`test/infobip*`,
  * `test/activities*`): a sample declaration, an emulator with a client pointed at it, fresh
  * phone numbers, and a one-activity probe workflow to run activities under a real worker with
- * a chosen retry policy. Not used by production code.
+ * a chosen retry policy.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomInt } from 'node:crypto';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import type { ApplicationDeclaration } from '../config/types';
-import { createEmulator, type Emulator, type EmulatorOptions } from '../emulator';
-import { createInfobipClient, type InfobipClient } from '../infobip/client';
-import type { InfobipClientOptions } from '../infobip/transport';
+import type { ApplicationDeclaration } from '../../config/types';
+import { createEmulator, type Emulator, type EmulatorOptions } from '../../emulator';
+import { createInfobipClient, type InfobipClient } from '../../infobip/client';
+import type { InfobipClientOptions } from '../../infobip/transport';
 
 /** The API key tests give the emulator and the client. */
 export const TEST_API_KEY = 'otpflow-test-key';
@@ -120,7 +120,7 @@ export async function bundleProbeWorkflow(): Promise<string> {
   try {
     const file = path.join(dir, 'probe-workflow.js');
     writeFileSync(file, PROBE_SOURCE);
-    const nodeModules = path.resolve(__dirname, '..', 'node_modules');
+    const nodeModules = path.resolve(__dirname, '..', '..', 'node_modules');
     const { code } = await bundleWorkflowCode({
       workflowsPath: file,
       logger: {

@@ -3,7 +3,7 @@
  * validation with named fields, `application/problem+json` errors, `/openapi.json` from the
  * same schemas, `/healthz` and `/readyz`.
  */
-import { bearerToken, createKeyMatcher } from '../../config/api-keys';
+import { bearerToken, createKeyMatcher } from '../config/api-keys';
 import swagger from '@fastify/swagger';
 import Fastify, {
   type FastifyBaseLogger,
@@ -11,7 +11,7 @@ import Fastify, {
   type FastifyInstance,
   type FastifyRequest,
 } from 'fastify';
-import type { OtpClient } from '../otp-client';
+import type { OtpClient } from '../client/otp-client';
 import { NOT_FOUND_PROBLEM, problem, problemFor, sendProblem } from './problems';
 import {
   checkBody,

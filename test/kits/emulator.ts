@@ -1,18 +1,20 @@
 /**
- * Test support for suites that talk to the emulator: a small HTTP client that validates every
+ * Test kit for suites that talk to the emulator: a small HTTP client that validates every
  * answer against Infobip's OpenAPI schemas, and helpers to set up an application and template.
- * Uses ajv; the OpenAPI documents live in `../shared/infobip-openapi/` next to the repository.
+ * Uses ajv; the OpenAPI documents live in `shared/infobip-openapi/` next to the repository, or
+ * where `INFOBIP_OPENAPI_DIR` says.
  */
 // Answers are schema-checked at run time; `any` keeps assertions in tests short.
 /* eslint-disable @typescript-eslint/no-explicit-any */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import Ajv, { type ValidateFunction } from 'ajv';
-import { matchRoute } from './routes';
-import { DEFAULT_API_KEY } from './index';
+import { matchRoute } from '../../emulator/routes';
+import { DEFAULT_API_KEY } from '../../emulator';
 
-/** Where Infobip's OpenAPI documents are, relative to this file. */
-export const OPENAPI_DIR = path.resolve(__dirname, '../../shared/infobip-openapi');
+/** Where Infobip's OpenAPI documents are: `$INFOBIP_OPENAPI_DIR`, else beside the repository. */
+export const OPENAPI_DIR =
+  process.env.INFOBIP_OPENAPI_DIR || path.resolve(__dirname, '../../../shared/infobip-openapi');
 
 type Json = Record<string, unknown>;
 

@@ -2,10 +2,11 @@
  * `otpflow setup [--dry-run]`: makes Infobip's 2FA applications and templates match the
  * applications file, idempotently, and prints what it created or changed.
  */
-import { ensureApplication, type EnsureResult, type SetupChange } from '../activities/setup';
+import { ensureApplication, type EnsureResult, type SetupChange } from './applications';
 import type { OtpflowConfig } from '../config/types';
 import { createInfobipClient, InfobipError } from '../infobip';
-import { startCommand } from './command';
+import { ExitCode } from '../cli/exit-codes';
+import { startCommand } from '../cli/process-command';
 
 export const SETUP_USAGE = `Usage: otpflow setup [--dry-run]
 
@@ -67,11 +68,11 @@ export async function runSetupCli(argv: string[]): Promise<number> {
     console.log(
       changes === 0 ? 'Nothing to change.' : `${changes} change(s) ${dryRun ? 'would be made' : 'made'}.`,
     );
-    return 0;
+    return ExitCode.OK;
   } catch (err) {
     if (err instanceof InfobipError) {
       console.error(`otpflow setup failed: ${err.message}`);
-      return 1;
+      return ExitCode.FAILED;
     }
     throw err;
   }

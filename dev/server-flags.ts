@@ -1,5 +1,5 @@
-/** Shared pieces for starting a Temporal dev server from tests and tools. */
-import type { TemporalCliResolution } from '../../scripts/temporal-cli';
+/** How otpflow starts a Temporal dev server: the flags and the executable (`otpflow dev`, the tests, the bench). */
+import type { TemporalCliResolution } from '../scripts/temporal-cli';
 
 /**
  * Server flags every otpflow dev server gets (`otpflow dev`, the tests, the bench):

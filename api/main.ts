@@ -1,9 +1,10 @@
 /** `otpflow api`: runs the HTTP API until SIGINT/SIGTERM. */
 import { parseArgs } from 'node:util';
 import pino from 'pino';
-import { isConfigError } from '../../config/errors';
-import { loadConfig } from '../../config/load';
-import { connectOtp } from '../connect';
+import { ExitCode } from '../cli/exit-codes';
+import { loadOrExit } from '../cli/process-command';
+import { loadConfig } from '../config/load';
+import { connectOtp } from '../client/connect';
 import { createApiServer } from './server';
 
 export const API_USAGE = `Usage: otpflow api [--host HOST] [--port PORT] [--config FILE]
@@ -31,27 +32,23 @@ export async function runApiCli(argv: string[], env: NodeJS.ProcessEnv = process
     }));
   } catch (err) {
     console.error(`otpflow api: ${(err as Error).message}\n\n${API_USAGE}`);
-    return 2;
+    return ExitCode.BAD_INPUT;
   }
   if (values.help) {
     console.log(API_USAGE);
-    return 0;
+    return ExitCode.OK;
   }
-  let config;
-  try {
-    config = loadConfig(env, {
+  const config = loadOrExit(() =>
+    loadConfig(env, {
       require: ['destinationHashKey', 'apiKeys'],
       ...(values.config ? { configFile: values.config } : {}),
-    });
-  } catch (err) {
-    if (!isConfigError(err)) throw err;
-    console.error((err as Error).message);
-    return 2;
-  }
+    }),
+  );
+  if (typeof config === 'number') return config;
   const port = values.port !== undefined ? Number(values.port) : config.api.port;
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     console.error(`otpflow api: --port must be a port number, got "${values.port}"`);
-    return 2;
+    return ExitCode.BAD_INPUT;
   }
   const host = values.host ?? config.api.host;
   const logger = pino({ level: env.OTPFLOW_LOG_LEVEL ?? 'info', base: { service: 'otpflow-api' } });
@@ -68,7 +65,7 @@ export async function runApiCli(argv: string[], env: NodeJS.ProcessEnv = process
   } catch (err) {
     console.error(`otpflow api: cannot listen on ${host}:${port}: ${(err as Error).message}`);
     await connected.close();
-    return 1;
+    return ExitCode.FAILED;
   }
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
@@ -77,5 +74,5 @@ export async function runApiCli(argv: string[], env: NodeJS.ProcessEnv = process
   });
   await app.close();
   await connected.close();
-  return 0;
+  return ExitCode.OK;
 }
