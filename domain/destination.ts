@@ -7,7 +7,8 @@
  * Phone numbers are checked at two depths. `full` (the client library, the HTTP API, the CLI:
  * everything before a start) parses the number with libphonenumber-js and knows its country.
  * `shape` (the workflow, the activities and the Infobip client, handling a destination the
- * edge already checked) only checks E.164 form. Why: inside the workflow sandbox every
+ * edge already checked) only checks E.164 form; the workflow parses fully only when the
+ * application restricts countries (`input.ts`). Why: inside the workflow sandbox every
  * verification evaluates its modules anew, and libphonenumber's metadata was the largest part
  * of that, about 2 ms of worker CPU per verification (BENCHMARKS.md); the module is loaded only
  * by a parse that needs it.

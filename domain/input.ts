@@ -33,8 +33,9 @@ export function normalizeCode(code: unknown, pin: { type: PinType; length: numbe
 
 /**
  * Validates a whole verification input; returns the parsed destination. `full` (the edge)
- * parses phone numbers with libphonenumber-js and enforces the application's countries;
- * `shape` (the workflow) checks the E.164 form only, trusting the edge for the rest.
+ * parses phone numbers with libphonenumber-js; `shape` (the workflow) checks their E.164 form
+ * only — unless the application restricts countries: that guarantee holds for a flow started
+ * around the client too, and needs the full parse (see `destination.ts`).
  */
 export function validateInput(input: VerificationInput, depth: PhoneCheck = 'full'): Destination {
   if (!input || typeof input !== 'object') throw new InvalidInputError('input', 'is required');
@@ -47,9 +48,10 @@ export function validateInput(input: VerificationInput, depth: PhoneCheck = 'ful
   if (!CHANNELS.includes(input.channel))
     throw new InvalidInputError('channel', 'must be SMS, VOICE or EMAIL');
   validatePolicy(input.policy);
-  const destination = parseDestination(input.destination, input.channel, 'destination', depth);
   const allowed = input.policy.allowedCountries;
-  if (destination.kind === 'phone' && depth === 'full' && allowed.length > 0) {
+  const phones = allowed.length > 0 ? 'full' : depth;
+  const destination = parseDestination(input.destination, input.channel, 'destination', phones);
+  if (destination.kind === 'phone' && allowed.length > 0) {
     if (!destination.country || !allowed.includes(destination.country)) {
       throw new InvalidInputError(
         'destination',

@@ -159,8 +159,8 @@ function failureMessage(err: unknown): string {
 export async function verificationWorkflow(input: VerificationInput): Promise<VerificationResult> {
   let destinationKind: 'phone' | 'email';
   try {
-    // The client checked the input fully before the start; see domain/destination.ts for why
-    // the workflow re-checks its form only.
+    // The client checked the input fully before the start; see domain/input.ts for why the
+    // workflow re-checks its form only (and the country, where the application restricts it).
     destinationKind = validateInput(input, 'shape').kind;
   } catch (err) {
     if (err instanceof InvalidInputError) {
