@@ -126,13 +126,6 @@ export const checkBody = {
   },
 } as const;
 
-/** Body of `POST /v1/verifications/{id}/cancel` (optional). */
-export const cancelBody = {
-  type: 'object',
-  additionalProperties: false,
-  properties: { reason: { type: 'string', maxLength: 200 } },
-} as const;
-
 /** Answer of an accepted resend. */
 export const resendResponse = {
   type: 'object',

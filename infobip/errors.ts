@@ -155,8 +155,3 @@ export class InfobipInvalidArgumentError extends InfobipError {
     this.argument = argument;
   }
 }
-
-/** Whether `err` is any error of this client. */
-export function isInfobipError(err: unknown): err is InfobipError {
-  return err instanceof InfobipError;
-}
