@@ -3,14 +3,7 @@
  * `type` URI that clients match on; the mapping from library errors lives here only.
  */
 import type { FastifyReply } from 'fastify';
-import {
-  CheckUnavailableError,
-  InvalidInputError,
-  RateLimitedError,
-  TemporalUnreachableError,
-  UnknownVerificationError,
-  VerificationFinishedError,
-} from '../client/errors';
+import { isLibraryError, OtpErrorCodes } from '../client/errors';
 
 /** Base of every problem type URI. */
 export const PROBLEM_BASE = 'https://otpflow.dev/problems/';
@@ -65,29 +58,28 @@ export const NOT_FOUND_PROBLEM = problem('not-found', 'No verification with this
 
 /** Maps a library error to a problem; undefined for errors that are bugs (answered 500). */
 export function problemFor(err: unknown): Problem | undefined {
-  if (err instanceof InvalidInputError) {
-    const field = API_FIELD[err.field] ?? err.field;
-    return problem('invalid-input', `${field}: ${err.reason}`, { field });
+  if (!isLibraryError(err)) return undefined;
+  switch (err.code) {
+    case OtpErrorCodes.INVALID_INPUT: {
+      const field = API_FIELD[err.field] ?? err.field;
+      return problem('invalid-input', `${field}: ${err.reason}`, { field });
+    }
+    case OtpErrorCodes.UNKNOWN_VERIFICATION:
+      return NOT_FOUND_PROBLEM;
+    case OtpErrorCodes.ALREADY_FINISHED:
+      return problem(
+        'already-finished',
+        `The verification already finished as ${err.status}; nothing was checked or sent.`,
+        { verificationStatus: err.status },
+      );
+    case OtpErrorCodes.RATE_LIMITED:
+      return problem('rate-limited', err.message, {
+        reason: err.reason,
+        ...(err.retryAfterSeconds !== undefined ? { retryAfterSeconds: err.retryAfterSeconds } : {}),
+      });
+    case OtpErrorCodes.CHECK_UNAVAILABLE:
+      return problem('check-unavailable', err.message, { retryAfterSeconds: 1 });
+    case OtpErrorCodes.TEMPORAL_UNREACHABLE:
+      return problem('temporal-unavailable', 'Temporal cannot be reached; try again.');
   }
-  if (err instanceof UnknownVerificationError) return NOT_FOUND_PROBLEM;
-  if (err instanceof VerificationFinishedError) {
-    return problem(
-      'already-finished',
-      `The verification already finished as ${err.status}; nothing was checked or sent.`,
-      {
-        verificationStatus: err.status,
-      },
-    );
-  }
-  if (err instanceof RateLimitedError) {
-    return problem('rate-limited', err.message, {
-      reason: err.reason,
-      ...(err.retryAfterSeconds !== undefined ? { retryAfterSeconds: err.retryAfterSeconds } : {}),
-    });
-  }
-  if (err instanceof CheckUnavailableError)
-    return problem('check-unavailable', err.message, { retryAfterSeconds: 1 });
-  if (err instanceof TemporalUnreachableError)
-    return problem('temporal-unavailable', 'Temporal cannot be reached; try again.');
-  return undefined;
 }

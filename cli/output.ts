@@ -1,14 +1,7 @@
 /** What the `otpflow` CLI prints and which exit code it ends with. */
 import { isConfigError } from '../config/errors';
 import type { CheckResult } from '../domain/types';
-import {
-  CheckUnavailableError,
-  InvalidInputError,
-  RateLimitedError,
-  TemporalUnreachableError,
-  UnknownVerificationError,
-  VerificationFinishedError,
-} from '../client/errors';
+import { isLibraryError, OtpErrorCodes, type LibraryError } from '../client/errors';
 import type { StartResult, VerificationSummary, VerificationView } from '../client/otp-client';
 import { ExitCode } from './exit-codes';
 
@@ -102,38 +95,48 @@ export function formatList(list: VerificationSummary[]): string {
     .join('\n');
 }
 
+/** Message, JSON body and exit code for an error of the client library. */
+function describeLibraryError(err: LibraryError): {
+  message: string;
+  json: Record<string, unknown>;
+  exit: number;
+} {
+  const base = { code: err.code, message: err.message };
+  switch (err.code) {
+    case OtpErrorCodes.INVALID_INPUT:
+      return { message: err.message, json: { ...base, field: err.field }, exit: ExitCode.BAD_INPUT };
+    case OtpErrorCodes.UNKNOWN_VERIFICATION:
+      return { message: err.message, json: base, exit: ExitCode.NOT_FOUND };
+    case OtpErrorCodes.ALREADY_FINISHED:
+      return {
+        message: `✘ Verification ${err.id} already finished as ${err.status}; nothing was checked or sent.`,
+        json: { ...base, status: err.status },
+        exit: ExitCode.FAILED,
+      };
+    case OtpErrorCodes.RATE_LIMITED: {
+      const when = err.retryAfterSeconds !== undefined ? ` Try again in ${err.retryAfterSeconds} s.` : '';
+      return {
+        message: `✘ Resend refused (${err.reason}).${when}`,
+        json: { ...base, reason: err.reason, retryAfterSeconds: err.retryAfterSeconds, retryAt: err.retryAt },
+        exit: ExitCode.FAILED,
+      };
+    }
+    case OtpErrorCodes.TEMPORAL_UNREACHABLE:
+    case OtpErrorCodes.CHECK_UNAVAILABLE:
+      return { message: err.message, json: base, exit: ExitCode.UNREACHABLE };
+  }
+}
+
 /** Message, JSON body and exit code for an error a command threw. */
 export function describeError(err: unknown): {
   message: string;
   json: Record<string, unknown>;
   exit: number;
 } {
-  const base = err instanceof Error ? { code: (err as { code?: unknown }).code, message: err.message } : {};
-  if (err instanceof InvalidInputError) {
-    return { message: err.message, json: { ...base, field: err.field }, exit: ExitCode.BAD_INPUT };
-  }
+  if (isLibraryError(err)) return describeLibraryError(err);
   if (isConfigError(err)) {
-    return { message: (err as Error).message, json: base, exit: ExitCode.CONFIG };
-  }
-  if (err instanceof UnknownVerificationError)
-    return { message: err.message, json: base, exit: ExitCode.NOT_FOUND };
-  if (err instanceof VerificationFinishedError) {
-    return {
-      message: `✘ Verification ${err.id} already finished as ${err.status}; nothing was checked or sent.`,
-      json: { ...base, status: err.status },
-      exit: ExitCode.FAILED,
-    };
-  }
-  if (err instanceof RateLimitedError) {
-    const when = err.retryAfterSeconds !== undefined ? ` Try again in ${err.retryAfterSeconds} s.` : '';
-    return {
-      message: `✘ Resend refused (${err.reason}).${when}`,
-      json: { ...base, reason: err.reason, retryAfterSeconds: err.retryAfterSeconds, retryAt: err.retryAt },
-      exit: ExitCode.FAILED,
-    };
-  }
-  if (err instanceof TemporalUnreachableError || err instanceof CheckUnavailableError) {
-    return { message: err.message, json: base, exit: ExitCode.UNREACHABLE };
+    const { code, message } = err as Error & { code: string };
+    return { message, json: { code, message }, exit: ExitCode.CONFIG };
   }
   const message = err instanceof Error ? err.message : String(err);
   return {

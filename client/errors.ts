@@ -3,7 +3,7 @@
  * on `code` or `instanceof`, never on message text. Business outcomes of a check (wrong code,
  * locked, expired by this check) are return values, not errors.
  */
-import { OtpError, OtpErrorCodes } from '../domain/errors';
+import { OtpError, OtpErrorCodes, type InvalidInputError } from '../domain/errors';
 import type { VerificationStatus } from '../domain/types';
 
 export { OtpError, OtpErrorCodes, InvalidInputError, type OtpErrorCode } from '../domain/errors';
@@ -77,4 +77,18 @@ export class TemporalUnreachableError extends OtpError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
   }
+}
+
+/** Every error the library throws, told apart by `code` (a `switch` on it narrows the type). */
+export type LibraryError =
+  | UnknownVerificationError
+  | VerificationFinishedError
+  | InvalidInputError
+  | RateLimitedError
+  | CheckUnavailableError
+  | TemporalUnreachableError;
+
+/** Whether `err` is one of the library's errors (anything else is a bug or a foreign error). */
+export function isLibraryError(err: unknown): err is LibraryError {
+  return err instanceof OtpError;
 }

@@ -30,10 +30,14 @@ export abstract class OtpError extends Error {
 export class InvalidInputError extends OtpError {
   override readonly name = 'InvalidInputError';
   readonly code = OtpErrorCodes.INVALID_INPUT;
-  constructor(
-    readonly field: string,
-    readonly reason: string,
-  ) {
+  /** The input at fault: `destination`, `code`, `policy.ttlSeconds`, … */
+  readonly field: string;
+  /** What is wrong with it, for people: `must be 6 characters long`. */
+  readonly reason: string;
+
+  constructor(field: string, reason: string) {
     super(`${field}: ${reason}`);
+    this.field = field;
+    this.reason = reason;
   }
 }

@@ -34,15 +34,10 @@ export const VERIFICATION_STATUSES: readonly VerificationStatus[] = [
   'FAILED',
 ];
 
-export const TERMINAL_STATUSES: readonly VerificationStatus[] = [
-  'VERIFIED',
-  'EXPIRED',
-  'LOCKED',
-  'CANCELLED',
-  'UNDELIVERABLE',
-  'RATE_LIMITED',
-  'FAILED',
-];
+/** The statuses a flow ends in: every status after PENDING. */
+export const TERMINAL_STATUSES: readonly VerificationStatus[] = VERIFICATION_STATUSES.slice(
+  VERIFICATION_STATUSES.indexOf('PENDING') + 1,
+);
 
 /** Whether the flow asks Number Lookup first, and what a failed lookup does. */
 export type LookupPolicy = 'REQUIRED' | 'ADVISORY' | 'OFF';
