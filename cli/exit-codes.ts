@@ -20,8 +20,6 @@ export const ExitCode = {
   CONFIG: 78,
 } as const;
 
-export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
-
 /** The table as `otpflow --help` prints it. */
 export const EXIT_CODES_HELP = `Exit codes:
   0  success (verified, started, cancelled, a process stopped cleanly, …)
