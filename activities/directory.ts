@@ -1,7 +1,7 @@
 /**
  * Resolves what the workflow names (an application, a channel, a language) to Infobip's IDs
  * (`applicationId`, template `messageId`), finding them at Infobip by name and content the way
- * `setup.ts` created them. Answers are cached in memory for the life of the worker: Infobip
+ * `setup/applications.ts` created them. Answers are cached in memory for the life of the worker: Infobip
  * throttles listing applications (50 per 10 minutes), and IDs do not change.
  */
 import type { Channel } from '../domain/types';

@@ -4,6 +4,7 @@
  */
 import { CHANNELS, VERIFICATION_STATUSES } from '../domain/types';
 import { CALLER_ID_PATTERN, MAX_VERIFICATION_ID_LENGTH } from '../domain/constants';
+import { MAX_DESTINATION_LENGTH } from '../domain/destination';
 
 const STATUS_ENUM = [...VERIFICATION_STATUSES];
 const CHANNEL_ENUM = [...CHANNELS];
@@ -76,7 +77,7 @@ export const startBody = {
     to: {
       type: 'string',
       minLength: 1,
-      maxLength: 254,
+      maxLength: MAX_DESTINATION_LENGTH,
       description: 'E.164 phone number (+41793026727), or an e-mail address for channel email.',
     },
     application: {
@@ -92,7 +93,11 @@ export const startBody = {
       maxProperties: 20,
       additionalProperties: { type: 'string', maxLength: 200 },
     },
-    email: { type: 'string', maxLength: 254, description: 'Address for an EMAIL fallback step.' },
+    email: {
+      type: 'string',
+      maxLength: MAX_DESTINATION_LENGTH,
+      description: 'Address for an EMAIL fallback step.',
+    },
     id: {
       type: 'string',
       pattern: CALLER_ID_PATTERN.source,
