@@ -18,6 +18,8 @@ export const ExitCode = {
   INTERNAL: 70,
   /** The configuration is invalid: a bad applications file or environment variable (sysexits EX_CONFIG). */
   CONFIG: 78,
+  /** `otpflow dev` got a second Ctrl-C and killed everything at once (128 + SIGINT). */
+  INTERRUPTED: 130,
 } as const;
 
 /** The table as `otpflow --help` prints it. */
@@ -30,4 +32,5 @@ export const EXIT_CODES_HELP = `Exit codes:
   3  Temporal (or, for a check, Infobip) unreachable; nothing changed, retry
   4  no verification with that ID
   70 internal error (a bug)
-  78 configuration error: bad applications file or environment variable`;
+  78 configuration error: bad applications file or environment variable
+  130 otpflow dev: a second Ctrl-C killed everything at once`;

@@ -210,7 +210,7 @@ export async function runDevCli(argv: string[]): Promise<number> {
     if (stopRequested) {
       progress(`${signal} again: killing everything now`);
       forceKill();
-      process.exit(130);
+      process.exit(ExitCode.INTERRUPTED);
     }
     stopRequested = true;
     progress(`${signal} received, stopping…`);
