@@ -7,9 +7,11 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { policyOf } from '../client/start-input';
 import { InvalidInputError } from '../domain/errors';
 import { LOOKUP_POLICIES, PIN_ALPHABETS, POLICY_LIMITS, validatePolicy, type Bounds } from '../domain/policy';
 import type { VerificationPolicy } from '../domain/types';
+import { testApplication } from './kits/client';
 
 interface Node {
   minimum?: number;
@@ -45,17 +47,7 @@ const FROM_SCHEMA: Record<Exclude<keyof typeof POLICY_LIMITS, 'retryBudgetSecond
   pinLength: { min: app.pin!.properties!.length!.minimum!, max: app.pin!.properties!.length!.maximum! },
 };
 
-const valid: VerificationPolicy = {
-  lookup: 'OFF',
-  ttlSeconds: 300,
-  maxAttempts: 3,
-  resendCooldownSeconds: 30,
-  maxResends: 2,
-  fallback: [],
-  allowedCountries: [],
-  pin: { type: 'NUMERIC', length: 6 },
-  voiceForLandlines: false,
-};
+const valid: VerificationPolicy = policyOf(testApplication('limits'));
 
 /** A policy with one limit set to `value`. */
 function withLimit(limit: keyof typeof POLICY_LIMITS, value: number): VerificationPolicy {
