@@ -1,7 +1,8 @@
 /**
  * Test support for suites that talk to the emulator: a small HTTP client that validates every
  * answer against Infobip's OpenAPI schemas, and helpers to set up an application and template.
- * Uses ajv; the OpenAPI documents live in `../shared/infobip-openapi/` next to the repository.
+ * Uses ajv and the trimmed copy of Infobip's OpenAPI documents (v3.210.0) in `emulator/openapi/`
+ * (`scripts/trim-infobip-openapi.ts` remakes it from the published documents).
  */
 // Answers are schema-checked at run time; `any` keeps assertions in tests short.
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -11,8 +12,8 @@ import Ajv, { type ValidateFunction } from 'ajv';
 import { matchRoute } from './routes';
 import { DEFAULT_API_KEY } from './index';
 
-/** Where Infobip's OpenAPI documents are, relative to this file. */
-export const OPENAPI_DIR = path.resolve(__dirname, '../../shared/infobip-openapi');
+/** Where the trimmed copies of Infobip's OpenAPI documents (`2fa.json`, `number-lookup.json`) are. */
+export const OPENAPI_DIR = path.resolve(__dirname, 'openapi');
 
 type Json = Record<string, unknown>;
 

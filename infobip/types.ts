@@ -1,6 +1,7 @@
 /**
  * Request and response types of the Infobip operations otpflow uses, written by hand from
- * `../shared/infobip-openapi/` (2FA and Number Lookup, v3.210.0); `test/infobip-schema.test.ts`
+ * Infobip's OpenAPI documents (2FA and Number Lookup, v3.210.0; the trimmed copy the tests use
+ * is in `emulator/openapi/`); `test/infobip-schema.test.ts`
  * checks them against the published schemas. Phone numbers in *arguments* are E.164
  * (`+41793026727`); fields of *responses* are as Infobip sends them (digits, `41793026727`).
  */
