@@ -96,7 +96,9 @@ function main(): void {
     const doc = JSON.parse(readFileSync(path.join(sourceDir, file), 'utf8')) as Json;
     const out = trim(doc, file);
     writeFileSync(path.join(OUT_DIR, file), `${JSON.stringify(out, null, 1)}\n`);
-    console.log(`${file}: ${Object.keys(out.paths as Json).length} paths → ${path.relative(process.cwd(), OUT_DIR)}`);
+    console.log(
+      `${file}: ${Object.keys(out.paths as Json).length} paths → ${path.relative(process.cwd(), OUT_DIR)}`,
+    );
   }
 }
 
