@@ -20,12 +20,14 @@ import { InboxEvents, clearInbox, handleControl, inboxMessages } from './control
 import { MAX_BODY_BYTES, nextRequestId, sendJson } from './http-util';
 import type { EmulatorContext } from './context';
 import type { LookupOutcome } from './lookup-table';
-import { ReportDispatcher, type ReportOptions, type ReportPush, type ReportSubscription } from './reports';
+import { ReportDispatcher, type ReportOptions } from './reports';
+import type { ReportPush, ReportSubscription } from './report-push';
 
 export type { InboxMessage, MessageDelivery, Application, Template, Pin, Channel, PinType } from './state';
-export type { ReportOptions, ReportPush, ReportSubscription, PushAttempt, PushState } from './reports';
+export type { ReportOptions } from './reports';
+export type { ReportPush, ReportSubscription, PushAttempt, PushState } from './report-push';
 export type { ReportBody, ReportResult } from './report-body';
-export { parseSubscription, retryDelayMs } from './reports';
+export { parseSubscription, retryDelayMs } from './report-push';
 export * from './delivery-table';
 export type { FaultRule, FaultRuleInput, FaultAction, FaultMatch } from './faults';
 export type { RateLimitEnvelope } from './errors';

@@ -4,9 +4,15 @@
  * body to the subscription URL with Infobip's retry cycle on a failed push (non-2xx answer,
  * network error or timeout): retry n waits `1 min + 1 min·n²`, times `retryTimeScale`.
  */
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
 import { EmulatorConfigError } from './errors';
+import {
+  parseSubscription,
+  post,
+  retryDelayMs,
+  type PushAttempt,
+  type ReportPush,
+  type ReportSubscription,
+} from './report-push';
 import {
   NO_ERROR,
   PENDING_STATUS,
@@ -21,14 +27,6 @@ import { reportResult, type ReportBody } from './report-body';
 import type { LookupOutcome, LookupStatus } from './lookup-table';
 import type { Faults } from './faults';
 import type { InboxMessage, Store } from './state';
-
-/** Where reports go: Infobip's subscription (notification profile) with optional BASIC security. */
-export interface ReportSubscription {
-  /** The webhook URL (http or https) reports are POSTed to. */
-  url: string;
-  /** BASIC security settings: pushes carry `Authorization: Basic base64(username:password)`. */
-  basic?: { username: string; password: string };
-}
 
 /** Settings of delivery reports (`EmulatorOptions.reports`). */
 export interface ReportOptions {
@@ -48,42 +46,6 @@ export interface ReportOptions {
   deliveryTable?: Readonly<Record<string, DeliveryOutcome>>;
 }
 
-/** Where a push stands. */
-export type PushState = 'WAITING' | 'SCHEDULED' | 'PUSHING' | 'RETRYING' | 'DELIVERED' | 'FAILED' | 'DROPPED';
-
-/** One attempt of a push. */
-export interface PushAttempt {
-  at: string;
-  url: string;
-  /** HTTP status of the answer; absent after a network error or timeout. */
-  httpStatus?: number;
-  error?: string;
-}
-
-/** A report the emulator pushes (or tried to), as `GET /emulator/reports` shows it. */
-export interface ReportPush {
-  id: string;
-  /** The report's `messageId` (the send's `externalMessageId`). */
-  messageId: string;
-  pinId: string;
-  to: string;
-  channel: 'SMS' | 'VOICE';
-  /** Status group in the report body. */
-  status: DeliveryStatusGroup;
-  /** `REPORT`; `DUPLICATE` (the same report again); `STALE_PENDING` (a PENDING after the final report). */
-  kind: 'REPORT' | 'DUPLICATE' | 'STALE_PENDING';
-  state: PushState;
-  attempts: number;
-  lastHttpStatus?: number;
-  lastError?: string;
-  /** Why a DROPPED report was not pushed (`no subscription`, `fault fault-3`). */
-  dropReason?: string;
-  /** ISO time of the next attempt while RETRYING or SCHEDULED. */
-  nextAttemptAt?: string;
-  history: PushAttempt[];
-  body: ReportBody;
-}
-
 /** What the dispatcher needs from the emulator. */
 export interface ReportDeps {
   store: Store;
@@ -94,48 +56,6 @@ export interface ReportDeps {
   publish(message: InboxMessage): void;
 }
 
-const MINUTE_MS = 60_000;
-
-/** Infobip's wait before retry `n` (1, 2, …) of a failed push, `1 min + 1 min·n²`, times `scale`. */
-export function retryDelayMs(n: number, scale = 1): number {
-  return (MINUTE_MS + MINUTE_MS * n * n) * scale;
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/**
- * Validates a subscription (`{url, basic?: {username, password}}`).
- * @throws EmulatorConfigError naming the field that is wrong.
- */
-export function parseSubscription(input: unknown): ReportSubscription {
-  const fail = (m: string): never => {
-    throw new EmulatorConfigError(`Invalid report subscription: ${m}`);
-  };
-  if (!isObject(input)) fail('expected a JSON object {url, basic?: {username, password}}');
-  const { url, basic } = input as Record<string, unknown>;
-  let parsed: URL | undefined;
-  try {
-    parsed = typeof url === 'string' ? new URL(url) : undefined;
-  } catch {
-    parsed = undefined;
-  }
-  if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:'))
-    fail('url must be an absolute http or https URL');
-  const out: ReportSubscription = { url: String(url) };
-  if (basic !== undefined) {
-    if (!isObject(basic)) fail('basic must be an object {username, password}');
-    const { username, password } = basic as Record<string, unknown>;
-    if (typeof username !== 'string' || username === '' || username.length > 255 || username.includes(':'))
-      fail('basic.username must be 1–255 characters without ":"');
-    if (typeof password !== 'string' || password === '' || password.length > 255)
-      fail('basic.password must be 1–255 characters');
-    out.basic = { username: username as string, password: password as string };
-  }
-  return out;
-}
-
 function positive(name: string, value: number | undefined, fallback: number, allowZero = true): number {
   const v = value ?? fallback;
   if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || (!allowZero && v === 0))
@@ -143,27 +63,6 @@ function positive(name: string, value: number | undefined, fallback: number, all
       `reports.${name} must be a ${allowZero ? 'non-negative' : 'positive'} number`,
     );
   return v;
-}
-
-/** POSTs `body` once; resolves with the answer's status, rejects on a network error or timeout. */
-function post(
-  url: URL,
-  body: string,
-  headers: Record<string, string>,
-  timeoutMs: number,
-  signal: AbortSignal,
-) {
-  return new Promise<number>((resolve, reject) => {
-    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
-    const req = send(url, { method: 'POST', headers, agent: false, signal, timeout: timeoutMs }, (res) => {
-      res.on('error', reject);
-      res.on('end', () => resolve(res.statusCode ?? 0));
-      res.resume();
-    });
-    req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
-    req.on('error', reject);
-    req.end(body);
-  });
 }
 
 /** Plays out tracked messages and pushes their reports. */

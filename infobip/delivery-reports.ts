@@ -6,6 +6,7 @@
  * `externalMessageId`; one body may carry several reports (`results`).
  */
 import { InfobipReportError } from './errors';
+import type { LookupError, LookupStatus } from './types';
 
 /** Infobip's status groups (`status.groupId` 1–5). */
 export type DeliveryStatusGroup = 'PENDING' | 'UNDELIVERABLE' | 'DELIVERED' | 'EXPIRED' | 'REJECTED';
@@ -19,24 +20,14 @@ export const DELIVERY_STATUS_GROUPS: Readonly<Record<number, DeliveryStatusGroup
   5: 'REJECTED',
 };
 
-/** `status` of a report, e.g. `{groupId: 3, groupName: 'DELIVERED', id: 5, name: 'DELIVERED_TO_HANDSET'}`. */
-export interface DeliveryReportStatus {
-  groupId?: number;
-  groupName?: string;
-  id?: number;
-  name?: string;
-  description?: string;
-}
+/**
+ * `status` of a report, e.g. `{groupId: 3, groupName: 'DELIVERED', id: 5, name: 'DELIVERED_TO_HANDSET'}`:
+ * Infobip's general status object, the one Number Lookup answers with too.
+ */
+export type DeliveryReportStatus = LookupStatus;
 
-/** `error` of a report; `permanent` says whether trying the same destination again can help. */
-export interface DeliveryReportError {
-  groupId?: number;
-  groupName?: string;
-  id?: number;
-  name?: string;
-  description?: string;
-  permanent?: boolean;
-}
+/** `error` of a report (Infobip's shared error object); `permanent` says whether sending again can help. */
+export type DeliveryReportError = LookupError;
 
 /** Fields SMS and voice reports share. Times are `yyyy-MM-dd'T'HH:mm:ss.SSSZ` (`…000+0000`). */
 interface ReportCommon {
