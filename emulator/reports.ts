@@ -28,6 +28,9 @@ import type { LookupOutcome, LookupStatus } from './lookup-table';
 import type { Faults } from './faults';
 import type { InboxMessage, Store } from './state';
 
+/** Most pushes `list()` keeps (like the inbox's limit). */
+export const PUSH_LOG_LIMIT = 10_000;
+
 /** Settings of delivery reports (`EmulatorOptions.reports`). */
 export interface ReportOptions {
   /** Subscription active from the start. @default undefined (reports are played out but not pushed) */
@@ -229,6 +232,11 @@ export class ReportDispatcher {
       body: { results: [result] },
     };
     this.pushes.push(push);
+    if (this.pushes.length > PUSH_LOG_LIMIT) {
+      // A long-running emulator keeps the newest pushes; settled ones go first.
+      const drop = this.pushes.findIndex((p) => this.isSettled(p));
+      this.pushes.splice(drop < 0 ? 0 : drop, 1);
+    }
     this.outstanding++;
     if (after && !this.isSettled(after)) {
       const list = this.followers.get(after.id) ?? [];
