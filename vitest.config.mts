@@ -23,6 +23,7 @@ const UNIT = [
   'test/config.test.ts',
   'test/emulator-*.test.ts',
   'test/infobip-*.test.ts',
+  'test/package-engines.test.ts',
   'test/policy-schema.test.ts',
   'test/temporal-cli.test.ts',
   'test/worker-logging.test.ts',

@@ -1,20 +1,20 @@
 /**
  * Test kit for suites that talk to the emulator: a small HTTP client that validates every
  * answer against Infobip's OpenAPI schemas, and helpers to set up an application and template.
- * Uses ajv; the OpenAPI documents live in `shared/infobip-openapi/` next to the repository, or
- * where `INFOBIP_OPENAPI_DIR` says.
+ * Uses ajv and the trimmed copy of Infobip's OpenAPI documents (v3.210.0) in `emulator/openapi/`
+ * (`scripts/trim-infobip-openapi.ts` remakes it from the published documents).
  */
 // Answers are schema-checked at run time; `any` keeps assertions in tests short.
 /* eslint-disable @typescript-eslint/no-explicit-any */
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import path from 'node:path';
 import Ajv, { type ValidateFunction } from 'ajv';
 import { matchRoute } from '../../emulator/routes';
 import { DEFAULT_API_KEY } from '../../emulator';
 
-/** Where Infobip's OpenAPI documents are: `$INFOBIP_OPENAPI_DIR`, else beside the repository. */
-export const OPENAPI_DIR =
-  process.env.INFOBIP_OPENAPI_DIR || path.resolve(__dirname, '../../../shared/infobip-openapi');
+/** Where the trimmed copies of Infobip's OpenAPI documents (`2fa.json`, `number-lookup.json`) are. */
+export const OPENAPI_DIR = path.resolve(__dirname, '../../emulator/openapi');
 
 type Json = Record<string, unknown>;
 
@@ -174,4 +174,69 @@ export async function createAppWithTemplate(
   if (msg.status !== 200)
     throw new Error(`create template answered ${msg.status}: ${JSON.stringify(msg.body)}`);
   return { applicationId, messageId: msg.body.messageId as string };
+}
+
+/** One request a report receiver got. */
+export interface ReceivedReport {
+  path: string;
+  headers: Record<string, string | string[] | undefined>;
+  /** The body, parsed as JSON (the raw text when it is not JSON). */
+  body: any;
+  /** HTTP status the receiver answered. */
+  answered: number;
+}
+
+/** A webhook that records the delivery reports the emulator pushes (see `startReportReceiver`). */
+export interface ReportReceiver {
+  /** Base URL, e.g. `http://127.0.0.1:40123`; reports may go to any path below it. */
+  url: string;
+  /** Requests received, oldest first. */
+  received: ReceivedReport[];
+  /** Reports (entries of `results`) received for one `messageId`, in arrival order. */
+  reportsFor(messageId: string): any[];
+  /** Sets how the next requests are answered (a status per request); default 200. */
+  answerWith(status: (request: { path: string; n: number }) => number): void;
+  close(): Promise<void>;
+}
+
+/** Starts a loopback HTTP server that records delivery-report pushes and answers 200 (or as told). */
+export async function startReportReceiver(): Promise<ReportReceiver> {
+  const received: ReceivedReport[] = [];
+  let answer: (r: { path: string; n: number }) => number = () => 200;
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const text = Buffer.concat(chunks).toString('utf8');
+      let body: unknown = text;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        // keep the text
+      }
+      const path = req.url ?? '/';
+      const status = answer({ path, n: received.length });
+      received.push({ path, headers: req.headers, body, answered: status });
+      res.writeHead(status, { 'Content-Type': 'application/json' });
+      res.end('{}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    received,
+    reportsFor: (messageId) =>
+      received
+        .flatMap((r) => (Array.isArray(r.body?.results) ? r.body.results : []))
+        .filter((x: any) => x?.messageId === messageId),
+    answerWith(fn) {
+      answer = fn;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
 }
