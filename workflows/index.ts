@@ -1,4 +1,7 @@
-/** Workflow entry point for the bundler: the verification workflow, its messages and I/O types. */
+/**
+ * Workflow entry point for the bundler: the verification workflow, the webhook workflow it
+ * starts, their messages and I/O types.
+ */
 export {
   verificationWorkflow,
   attemptsWithin,
@@ -7,6 +10,7 @@ export {
   CHECK_UNAVAILABLE,
   RESEND_FAILED,
 } from './verification';
+export { webhookWorkflow } from './webhook';
 export * from './messages';
 export * from './types';
 export * from './constants';

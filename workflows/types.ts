@@ -163,7 +163,18 @@ export type TimelineEntry =
     }
   | { kind: 'FALLBACK'; at: string; from: Channel; to: Channel }
   | { kind: 'STATUS'; at: string; status: VerificationStatus; reason?: string }
-  | { kind: 'WEBHOOK'; at: string; outcome: 'DELIVERED' | 'FAILED'; httpStatus?: number };
+  | {
+      kind: 'WEBHOOK';
+      at: string;
+      /**
+       * `SCHEDULED`: handed to the webhook workflow `deliveryWorkflowId`, whose result is the
+       * delivery's outcome. `DELIVERED` / `FAILED`: delivered by the verification itself (flows
+       * started before the webhook workflow existed), or `FAILED` when it could not be handed over.
+       */
+      outcome: 'SCHEDULED' | 'DELIVERED' | 'FAILED';
+      httpStatus?: number;
+      deliveryWorkflowId?: string;
+    };
 
 /** Live view returned by the `status` query. */
 export interface VerificationState {

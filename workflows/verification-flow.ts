@@ -8,8 +8,15 @@
  * `async` method would add promises the inline code did not make: the SDK records a stack
  * trace for every promise a workflow creates, a large share of the worker's CPU per flow.
  */
-import { ApplicationFailure, condition } from '@temporalio/workflow';
-import type { LookupResult, SendPinResult, VerifyPinResult } from '../activities/types';
+import {
+  ApplicationFailure,
+  condition,
+  ParentClosePolicy,
+  patched,
+  startChild,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { LookupResult, SendPinResult, VerifyPinResult, WebhookInput } from '../activities/types';
 import { activitiesFor, webhookActivity, type VerificationActivities } from './activity-options';
 import { failureMessage, failureType } from './activity-errors';
 import { FailureTypes } from './failure-types';
@@ -24,6 +31,7 @@ import type {
   WebhookTarget,
 } from './types';
 import { InvalidInputError, normalizeCode } from './validation';
+import { webhookWorkflow } from './webhook';
 
 /** Failure type of a start whose input can never succeed. */
 export const INVALID_INPUT = 'InvalidInput';
@@ -33,6 +41,12 @@ export const NOT_PENDING = 'NotPending';
 export const CHECK_UNAVAILABLE = 'CheckUnavailable';
 /** Failure type of a resend Infobip did not accept (other than its send limit). */
 export const RESEND_FAILED = 'ResendFailed';
+
+/**
+ * Patch: the outcome webhook runs in its own workflow (`webhookWorkflow`) instead of an
+ * activity of the verification, which kept a finished verification open while it retried.
+ */
+export const WEBHOOK_WORKFLOW_PATCH = 'webhook-workflow';
 
 /** One wait of a PENDING flow (see `VerificationFlow.nextWait`). */
 export interface PendingWait {
@@ -132,25 +146,51 @@ export class VerificationFlow extends FlowState {
     this.publish();
   }
 
-  /** Delivers the outcome to the application's webhook; its failure does not change the outcome. */
-  async notify(webhook: WebhookTarget, verificationId: string): Promise<void> {
+  /**
+   * Hands the outcome to the webhook workflow, which delivers it once this flow has closed:
+   * the verification does not stay open while a receiver is slow or down. Its ID is in the
+   * timeline's WEBHOOK entry (`SCHEDULED`); its result says how the delivery went. Flows that
+   * started before the webhook workflow existed deliver it themselves (kept for replay).
+   */
+  async notify(webhook: WebhookTarget): Promise<void> {
+    const { workflowId, runId } = workflowInfo();
+    const { application, destinationHash } = this.input;
     const { status, reason, channel } = this;
+    const delivery: WebhookInput = {
+      application,
+      url: webhook.url,
+      secretRef: webhook.secretRef,
+      body: {
+        verificationId: workflowId,
+        application,
+        status,
+        reason,
+        verified: status === 'VERIFIED',
+        channel,
+        destinationHash,
+        finishedAt: iso(),
+      },
+    };
+    if (!patched(WEBHOOK_WORKFLOW_PATCH)) return this.deliverWebhook(delivery);
+    // One delivery per run; "/" never occurs in a verification ID, so no caller can take it.
+    const deliveryWorkflowId = `${workflowId}/webhook/${runId}`;
     try {
-      const res = await webhookActivity()({
-        application: this.input.application,
-        url: webhook.url,
-        secretRef: webhook.secretRef,
-        body: {
-          verificationId,
-          application: this.input.application,
-          status,
-          reason,
-          verified: status === 'VERIFIED',
-          channel,
-          destinationHash: this.input.destinationHash,
-          finishedAt: iso(),
-        },
+      await startChild(webhookWorkflow, {
+        workflowId: deliveryWorkflowId,
+        args: [delivery],
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+        staticSummary: `webhook of ${workflowId} · ${status}`,
       });
+      this.timeline.push({ kind: 'WEBHOOK', at: iso(), outcome: 'SCHEDULED', deliveryWorkflowId });
+    } catch {
+      this.timeline.push({ kind: 'WEBHOOK', at: iso(), outcome: 'FAILED' });
+    }
+  }
+
+  /** The webhook delivered by this flow itself, as flows recorded before `WEBHOOK_WORKFLOW_PATCH` did. */
+  private async deliverWebhook(delivery: WebhookInput): Promise<void> {
+    try {
+      const res = await webhookActivity()(delivery);
       this.timeline.push({ kind: 'WEBHOOK', at: iso(), outcome: 'DELIVERED', httpStatus: res.httpStatus });
     } catch {
       // Retried for a day by its retry policy; the verification's own outcome stands.

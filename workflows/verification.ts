@@ -6,13 +6,7 @@
  * answered EXPIRED without a call to Infobip. The state and the message handlers live in
  * `VerificationFlow`; this function is the order of the phases.
  */
-import {
-  allHandlersFinished,
-  ApplicationFailure,
-  condition,
-  setHandler,
-  workflowInfo,
-} from '@temporalio/workflow';
+import { allHandlersFinished, ApplicationFailure, condition, setHandler } from '@temporalio/workflow';
 import { cancelSignal, resendUpdate, statusQuery, submitCodeSignal, verifyUpdate } from './messages';
 import type { VerificationInput, VerificationResult } from './types';
 import { INVALID_INPUT, VerificationFlow } from './verification-flow';
@@ -38,7 +32,7 @@ export async function verificationWorkflow(input: VerificationInput): Promise<Ve
   // Every handler must be done before the result is final (a check waiting on the lock
   // answers with the terminal status). Usually they are: then no wait, and no promises.
   if (!allHandlersFinished()) await condition(allHandlersFinished);
-  if (input.webhook) await flow.notify(input.webhook, workflowInfo().workflowId);
+  if (input.webhook) await flow.notify(input.webhook);
   return flow.result();
 }
 
