@@ -13,6 +13,7 @@ import type {
   Channel,
   CheckResult,
   ResendResult,
+  StartAnswer,
   TimelineEntry,
   VerificationInput,
   VerificationResult,
@@ -184,6 +185,18 @@ export class FlowState {
   /** A check's answer. */
   protected answer(verified = false): CheckResult {
     return { status: this.status, verified, attemptsRemaining: this.attemptsRemaining() };
+  }
+
+  /** A start's answer. */
+  protected startAnswer(created: boolean): StartAnswer {
+    return {
+      status: this.status,
+      ...(this.reason ? { reason: this.reason } : {}),
+      channel: this.channel,
+      destinationMasked: this.input.destinationMasked,
+      ...(this.expiresAt ? { expiresAt: iso(this.expiresAt) } : {}),
+      created,
+    };
   }
 
   /** A resend's answer: accepted without `refused`, else why not. */

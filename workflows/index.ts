@@ -9,6 +9,8 @@ export {
   NOT_PENDING,
   CHECK_UNAVAILABLE,
   RESEND_FAILED,
+  CLOSING,
+  ATTACHED,
 } from './verification';
 export { webhookWorkflow } from './webhook';
 export * from './messages';

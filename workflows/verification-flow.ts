@@ -19,6 +19,7 @@ import {
 import type { LookupResult, SendPinResult, VerifyPinResult, WebhookInput } from '../activities/types';
 import { activitiesFor, webhookActivity, type VerificationActivities } from './activity-options';
 import { failureMessage, failureType } from './activity-errors';
+import { START_REQUEST_MEMO } from './constants';
 import { FailureTypes } from './failure-types';
 import { FlowState, iso } from './flow-state';
 import { Mutex } from './mutex';
@@ -27,6 +28,8 @@ import type {
   CheckResult,
   FallbackStep,
   ResendResult,
+  StartAnswer,
+  StartRequest,
   VerificationInput,
   WebhookTarget,
 } from './types';
@@ -41,6 +44,16 @@ export const NOT_PENDING = 'NotPending';
 export const CHECK_UNAVAILABLE = 'CheckUnavailable';
 /** Failure type of a resend Infobip did not accept (other than its send limit). */
 export const RESEND_FAILED = 'ResendFailed';
+/**
+ * Not a failure: how the `start` validator answers a start that attached to a flow past its
+ * first send; details[0] is the `StartAnswer` (`created: false`).
+ */
+export const ATTACHED = 'Attached';
+/**
+ * Failure type of a start that reached a flow which has its outcome and is about to close;
+ * details[0] is the status. Starting again once it has closed starts a new flow.
+ */
+export const CLOSING = 'Closing';
 
 /**
  * Patch: the outcome webhook runs in its own workflow (`webhookWorkflow`) instead of an
@@ -369,6 +382,52 @@ export class VerificationFlow extends FlowState {
     }
     this.publish();
     return this.resendAnswer(undefined);
+  }
+
+  /** Whether `req` is the start call that started this flow. */
+  private startedBy(req: StartRequest): boolean {
+    return workflowInfo().memo?.[START_REQUEST_MEMO] === req.requestId;
+  }
+
+  /**
+   * The `start` validator. The flow must be of the caller's application and destination (a
+   * caller-chosen ID may belong to another). A start that attached to a flow past its first
+   * send is answered here, by a rejection of type `ATTACHED` carrying the answer: nothing is
+   * written to history, so a storm of starts for one person costs the flow nothing. A flow
+   * that ended is closing: only the call that started it gets its outcome.
+   */
+  validateStart(req: StartRequest): void {
+    const { application, destinationHash } = this.input;
+    if (typeof req?.requestId !== 'string' || req.requestId === '')
+      throw ApplicationFailure.nonRetryable('requestId: is required', INVALID_INPUT, 'requestId');
+    if (req.application !== application || req.destinationHash !== destinationHash)
+      throw ApplicationFailure.nonRetryable(
+        'id: is already used by another verification',
+        INVALID_INPUT,
+        'id',
+      );
+    if (this.status === 'LOOKUP' || this.status === 'SENDING' || this.startedBy(req)) return;
+    if (!this.isTerminal()) {
+      throw ApplicationFailure.create({
+        message: 'attached to the running verification',
+        type: ATTACHED,
+        nonRetryable: true,
+        details: [this.startAnswer(false)],
+      });
+    }
+    throw ApplicationFailure.create({
+      message: `verification is ${this.status} and closing`,
+      type: CLOSING,
+      nonRetryable: true,
+      details: [this.status],
+    });
+  }
+
+  /** The `start` Update: answers once the first send is known (PENDING, or how the flow ended). */
+  async answerStart(req: StartRequest): Promise<StartAnswer> {
+    if (this.status === 'LOOKUP' || this.status === 'SENDING')
+      await condition(() => this.status !== 'LOOKUP' && this.status !== 'SENDING');
+    return this.startAnswer(this.startedBy(req));
   }
 
   /** The `cancel` signal: ends a flow that has not ended yet as CANCELLED. */

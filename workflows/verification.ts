@@ -7,14 +7,28 @@
  * `VerificationFlow`; this function is the order of the phases.
  */
 import { allHandlersFinished, ApplicationFailure, condition, setHandler } from '@temporalio/workflow';
-import { cancelSignal, resendUpdate, statusQuery, submitCodeSignal, verifyUpdate } from './messages';
+import {
+  cancelSignal,
+  resendUpdate,
+  startUpdate,
+  statusQuery,
+  submitCodeSignal,
+  verifyUpdate,
+} from './messages';
 import type { VerificationInput, VerificationResult } from './types';
 import { INVALID_INPUT, VerificationFlow } from './verification-flow';
 import { InvalidInputError, validateInput } from './validation';
 import { conditionWithin } from './wait';
 
 export { attemptsWithin } from './activity-options';
-export { CHECK_UNAVAILABLE, INVALID_INPUT, NOT_PENDING, RESEND_FAILED } from './verification-flow';
+export {
+  ATTACHED,
+  CHECK_UNAVAILABLE,
+  CLOSING,
+  INVALID_INPUT,
+  NOT_PENDING,
+  RESEND_FAILED,
+} from './verification-flow';
 
 /** Runs one OTP verification. See the module comment. */
 export async function verificationWorkflow(input: VerificationInput): Promise<VerificationResult> {
@@ -53,6 +67,7 @@ function destinationKind(input: VerificationInput): 'phone' | 'email' {
 
 /** Registers the flow's message handlers. */
 function listen(flow: VerificationFlow): void {
+  setHandler(startUpdate, (req) => flow.answerStart(req), { validator: (req) => flow.validateStart(req) });
   setHandler(statusQuery, () => flow.state());
   setHandler(verifyUpdate, (code) => flow.check(code), { validator: (code) => flow.validateCheck(code) });
   setHandler(submitCodeSignal, (code) => flow.submitCode(code));
