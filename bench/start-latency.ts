@@ -72,10 +72,9 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
+main()
+  .catch((err: unknown) => {
     console.error(err);
-    process.exit(1);
-  },
-);
+    process.exitCode = 1;
+  })
+  .finally(() => process.exit());

@@ -343,14 +343,9 @@ export class OtpClient {
       info.status.name === 'RUNNING'
         ? runningFallback(info, application)
         : await this.view({ handle, info, application });
-    return {
-      id,
-      status: view.status,
-      channel: view.channel,
-      destination: view.destination,
-      ...(view.reason ? { reason: view.reason } : {}),
-      created: info.memo?.[START_REQUEST_MEMO] === requestId,
-    };
+    const { status, reason, channel, destination } = view;
+    const created = info.memo?.[START_REQUEST_MEMO] === requestId;
+    return { id, status, channel, destination, ...(reason ? { reason } : {}), created };
   }
 
   /** Runs a call that opens an operation under the `rpcTimeoutMs` deadline. */
