@@ -33,6 +33,7 @@ import type {
   VerificationInput,
   WebhookTarget,
 } from './types';
+import { TERMINAL_STATUSES } from './types';
 import { InvalidInputError, normalizeCode } from './validation';
 import { webhookWorkflow } from './webhook';
 
@@ -76,7 +77,7 @@ export interface PendingWait {
 /** A verification's phases and message handlers. `verificationWorkflow` drives the phases in order. */
 export class VerificationFlow extends FlowState {
   private readonly acts: VerificationActivities;
-  /** Checks, resends, expiry and fallback sends run one at a time, in arrival order. */
+  /** Checks, resends, expiry and fallback sends run one at a time, in arrival order (see mutex.ts). */
   private readonly lock: Mutex;
 
   constructor(input: VerificationInput, destinationKind: 'phone' | 'email') {
@@ -407,7 +408,9 @@ export class VerificationFlow extends FlowState {
         'id',
       );
     if (this.status === 'LOOKUP' || this.status === 'SENDING' || this.startedBy(req)) return;
-    if (!this.isTerminal()) {
+    // Past its expiry a PENDING flow is about to end EXPIRED: a start must not attach to it.
+    const effective = this.status === 'PENDING' && Date.now() >= this.expiresAt ? 'EXPIRED' : this.status;
+    if (!TERMINAL_STATUSES.includes(effective)) {
       throw ApplicationFailure.create({
         message: 'attached to the running verification',
         type: ATTACHED,
@@ -416,10 +419,10 @@ export class VerificationFlow extends FlowState {
       });
     }
     throw ApplicationFailure.create({
-      message: `verification is ${this.status} and closing`,
+      message: `verification is ${effective} and closing`,
       type: CLOSING,
       nonRetryable: true,
-      details: [this.status],
+      details: [effective],
     });
   }
 
