@@ -1,7 +1,7 @@
 /**
  * What a verification knows about itself, how it records what happened (timeline, search
  * attributes, metrics) and how it shows it (the `status` query, the Web UI's details, the
- * result). `VerificationFlow` adds the phases and handlers that change it.
+ * result). `FlowPhases` adds the phases that change it, `VerificationFlow` the message handlers.
  */
 import { metricMeter, setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
 import type { MetricCounter } from '@temporalio/common';

@@ -3,8 +3,9 @@
  *
  * Infobip generates and checks the PIN; this workflow never sees it. Expiry, attempts,
  * cooldowns and the fallback plan run on the workflow's own clock, so a late code is
- * answered EXPIRED without a call to Infobip. The state and the message handlers live in
- * `VerificationFlow`; this function is the order of the phases.
+ * answered EXPIRED without a call to Infobip. The state lives in `FlowState`, the phases in
+ * `FlowPhases`, the message handlers in `VerificationFlow`; this function is the order of the
+ * phases.
  */
 import { allHandlersFinished, ApplicationFailure, condition, setHandler } from '@temporalio/workflow';
 import {
