@@ -88,7 +88,7 @@ export function startMayRetry(err: unknown): boolean {
 }
 
 /** True when the workflow an Update reached has no handler for it (another kind of workflow). */
-export function isUnknownUpdate(err: unknown): boolean {
+function isUnknownUpdate(err: unknown): boolean {
   return updateFailure(err)?.message.startsWith('No registered handler for update') === true;
 }
 
