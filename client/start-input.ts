@@ -9,6 +9,7 @@ import {
   OTP_CHANNEL,
   OTP_DESTINATION_HASH,
   OTP_STATUS,
+  START_REQUEST_MEMO,
 } from '../domain/constants';
 import { InvalidInputError } from '../domain/errors';
 import { validateInput } from '../domain/input';
@@ -136,17 +137,23 @@ export function prepareStart(
 
 /**
  * Options of the workflow start: search attributes and UI metadata carry the application,
- * channel, keyed hash and masked destination, never the destination in clear. Conflict policy
- * FAIL (then `OtpClient.start` attaches): the effect of USE_EXISTING — one flow, one PIN — while
- * telling the caller whether it started one, which the 1.24 client's USE_EXISTING hides.
+ * channel, keyed hash and masked destination, never the destination in clear; the memo also
+ * carries the start call's `requestId` when given (see `StartRequest`). Conflict policy
+ * USE_EXISTING: a start for a running flow attaches to it (`OtpClient.start` sends it with
+ * the `start` Update, which tells the caller whether it started the flow).
  */
-export function workflowStartOptions(id: string, taskQueue: string, input: VerificationInput) {
+export function workflowStartOptions(
+  id: string,
+  taskQueue: string,
+  input: VerificationInput,
+  requestId?: string,
+) {
   const { application, channel, destinationMasked, destinationHash, policy } = input;
   return {
     workflowId: id,
     taskQueue,
     args: [input] as [VerificationInput],
-    workflowIdConflictPolicy: 'FAIL' as const,
+    workflowIdConflictPolicy: 'USE_EXISTING' as const,
     workflowIdReusePolicy: 'ALLOW_DUPLICATE' as const,
     typedSearchAttributes: [
       { key: OTP_STATUS, value: 'LOOKUP' },
@@ -154,7 +161,7 @@ export function workflowStartOptions(id: string, taskQueue: string, input: Verif
       { key: OTP_CHANNEL, value: channel },
       { key: OTP_DESTINATION_HASH, value: destinationHash },
     ],
-    memo: { destination: destinationMasked },
+    memo: { destination: destinationMasked, ...(requestId ? { [START_REQUEST_MEMO]: requestId } : {}) },
     staticSummary: `${application} · ${destinationMasked} · ${channel}`,
     staticDetails: [
       `**${application}** verification of ${destinationMasked} by ${channel}`,

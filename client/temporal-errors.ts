@@ -1,12 +1,20 @@
 /** Translation of Temporal client errors into the library's typed errors (see `errors.ts`). */
 import {
   ServiceError,
+  WorkflowNotFoundError,
   WorkflowUpdateFailedError,
   WorkflowUpdateRPCTimeoutOrCancelledError,
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { CHECK_UNAVAILABLE, INVALID_INPUT, NOT_PENDING, RESEND_FAILED } from '../domain/failures';
-import { TERMINAL_STATUSES, type VerificationStatus } from '../domain/types';
+import {
+  ATTACHED,
+  CHECK_UNAVAILABLE,
+  CLOSING,
+  INVALID_INPUT,
+  NOT_PENDING,
+  RESEND_FAILED,
+} from '../domain/failures';
+import { TERMINAL_STATUSES, type StartAnswer, type VerificationStatus } from '../domain/types';
 import {
   CheckUnavailableError,
   InvalidInputError,
@@ -17,6 +25,8 @@ import {
 
 /** gRPC status codes that mean "the server is not there" rather than "the server said no". */
 const UNREACHABLE_GRPC = new Set([4 /* DEADLINE_EXCEEDED */, 14 /* UNAVAILABLE */]);
+const RESOURCE_EXHAUSTED = 8;
+const UNAVAILABLE = 14;
 
 function grpcCode(err: unknown): number | undefined {
   for (let e: unknown = err, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
@@ -37,14 +47,62 @@ export function isUnreachable(err: unknown): boolean {
   );
 }
 
+/** The ApplicationFailure a workflow's update validator or handler failed with, if that is what `err` is. */
+function updateFailure(err: unknown): ApplicationFailure | undefined {
+  return err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure
+    ? err.cause
+    : undefined;
+}
+
+/** The answer a start that attached to a running flow got from the flow's validator, if `err` is that. */
+export function attachedAnswer(err: unknown): StartAnswer | undefined {
+  const failure = updateFailure(err);
+  return failure?.type === ATTACHED ? (failure.details?.[0] as StartAnswer | undefined) : undefined;
+}
+
+/**
+ * True when a start should simply be made again: Temporal refused a further Update on the
+ * flow (at most ten run at once per flow) or asked to retry (it aborts an Update when it
+ * reloads the flow's state; or it is not reachable), or the flow reached its outcome and is
+ * closing (then the next start starts a new one), or it closed between the start and its
+ * Update. The client's own gRPC retries usually absorb the first two before they get here.
+ */
+export function startMayRetry(err: unknown): boolean {
+  const code = grpcCode(err);
+  return (
+    code === RESOURCE_EXHAUSTED ||
+    code === UNAVAILABLE ||
+    updateFailure(err)?.type === CLOSING ||
+    err instanceof WorkflowNotFoundError
+  );
+}
+
+/** True when the workflow an Update reached has no handler for it (another kind of workflow). */
+function isUnknownUpdate(err: unknown): boolean {
+  return updateFailure(err)?.message.startsWith('No registered handler for update') === true;
+}
+
+/**
+ * True when a start got no answer although it may have started the flow: no worker answered
+ * in time, or Temporal kept asking to try again until the deadline.
+ */
+export function startAnswerMissing(err: unknown): boolean {
+  return (
+    startMayRetry(err) ||
+    isUnknownUpdate(err) ||
+    err instanceof WorkflowUpdateRPCTimeoutOrCancelledError ||
+    grpcCode(err) === 4 /* DEADLINE_EXCEEDED */
+  );
+}
+
 /**
  * Maps an error from a Temporal call on verification `id` to the library's errors; returns
  * errors it does not recognise unchanged.
  */
 export function translateTemporalError(err: unknown, id: string): unknown {
   if (err instanceof OtpError) return err;
-  if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
-    const failure = err.cause;
+  const failure = updateFailure(err);
+  if (failure) {
     const details = (failure.details ?? []) as unknown[];
     switch (failure.type) {
       case NOT_PENDING: {

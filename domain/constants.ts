@@ -7,6 +7,9 @@ export const DEFAULT_TASK_QUEUE = 'otpflow';
 /** Prefix of derived verification IDs: `otp-<application>-<hash>`. */
 export const VERIFICATION_ID_PREFIX = 'otp-';
 
+/** Memo key of the start request that started a flow (see `StartRequest.requestId`). */
+export const START_REQUEST_MEMO = 'startRequestId';
+
 export const OTP_STATUS = defineSearchAttributeKey('OtpStatus', SearchAttributeType.KEYWORD);
 export const OTP_APPLICATION = defineSearchAttributeKey('OtpApplication', SearchAttributeType.KEYWORD);
 export const OTP_CHANNEL = defineSearchAttributeKey('OtpChannel', SearchAttributeType.KEYWORD);

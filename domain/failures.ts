@@ -66,3 +66,13 @@ export const NOT_PENDING = 'NotPending';
 export const CHECK_UNAVAILABLE = 'CheckUnavailable';
 /** Failure type of a resend Infobip did not accept (other than its send limit). */
 export const RESEND_FAILED = 'ResendFailed';
+/**
+ * Not a failure: how the `start` validator answers a start that attached to a flow past its
+ * first send; details[0] is the `StartAnswer` (`created: false`).
+ */
+export const ATTACHED = 'Attached';
+/**
+ * Failure type of a start that reached a flow which has its outcome and is about to close;
+ * details[0] is the status. Starting again once it has closed starts a new flow.
+ */
+export const CLOSING = 'Closing';

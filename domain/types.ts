@@ -108,6 +108,31 @@ export interface VerificationInput {
   webhook?: WebhookTarget;
 }
 
+/** What a start asks of the flow it reaches (the `start` Update, sent with the workflow's start). */
+export interface StartRequest {
+  /**
+   * Random ID of this start call. The call that starts the flow also puts it in the flow's
+   * memo (`START_REQUEST_MEMO`), so the flow tells its own start from one that attached.
+   */
+  requestId: string;
+  /** The flow must be of this application and destination: a caller-chosen ID may be taken. */
+  application: string;
+  destinationHash: string;
+}
+
+/** Answer to a start, once the first send is known. */
+export interface StartAnswer {
+  /** `PENDING` when the PIN went out; the terminal status when the flow ended before. */
+  status: VerificationStatus;
+  reason?: string;
+  channel: Channel;
+  destinationMasked: string;
+  /** ISO 8601; present once a PIN went out. */
+  expiresAt?: string;
+  /** True for the call that started this flow, false for one that attached to it. */
+  created: boolean;
+}
+
 /** Answer to a code check. Never contains the PIN. */
 export interface CheckResult {
   status: VerificationStatus;
@@ -158,7 +183,18 @@ export type TimelineEntry =
     }
   | { kind: 'FALLBACK'; at: string; from: Channel; to: Channel }
   | { kind: 'STATUS'; at: string; status: VerificationStatus; reason?: string }
-  | { kind: 'WEBHOOK'; at: string; outcome: 'DELIVERED' | 'FAILED'; httpStatus?: number };
+  | {
+      kind: 'WEBHOOK';
+      at: string;
+      /**
+       * `SCHEDULED`: handed to the webhook workflow `deliveryWorkflowId`, whose result is the
+       * delivery's outcome. `DELIVERED` / `FAILED`: delivered by the verification itself (flows
+       * started before the webhook workflow existed), or `FAILED` when it could not be handed over.
+       */
+      outcome: 'SCHEDULED' | 'DELIVERED' | 'FAILED';
+      httpStatus?: number;
+      deliveryWorkflowId?: string;
+    };
 
 /** Live view returned by the `status` query. */
 export interface VerificationState {

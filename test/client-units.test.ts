@@ -3,10 +3,20 @@ import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { ExitCode } from '../cli/exit-codes';
 import { formatCheck } from '../cli/output';
-import { ServiceError, WorkflowUpdateFailedError } from '@temporalio/client';
+import {
+  ServiceError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
+} from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { CheckUnavailableError, InvalidInputError, TemporalUnreachableError } from '../client/errors';
-import { translateTemporalError } from '../client/temporal-errors';
+import {
+  attachedAnswer,
+  startAnswerMissing,
+  startMayRetry,
+  translateTemporalError,
+} from '../client/temporal-errors';
 import { hashDestination, identifyDestination, verificationId } from '../client/identity';
 import { listQuery } from '../client/list';
 import { prepareStart } from '../client/start-input';
@@ -139,6 +149,46 @@ describe('Temporal error translation', () => {
     expect(translateTemporalError(grpc(4), 'v')).toBeInstanceOf(TemporalUnreachableError);
     const other = grpc(7);
     expect(translateTemporalError(other, 'v')).toBe(other);
+  });
+});
+
+describe('start failures', () => {
+  const updateFailure = (type: string | undefined, message: string, ...details: unknown[]) =>
+    new WorkflowUpdateFailedError('update failed', ApplicationFailure.create({ message, type, details }));
+  const grpc = (code: number) =>
+    new ServiceError('Update-With-Start failed', { cause: Object.assign(new Error('x'), { code }) });
+
+  it('reads the answer of a start that attached from its rejection, and nothing else', () => {
+    const answer = { status: 'PENDING', channel: 'SMS', destinationMasked: '+41•••••6727', created: false };
+    expect(attachedAnswer(updateFailure('Attached', 'attached', answer))).toEqual(answer);
+    expect(attachedAnswer(updateFailure('Closing', 'closing', 'VERIFIED'))).toBeUndefined();
+    expect(attachedAnswer(grpc(8))).toBeUndefined();
+  });
+
+  it('starts again for a closing flow, a full flow, an aborted or raced Update; never for a refusal', () => {
+    expect(startMayRetry(updateFailure('Closing', 'closing', 'VERIFIED'))).toBe(true);
+    expect(startMayRetry(grpc(8))).toBe(true);
+    expect(startMayRetry(grpc(14))).toBe(true);
+    expect(
+      startMayRetry(new WorkflowNotFoundError('workflow execution already completed', 'v', undefined)),
+    ).toBe(true);
+    expect(startMayRetry(updateFailure('InvalidInput', 'id: is already used', 'id'))).toBe(false);
+    expect(startMayRetry(grpc(7))).toBe(false);
+  });
+
+  it('tells a start that got no answer (it may have started the flow) from one that was refused', () => {
+    expect(startAnswerMissing(new WorkflowUpdateRPCTimeoutOrCancelledError('deadline'))).toBe(true);
+    expect(startAnswerMissing(updateFailure(undefined, 'No registered handler for update: start'))).toBe(
+      true,
+    );
+    expect(startAnswerMissing(grpc(8))).toBe(true);
+    expect(startAnswerMissing(updateFailure('InvalidInput', 'id: is already used', 'id'))).toBe(false);
+    expect(
+      translateTemporalError(updateFailure('InvalidInput', 'id: is already used', 'id'), 'v'),
+    ).toMatchObject({
+      field: 'id',
+      reason: 'is already used',
+    });
   });
 });
 

@@ -142,7 +142,7 @@ describe('otpflow setup and worker processes', { timeout: 180_000 }, () => {
         taskQueue: config.temporal.taskQueue,
       };
       const otp = new OtpClient(clientOptions);
-      const otpNoWait = new OtpClient({ ...clientOptions, startWaitMs: 0 });
+      const otpShortWait = new OtpClient({ ...clientOptions, startWaitMs: 8000 });
 
       // A first verification, to see logs and metrics.
       const phone = randomPhone();
@@ -194,13 +194,17 @@ describe('otpflow setup and worker processes', { timeout: 180_000 }, () => {
       });
       const phone2 = randomPhone();
       const sendsBefore = emu.stats.requests()['POST /2fa/2/pin'] ?? 0;
-      const second = await otpNoWait.start({ application: 'login', destination: phone2 });
+      const starting = otpShortWait.start({ application: 'login', destination: phone2 });
       // The emulator holds the send for 3 s: once it has the request, the activity is in flight.
       await until('send in flight', () =>
         (emu.stats.requests()['POST /2fa/2/pin'] ?? 0) > sendsBefore ? true : undefined,
       );
       worker.child.kill('SIGTERM');
       expect(await worker.exited).toBe(0);
+      // No worker is left to see the send complete: start answers what Temporal knows of the flow.
+      const second = await starting;
+      expect(second).toMatchObject({ status: 'LOOKUP', created: true });
+      expect(second.expiresAt).toBeUndefined();
       const history2 = await env.client.workflow.getHandle(second.id).fetchHistory();
       const completed = history2.events?.filter((e) => e.activityTaskCompletedEventAttributes) ?? [];
       expect(completed.length).toBe(1);

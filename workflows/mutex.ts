@@ -1,4 +1,9 @@
-/** A deterministic mutex for workflow code: runs critical sections one at a time, in call order. */
+/**
+ * A deterministic mutex for workflow code: runs critical sections one at a time, in call order.
+ * Its promise chain (`then`, then `catch` and `finally`) fixes the order in which queued
+ * sections complete, which recorded histories pin (`concurrent-checks`, `check-flood-locked`):
+ * a leaner chain saved three promises but broke their replay.
+ */
 export class Mutex {
   private tail: Promise<unknown> = Promise.resolve();
 
