@@ -182,10 +182,9 @@ describe('start failures', () => {
       true,
     );
     expect(startAnswerMissing(grpc(8))).toBe(true);
-    expect(startAnswerMissing(updateFailure('InvalidInput', 'id: is already used', 'id'))).toBe(false);
-    expect(
-      translateTemporalError(updateFailure('InvalidInput', 'id: is already used', 'id'), 'v'),
-    ).toMatchObject({
+    const refused = updateFailure('InvalidInput', 'id: is already used', 'id', 'is already used');
+    expect(startAnswerMissing(refused)).toBe(false);
+    expect(translateTemporalError(refused, 'v')).toMatchObject({
       field: 'id',
       reason: 'is already used',
     });
