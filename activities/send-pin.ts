@@ -50,7 +50,7 @@
  * retried as is: at worst the person gets the same PIN twice, which still verifies.
  */
 import { Context } from '@temporalio/activity';
-import { fitsChannel } from '../domain/destination';
+import { fitsChannel, isE164, parseDestination } from '../domain/destination';
 import { FailureTypes } from '../domain/failures';
 import type { Channel } from '../domain/types';
 import type { InfobipClient } from '../infobip/client';
@@ -98,21 +98,44 @@ function placeholdersOf(p: Record<string, string> | undefined): Record<string, s
   return Object.keys(rest).length > 0 ? rest : undefined;
 }
 
+/**
+ * Country of a phone destination for metrics labels (ISO 3166-1 alpha-2), or undefined.
+ * libphonenumber-js is loaded once per worker; a number it cannot place has none.
+ */
+export function countryOf(to: string): string | undefined {
+  if (!isE164(to)) return undefined;
+  try {
+    const d = parseDestination(to, 'SMS');
+    return d.kind === 'phone' ? d.country : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Reduces Infobip's send or resend answer to the workflow's result. */
 export function sendResult(channel: Channel, res: SendPinResponse | SendEmailPinResponse): SendPinResult {
   if (channel === 'EMAIL') {
     const name = (res as SendEmailPinResponse).emailStatus?.name ?? 'PENDING_ACCEPTED';
     return { pinId: res.pinId, infobipStatus: name, delivered: !/REJECTED|NOT_SENT|FAILED/.test(name) };
   }
+  const { externalMessageId } = res as SendPinResponse;
+  const tracked = typeof externalMessageId === 'string' && externalMessageId !== '';
   if (channel === 'VOICE') {
     return {
       pinId: res.pinId,
       infobipStatus: (res as SendPinResponse).callStatus ?? 'PENDING_ACCEPTED',
       delivered: true,
+      ...(tracked ? { messageId: externalMessageId } : {}),
     };
   }
   const status = (res as SendPinResponse).smsStatus ?? 'MESSAGE_SENT';
-  return { pinId: res.pinId, infobipStatus: status, delivered: status !== 'MESSAGE_NOT_SENT' };
+  const delivered = status !== 'MESSAGE_NOT_SENT';
+  return {
+    pinId: res.pinId,
+    infobipStatus: status,
+    delivered,
+    ...(tracked && delivered ? { messageId: externalMessageId } : {}),
+  };
 }
 
 /** Builds `sendPin`. */
@@ -165,8 +188,11 @@ export function makeSendPin(deps: SendDeps): (input: SendPinInput) => Promise<Se
       try {
         res = await beats.during(() => {
           const req = { applicationId, messageId, to: input.to, placeholders };
-          if (input.channel === 'SMS') return deps.infobip.sendSmsPin(req, { signal, ncNeeded: false });
-          if (input.channel === 'VOICE') return deps.infobip.sendVoicePin(req, { signal });
+          // E-mail has no delivery reports: Infobip's e-mail send takes no trackDelivery.
+          const track = input.trackDelivery ? { trackDelivery: true } : {};
+          if (input.channel === 'SMS')
+            return deps.infobip.sendSmsPin({ ...req, ...track }, { signal, ncNeeded: false });
+          if (input.channel === 'VOICE') return deps.infobip.sendVoicePin({ ...req, ...track }, { signal });
           return deps.infobip.sendEmailPin(req, { signal });
         });
       } catch (err) {
@@ -184,7 +210,8 @@ export function makeSendPin(deps: SendDeps): (input: SendPinInput) => Promise<Se
           deps.directory.forget(input.application);
         throw err;
       }
-      const result = sendResult(input.channel, res);
+      const country = input.channel === 'EMAIL' ? undefined : countryOf(input.to);
+      const result = { ...sendResult(input.channel, res), ...(country ? { country } : {}) };
       if (!recovered) return result;
       return lostMessages > 0 ? { ...result, recovered, lostMessages } : { ...result, recovered };
     });
@@ -197,9 +224,11 @@ export function makeResendPin(deps: SendDeps): (input: ResendPinInput) => Promis
       deps.directory.declaration(input.application);
       const beats = new Heartbeats<undefined>(deps.heartbeatIntervalMs);
       const req = { placeholders: placeholdersOf(input.placeholders) };
+      const track = input.trackDelivery ? { trackDelivery: true } : {};
       const res = await beats.during(() => {
-        if (input.channel === 'SMS') return deps.infobip.resendSmsPin(input.pinId, req, { signal });
-        if (input.channel === 'VOICE') return deps.infobip.resendVoicePin(input.pinId, req, { signal });
+        if (input.channel === 'SMS') return deps.infobip.resendSmsPin(input.pinId, { ...req, ...track }, { signal });
+        if (input.channel === 'VOICE')
+          return deps.infobip.resendVoicePin(input.pinId, { ...req, ...track }, { signal });
         return deps.infobip.resendEmailPin(input.pinId, req, { signal });
       });
       return sendResult(input.channel, res);

@@ -25,6 +25,8 @@ export interface SendPinInput {
   to: string;
   language?: string;
   placeholders?: Record<string, string>;
+  /** Ask for delivery reports (SMS and voice; e-mail has none). @default false */
+  trackDelivery?: boolean;
 }
 
 export interface SendPinResult {
@@ -38,6 +40,10 @@ export interface SendPinResult {
   recovered?: 'NOT_SENT_BEFORE' | 'SENT_BEFORE_PIN_UNKNOWN';
   /** With `SENT_BEFORE_PIN_UNKNOWN`: how many earlier PINs went out whose answers were lost. */
   lostMessages?: number;
+  /** Infobip's `externalMessageId` of a tracked message: the `messageId` of its delivery reports. */
+  messageId?: string;
+  /** ISO 3166-1 alpha-2 country of a phone destination (for metrics labels), when known. */
+  country?: string;
 }
 
 export interface ResendPinInput {
@@ -45,6 +51,8 @@ export interface ResendPinInput {
   channel: Channel;
   pinId: string;
   placeholders?: Record<string, string>;
+  /** Ask for delivery reports (SMS and voice resends). @default false */
+  trackDelivery?: boolean;
 }
 
 export interface VerifyPinInput {

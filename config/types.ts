@@ -60,6 +60,8 @@ export interface ApplicationDeclaration {
     fallback: { channel: Channel; afterSeconds: number }[];
     allowedCountries: string[];
     voiceForLandlines: boolean;
+    /** Ask Infobip for delivery reports of SMS and voice messages. @default true */
+    trackDelivery?: boolean;
   };
   /** Signed POST on every terminal state. `secretEnv` names the environment variable holding the HMAC secret. */
   webhook?: { url: string; secretEnv: string };

@@ -5,7 +5,14 @@
  * client importing them does not load workflow code.
  */
 import type { QueryDefinition, SignalDefinition, UpdateDefinition } from '@temporalio/common';
-import type { CheckResult, ResendResult, StartAnswer, StartRequest, VerificationState } from './types';
+import type {
+  CheckResult,
+  DeliveryReportInput,
+  ResendResult,
+  StartAnswer,
+  StartRequest,
+  VerificationState,
+} from './types';
 
 const update = <Ret, Args extends unknown[]>(name: string) =>
   ({ type: 'update', name }) as UpdateDefinition<Ret, Args>;
@@ -27,6 +34,13 @@ export const resendUpdate = update<ResendResult, []>('resend');
 
 /** Fire-and-forget code check; read its outcome with `statusQuery` (`lastCheck`). */
 export const submitCodeSignal = signal<[code: string]>('submitCode');
+
+/**
+ * A delivery report of a message (sent by the delivery-report ingress). The flow records a
+ * final report of a message it sent and ignores any other; a current message that could not
+ * be delivered moves the flow to its next fallback step at once.
+ */
+export const deliveryReportSignal = signal<[report: DeliveryReportInput]>('deliveryReport');
 
 /** End the flow as CANCELLED. */
 export const cancelSignal = signal<[reason?: string]>('cancel');

@@ -89,4 +89,6 @@ export function validatePolicy(policy: VerificationPolicy, field = 'policy'): vo
   integerWithin(policy.pin.length, `${field}.pin.length`, POLICY_LIMITS.pinLength);
   if (policy.retryBudgetSeconds !== undefined)
     integerWithin(policy.retryBudgetSeconds, `${field}.retryBudgetSeconds`, POLICY_LIMITS.retryBudgetSeconds);
+  if (policy.trackDelivery !== undefined && typeof policy.trackDelivery !== 'boolean')
+    throw new InvalidInputError(`${field}.trackDelivery`, 'must be true or false');
 }

@@ -77,6 +77,11 @@ export interface VerificationPolicy {
    * as FAILED. @default 120
    */
   retryBudgetSeconds?: number;
+  /**
+   * Ask Infobip for delivery reports of SMS and voice messages (`trackDelivery`), so an
+   * undeliverable message moves the flow to its next fallback step at once. @default true
+   */
+  trackDelivery?: boolean;
 }
 
 /** Signed webhook called on every terminal state. */
@@ -152,6 +157,41 @@ export interface ResendResult {
   reason?: 'COOLDOWN' | 'MAX_RESENDS' | 'NOT_PENDING' | 'RATE_LIMITED';
 }
 
+/** How a message ended, as Infobip's delivery report says (its status group). */
+export type DeliveryStatus = 'DELIVERED' | 'UNDELIVERABLE' | 'REJECTED' | 'EXPIRED';
+export const DELIVERY_STATUSES: readonly DeliveryStatus[] = ['DELIVERED', 'UNDELIVERABLE', 'REJECTED', 'EXPIRED'];
+
+/**
+ * One delivery report as the ingress hands it to a flow (the `deliveryReport` signal). It
+ * carries no destination: the flow matches `messageId` against the messages it sent.
+ */
+export interface DeliveryReportInput {
+  /** The report's `messageId`: the send's `externalMessageId`. */
+  messageId: string;
+  /** Infobip's status group; the flow acts on final ones only (PENDING and UNKNOWN are ignored). */
+  status: DeliveryStatus | 'PENDING' | 'UNKNOWN';
+  /** Infobip's status name, e.g. `DELIVERED_TO_HANDSET`. */
+  statusName?: string;
+  /** Infobip's error name, e.g. `EC_ABSENT_SUBSCRIBER`; absent for `NO_ERROR`. */
+  errorName?: string;
+  /** Whether sending to this destination again can never help (`error.permanent`). */
+  permanent?: boolean;
+  /** Infobip's `sentAt` and `doneAt` (ISO 8601, Infobip's clock). */
+  sentAt?: string;
+  doneAt?: string;
+}
+
+/** The current message's delivery, as `status`, the Web UI and the result show it. */
+export interface DeliveryView {
+  channel: Channel;
+  /** `PENDING` until its report came; `UNTRACKED` when no report can come (e-mail, tracking off). */
+  status: DeliveryStatus | 'PENDING' | 'UNTRACKED';
+  /** Infobip's status or error name of a report, e.g. `EC_ABSENT_SUBSCRIBER`. */
+  reason?: string;
+  /** When Infobip finished with the message (the report's `doneAt`), ISO 8601. */
+  at?: string;
+}
+
 /** One entry of a verification's timeline. */
 export type TimelineEntry =
   | {
@@ -173,8 +213,10 @@ export type TimelineEntry =
       /** PINs that reached the person before this one but whose answers (and pinIds) were lost. */
       lostMessages?: number;
       pinIdKnown: boolean;
+      /** Infobip's `externalMessageId`: the `messageId` of this message's delivery reports. */
+      messageId?: string;
     }
-  | { kind: 'RESEND'; at: string; channel: Channel; infobipStatus: string }
+  | { kind: 'RESEND'; at: string; channel: Channel; infobipStatus: string; messageId?: string }
   | {
       kind: 'CHECK';
       at: string;
@@ -182,6 +224,20 @@ export type TimelineEntry =
       attemptsRemaining: number;
     }
   | { kind: 'FALLBACK'; at: string; from: Channel; to: Channel }
+  | {
+      kind: 'DELIVERY';
+      /** When the report reached the flow. */
+      at: string;
+      channel: Channel;
+      /** The message's `messageId` (its SEND or RESEND entry has the same). */
+      messageId: string;
+      status: DeliveryStatus;
+      /** Infobip's error name, or its status name when there is no error. */
+      reason?: string;
+      /** Infobip's times of the message (its clock). */
+      sentAt?: string;
+      doneAt?: string;
+    }
   | { kind: 'STATUS'; at: string; status: VerificationStatus; reason?: string }
   | {
       kind: 'WEBHOOK';
@@ -210,6 +266,8 @@ export interface VerificationState {
   nextResendAt?: string;
   /** Outcome of the last check (from `verify` or `submitCode`). */
   lastCheck?: CheckResult;
+  /** Delivery of the newest message; absent until a message went out. */
+  delivery?: DeliveryView;
   timeline: TimelineEntry[];
 }
 
@@ -219,5 +277,7 @@ export interface VerificationResult {
   reason?: string;
   verified: boolean;
   channel: Channel;
+  /** Delivery of the newest message; absent when none went out (and in flows before delivery reports). */
+  delivery?: DeliveryView;
   timeline: TimelineEntry[];
 }

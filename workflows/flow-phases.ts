@@ -13,6 +13,7 @@ import { ParentClosePolicy, patched, startChild, workflowInfo } from '@temporali
 import type { LookupResult, SendPinResult, WebhookInput } from '../activities/types';
 import { activitiesFor, webhookActivity, type VerificationActivities } from './activity-options';
 import { failureMessage, failureType } from './activity-errors';
+import { failed, type SentMessage } from './delivery';
 import { FailureTypes } from '../domain/failures';
 import { FlowState, iso } from './flow-state';
 import { Mutex } from './mutex';
@@ -24,6 +25,13 @@ import { webhookWorkflow } from './webhook';
  * activity of the verification, which kept a finished verification open while it retried.
  */
 export const WEBHOOK_WORKFLOW_PATCH = 'webhook-workflow';
+
+/**
+ * Patch: a fallback step repeats the flow's PIN on the step's channel (Infobip's resend, e.g.
+ * `/resend/voice`) instead of sending a new one, so the code a person already has keeps
+ * working; where a new PIN is unavoidable, earlier PINs stay accepted.
+ */
+export const FALLBACK_SAME_PIN_PATCH = 'fallback-same-pin';
 
 /** One wait of a PENDING flow (see `VerificationFlow.nextWait`). */
 export interface PendingWait {
@@ -42,6 +50,12 @@ export class FlowPhases extends FlowState {
   protected readonly acts: VerificationActivities;
   /** Checks, resends, expiry and fallback sends run one at a time, in arrival order (see mutex.ts). */
   protected readonly lock: Mutex;
+  /** Channel the current PIN (`pinId`) was generated for: a resend reaches the same destination. */
+  protected pinChannel: Channel | undefined;
+  /** PINs a fallback replaced by a new one (e-mail step of a phone verification): still accepted. */
+  protected readonly earlierPins: string[] = [];
+  /** The undelivered message the flow last acted on (see `undelivered`). */
+  private actedOn: SentMessage | undefined;
 
   constructor(input: VerificationInput, destinationKind: 'phone' | 'email') {
     super(input, destinationKind);
@@ -94,9 +108,45 @@ export class FlowPhases extends FlowState {
     return { step, fallbackAt, ms, sendAt: this.lastSendAt };
   }
 
-  /** Whether the flow left PENDING or sent a new PIN since `wait` began (a check, a cancel, a resend). */
+  /**
+   * Whether the flow left PENDING, sent a new PIN or learnt that its message cannot arrive since
+   * `wait` began (a check, a cancel, a resend, a delivery report).
+   */
   changedSince(wait: PendingWait): boolean {
-    return this.status !== 'PENDING' || this.lastSendAt !== wait.sendAt;
+    return this.status !== 'PENDING' || this.lastSendAt !== wait.sendAt || this.undelivered();
+  }
+
+  /**
+   * Whether a delivery report calls for action: the current message could not be delivered
+   * (UNDELIVERABLE, REJECTED or EXPIRED) and the flow has not acted on it yet, or no fallback
+   * step is left and no message the flow sent can have arrived. Never true without reports.
+   */
+  undelivered(): boolean {
+    const current = this.deliveries.current;
+    if (failed(current) && current !== this.actedOn) return true;
+    return !this.input.policy.fallback[this.fallbackIndex] && this.deliveries.allFailed();
+  }
+
+  /**
+   * Acts on an undelivered message: the next fallback step goes out at once instead of on its
+   * timer; with none left and no message delivered, the flow ends UNDELIVERABLE.
+   */
+  afterUndelivered(): Promise<void> {
+    const current = this.deliveries.current;
+    this.actedOn = current;
+    const step = this.input.policy.fallback[this.fallbackIndex];
+    if (step) {
+      this.fallbackIndex += 1;
+      return this.lock.run(() => this.fallBackTo(step.channel));
+    }
+    return this.lock.run(async () => {
+      if (this.status !== 'PENDING' || !this.deliveries.allFailed()) return;
+      const why = current?.report?.errorName ?? current?.report?.statusName ?? current?.report?.status;
+      this.setStatus(
+        'UNDELIVERABLE',
+        `no message could be delivered and no fallback step is left (last: ${current?.channel} ${why})`,
+      );
+    });
   }
 
   /** The wait's time is up: the flow expires, or the next fallback PIN goes out. */
@@ -111,14 +161,45 @@ export class FlowPhases extends FlowState {
     const { step } = wait;
     if (!step || Date.now() < wait.fallbackAt) return undefined;
     this.fallbackIndex += 1;
+    // The plan is for a message that may not have arrived: after a DELIVERED report, it rests.
+    if (this.deliveries.current?.report?.status === 'DELIVERED') return undefined;
     return this.lock.run(() => this.fallBackTo(step.channel));
   }
 
   private async fallBackTo(to: Channel): Promise<void> {
     if (this.status !== 'PENDING') return;
     const from = this.channel;
-    if (await this.sendNew(to)) this.timeline.push({ kind: 'FALLBACK', at: iso(), from, to });
+    const sent = patched(FALLBACK_SAME_PIN_PATCH) ? await this.repeatPinOn(to) : await this.sendNew(to);
+    if (sent) this.timeline.push({ kind: 'FALLBACK', at: iso(), from, to });
     this.publish();
+  }
+
+  /**
+   * A fallback message with the flow's PIN: Infobip's resend on `to` (an SMS PIN read out in a
+   * call, a voice PIN texted, an e-mail PIN e-mailed again). Where that cannot work — an e-mail
+   * step of a phone verification, or Infobip refusing the resend (400/404) — a new PIN goes out,
+   * and the earlier one stays accepted (`earlierPins`).
+   */
+  private repeatPinOn(to: Channel): Promise<boolean> {
+    const { pinId, pinChannel } = this;
+    if (pinId === null || !pinChannel || (pinChannel === 'EMAIL') !== (to === 'EMAIL'))
+      return this.sendNew(to, false, true);
+    const { application, placeholders } = this.input;
+    const trackDelivery = this.tracksDelivery() && to !== 'EMAIL';
+    return this.acts.resendPin({ application, channel: to, pinId, placeholders, trackDelivery }).then(
+      (result) => {
+        this.recordSend(to, result, 'RESEND');
+        if (result.delivered) this.setChannel(to);
+        return result.delivered;
+      },
+      (err: unknown) => {
+        const type = failureType(err);
+        if (type === FailureTypes.BAD_REQUEST || type === FailureTypes.NOT_FOUND)
+          return this.sendNew(to, false, true);
+        this.recordFailedSend(to, err);
+        return false;
+      },
+    );
   }
 
   /**
@@ -185,12 +266,13 @@ export class FlowPhases extends FlowState {
    * Sends a new PIN on `ch`; resolves true when the flow can wait for a code. The first send
    * also moves the flow to PENDING, or ends it when no PIN went out.
    */
-  private sendNew(ch: Channel, first = false): Promise<boolean> {
+  private sendNew(ch: Channel, first = false, keepEarlierPin = false): Promise<boolean> {
     const to = this.destinationFor(ch);
     if (!to) return Promise.resolve(this.settleSend(false, first));
     const { application, language, placeholders } = this.input;
-    return this.acts.sendPin({ application, channel: ch, to, language, placeholders }).then(
-      (result) => this.settleSend(this.recordSendResult(ch, result), first),
+    const track = this.tracksDelivery() && ch !== 'EMAIL' ? { trackDelivery: true } : {};
+    return this.acts.sendPin({ application, channel: ch, to, language, placeholders, ...track }).then(
+      (result) => this.settleSend(this.recordSendResult(ch, result, keepEarlierPin), first),
       (err: unknown) => {
         this.recordFailedSend(ch, err);
         if (this.pinId === null) this.endAfterSendFailure(err);
@@ -200,14 +282,16 @@ export class FlowPhases extends FlowState {
   }
 
   /** Records a send Infobip answered; true when its PIN can be checked. */
-  private recordSendResult(ch: Channel, result: SendPinResult): boolean {
+  private recordSendResult(ch: Channel, result: SendPinResult, keepEarlierPin: boolean): boolean {
     this.recordSend(ch, result, 'SEND');
     if (!result.delivered || result.pinId === null) {
       if (this.pinId === null)
         this.setStatus('UNDELIVERABLE', `Infobip did not deliver the PIN (${result.infobipStatus})`);
       return false;
     }
+    if (keepEarlierPin && this.pinId !== null && this.pinId !== result.pinId) this.earlierPins.push(this.pinId);
     this.pinId = result.pinId;
+    this.pinChannel = ch;
     this.setChannel(ch);
     return true;
   }

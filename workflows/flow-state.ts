@@ -3,10 +3,11 @@
  * attributes, metrics) and how it shows it (the `status` query, the Web UI's details, the
  * result). `FlowPhases` adds the phases that change it, `VerificationFlow` the message handlers.
  */
-import { metricMeter, setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
-import type { MetricCounter } from '@temporalio/common';
+import { metricMeter, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import type { MetricCounter, MetricHistogram } from '@temporalio/common';
 import type { SendPinResult } from '../activities/types';
 import { failureMessage, failureType, lostAnswers } from './activity-errors';
+import { DeliveryLedger, deliveryLatencyMs, type SentMessage } from './delivery';
 import { OTP_CHANNEL, OTP_STATUS } from '../domain/constants';
 import { FailureTypes } from '../domain/failures';
 import type {
@@ -27,6 +28,9 @@ export const iso = (ms = Date.now()) => new Date(ms).toISOString();
 
 type CheckOutcome = Extract<TimelineEntry, { kind: 'CHECK' }>['outcome'];
 
+const histogram = (name: string, description: string): MetricHistogram =>
+  metricMeter.createHistogram(name, 'int', 'ms', description);
+
 /** A verification's state, its records and its views. */
 export class FlowState {
   // Widened on purpose: handlers change it, which TypeScript's narrowing cannot see.
@@ -43,8 +47,13 @@ export class FlowState {
   protected readonly timeline: TimelineEntry[] = [];
   protected readonly input: VerificationInput;
   protected readonly destinationKind: 'phone' | 'email';
+  /** The messages sent and their delivery reports. */
+  protected readonly deliveries: DeliveryLedger;
+  /** Country of the destination for metrics labels (from the first send's answer). */
+  private country: string | undefined;
   private readonly outcomes: MetricCounter;
   private readonly sends: MetricCounter;
+  private firstDelivered = false;
 
   constructor(input: VerificationInput, destinationKind: 'phone' | 'email') {
     this.input = input;
@@ -65,6 +74,12 @@ export class FlowState {
     metricMeter
       .createCounter('otpflow_verifications_started', 'verifications', 'Verifications started')
       .add(1, { application: input.application });
+    this.deliveries = new DeliveryLedger((message, current) => this.recordDelivery(message, current));
+  }
+
+  /** Whether sends ask Infobip for delivery reports. */
+  protected tracksDelivery(): boolean {
+    return this.input.policy.trackDelivery !== false;
   }
 
   isTerminal(): boolean {
@@ -93,6 +108,11 @@ export class FlowState {
       `channel: ${this.channel} · attempts left: ${this.attemptsRemaining()} · resends: ${this.resends}/${maxResends}`,
     ];
     if (this.expiresAt) lines.push(`expires: ${iso(this.expiresAt)}`);
+    const delivery = this.deliveries.view();
+    if (delivery && delivery.status !== 'UNTRACKED') {
+      const why = delivery.reason && delivery.status !== 'DELIVERED' ? ` (${delivery.reason})` : '';
+      lines.push(`delivery: ${delivery.channel} ${delivery.status}${why}${delivery.at ? ` at ${delivery.at}` : ''}`);
+    }
     setCurrentDetails(lines.join('\n\n'));
   }
 
@@ -118,21 +138,72 @@ export class FlowState {
 
   protected recordSend(ch: Channel, result: SendPinResult, kind: 'SEND' | 'RESEND'): void {
     this.lastSendAt = Date.now();
-    if (result.delivered) this.sends.add(1, { application: this.input.application, channel: ch });
-    const { infobipStatus } = result;
+    this.country ??= result.country;
+    const { infobipStatus, messageId } = result;
+    const tracked = messageId ? { messageId } : {};
     if (kind === 'RESEND') {
-      this.timeline.push({ kind: 'RESEND', at: iso(), channel: ch, infobipStatus });
-      return;
+      this.timeline.push({ kind: 'RESEND', at: iso(), channel: ch, infobipStatus, ...tracked });
+    } else {
+      this.timeline.push({
+        kind: 'SEND',
+        at: iso(),
+        channel: ch,
+        infobipStatus,
+        pinIdKnown: result.pinId !== null,
+        ...(result.recovered ? { recovered: result.recovered } : {}),
+        ...(result.lostMessages ? { lostMessages: result.lostMessages } : {}),
+        ...tracked,
+      });
     }
+    if (!result.delivered) return;
+    this.sends.add(1, { application: this.input.application, channel: ch });
+    // After the entry: a report that arrived before this answer is recorded now, after it.
+    const lost = result.recovered === 'SENT_BEFORE_PIN_UNKNOWN' ? (result.lostMessages ?? 1) : 0;
+    this.deliveries.sent(ch, messageId, this.lastSendAt, lost);
+  }
+
+  /** Records a message's first final delivery report: timeline, metrics, the Web UI. */
+  private recordDelivery(message: SentMessage, current: boolean): void {
+    const report = message.report!;
+    const { channel, messageId = '' } = message;
+    const reason = report.errorName ?? report.statusName;
     this.timeline.push({
-      kind: 'SEND',
+      kind: 'DELIVERY',
       at: iso(),
-      channel: ch,
-      infobipStatus,
-      pinIdKnown: result.pinId !== null,
-      ...(result.recovered ? { recovered: result.recovered } : {}),
-      ...(result.lostMessages ? { lostMessages: result.lostMessages } : {}),
+      channel,
+      messageId,
+      status: report.status,
+      ...(reason ? { reason } : {}),
+      ...(report.sentAt ? { sentAt: report.sentAt } : {}),
+      ...(report.doneAt ? { doneAt: report.doneAt } : {}),
     });
+    this.countDelivery(message);
+    if (current) this.publish();
+  }
+
+  /**
+   * Delivery metrics, by channel and the destination's country (never a number): outcomes,
+   * Infobip's delivery latency, and start → first delivered message. The SDK does not emit
+   * them while replaying, so each report counts once.
+   */
+  private countDelivery(message: SentMessage): void {
+    const report = message.report!;
+    const labels = { channel: message.channel, country: this.country ?? 'unknown' };
+    metricMeter
+      .createCounter('otpflow_delivery_reports', 'messages', 'Final delivery reports, by status, channel and country')
+      .add(1, { ...labels, status: report.status });
+    const latency = deliveryLatencyMs(message, Date.now());
+    if (latency !== undefined) {
+      histogram('otpflow_delivery_latency', 'Infobip send → final delivery status, by status, channel and country')
+        .record(Math.round(latency), { ...labels, status: report.status });
+    }
+    if (report.status === 'DELIVERED' && latency !== undefined && !this.firstDelivered) {
+      this.firstDelivered = true;
+      // Workflow clock to the send, Infobip's clock from there to the handset.
+      const toSend = message.sentAtMs - workflowInfo().startTime.getTime();
+      histogram('otpflow_time_to_first_delivered', 'Verification start → first message delivered')
+        .record(Math.max(Math.round(toSend + latency), 0), labels);
+    }
   }
 
   protected recordFailedSend(ch: Channel, err: unknown): void {
@@ -148,6 +219,7 @@ export class FlowState {
         pinIdKnown: false,
         ...(lost ? { lostMessages: lost } : {}),
       });
+      this.deliveries.lost(lost ?? 2);
     } else {
       const infobipStatus = `FAILED: ${failureMessage(err)}`;
       this.timeline.push({ kind: 'SEND', at: iso(), channel: ch, infobipStatus, pinIdKnown: false });
@@ -172,14 +244,20 @@ export class FlowState {
       expiresAt: this.expiresAt ? iso(this.expiresAt) : undefined,
       nextResendAt: this.status === 'PENDING' && nextResendAt ? iso(nextResendAt) : undefined,
       lastCheck: this.lastCheck,
+      ...this.deliveryField(),
       timeline: this.timeline,
     };
+  }
+
+  private deliveryField(): { delivery?: VerificationState['delivery'] } {
+    const delivery = this.deliveries.view();
+    return delivery ? { delivery } : {};
   }
 
   /** The workflow's result. */
   result(): VerificationResult {
     const { status, reason, channel, timeline } = this;
-    return { status, reason, verified: status === 'VERIFIED', channel, timeline };
+    return { status, reason, verified: status === 'VERIFIED', channel, ...this.deliveryField(), timeline };
   }
 
   /** A check's answer. */

@@ -18,7 +18,7 @@ import {
 } from '../domain/failures';
 import { normalizeCode } from '../domain/input';
 import { FlowPhases } from './flow-phases';
-import type { CheckResult, ResendResult, StartAnswer, StartRequest } from '../domain/types';
+import type { CheckResult, DeliveryReportInput, ResendResult, StartAnswer, StartRequest } from '../domain/types';
 import { TERMINAL_STATUSES } from '../domain/types';
 
 /** A verification's message handlers, phases and state. */
@@ -67,7 +67,7 @@ export class VerificationFlow extends FlowPhases {
     const code = normalizeCode(rawCode, this.input.policy.pin);
     let result: VerifyPinResult;
     try {
-      result = await this.acts.verifyPin({ pinId: this.pinId, code, application: this.input.application });
+      result = await this.verifyAny(this.pinId, code);
     } catch (err) {
       this.recordCheck('ERROR');
       throw ApplicationFailure.create({
@@ -93,6 +93,33 @@ export class VerificationFlow extends FlowPhases {
     }
     this.recordCheck(this.status === 'PENDING' ? 'WRONG_CODE' : (this.status as 'EXPIRED' | 'LOCKED'));
     return (this.lastCheck = this.answer());
+  }
+
+  /**
+   * Checks a code against the current PIN and, when it is wrong there, against the PINs a
+   * fallback replaced (`earlierPins`, newest first): a code of any message the flow sent
+   * verifies, and a wrong code costs one attempt however many PINs it was tried on. A PIN
+   * Infobip cannot check now counts as not matching.
+   */
+  private async verifyAny(pinId: string, code: string): Promise<VerifyPinResult> {
+    const { application } = this.input;
+    const result = await this.acts.verifyPin({ pinId, code, application });
+    if (result.verified || this.earlierPins.length === 0 || (result.pinError ?? 'WRONG_PIN') !== 'WRONG_PIN')
+      return result;
+    for (const earlier of [...this.earlierPins].reverse()) {
+      const other = await this.acts.verifyPin({ pinId: earlier, code, application }).catch(() => undefined);
+      if (other?.verified) return { ...other, attemptsRemaining: result.attemptsRemaining };
+    }
+    return result;
+  }
+
+  /**
+   * The `deliveryReport` signal: a final report of a message this flow sent is recorded; any
+   * other report changes nothing. Never throws (a signal handler that throws fails the task).
+   */
+  deliveryReport(report: DeliveryReportInput): void {
+    if (this.isTerminal() || typeof report !== 'object' || report === null) return;
+    this.deliveries.report(report);
   }
 
   /** The `submitCode` signal: a check nobody waits for; read its outcome with the `status` query. */
@@ -127,6 +154,7 @@ export class VerificationFlow extends FlowPhases {
         channel: this.channel,
         pinId: this.pinId,
         placeholders,
+        ...(this.tracksDelivery() && this.channel !== 'EMAIL' ? { trackDelivery: true } : {}),
       });
       this.resends += 1;
       this.recordSend(this.channel, result, 'RESEND');

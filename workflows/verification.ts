@@ -10,6 +10,7 @@
 import { allHandlersFinished, ApplicationFailure, condition, setHandler } from '@temporalio/workflow';
 import {
   cancelSignal,
+  deliveryReportSignal,
   resendUpdate,
   startUpdate,
   statusQuery,
@@ -30,8 +31,13 @@ export async function verificationWorkflow(input: VerificationInput): Promise<Ve
   flow.publish();
   if (flow.wantsLookup()) await flow.lookup();
   if (!flow.isTerminal()) await flow.sendFirst();
-  // PENDING: wait for a code, the expiry, a cancel or the next fallback step.
+  // PENDING: wait for a code, the expiry, a cancel, the next fallback step or a delivery report.
   while (flow.status === 'PENDING') {
+    // A message reported undeliverable: the next fallback step now (never true without reports).
+    if (flow.undelivered()) {
+      await flow.afterUndelivered();
+      continue;
+    }
     const wait = flow.nextWait();
     await conditionWithin(() => flow.changedSince(wait), wait.ms);
     if (!flow.changedSince(wait)) await flow.timeUp(wait);
@@ -66,4 +72,5 @@ function listen(flow: VerificationFlow): void {
   setHandler(submitCodeSignal, (code) => flow.submitCode(code));
   setHandler(resendUpdate, () => flow.resend(), { validator: () => flow.rejectUnlessPending() });
   setHandler(cancelSignal, (why) => flow.cancel(why));
+  setHandler(deliveryReportSignal, (report) => flow.deliveryReport(report));
 }
