@@ -5,6 +5,7 @@ import { ExitCode } from '../cli/exit-codes';
 import { loadOrExit } from '../cli/process-command';
 import { loadConfig } from '../config/load';
 import { connectOtp } from '../client/connect';
+import { deliveryReportOptions } from './delivery-reports';
 import { createApiServer } from './server';
 
 export const API_USAGE = `Usage: otpflow api [--host HOST] [--port PORT] [--config FILE]
@@ -14,7 +15,9 @@ Runs the HTTP API (POST /v1/verifications, …; OpenAPI at /openapi.json).
   --port PORT      port (default: $OTPFLOW_API_PORT or 8080; 0 picks a free one)
   --config FILE    applications file (default: $OTPFLOW_CONFIG or otpflow.config.json)
   -h, --help       show this help
-API keys come from OTPFLOW_API_KEYS (comma-separated); Temporal from TEMPORAL_ADDRESS etc.`;
+API keys come from OTPFLOW_API_KEYS (comma-separated); Temporal from TEMPORAL_ADDRESS etc.
+Infobip's delivery reports are taken at POST /v1/delivery-reports with the HTTP Basic
+credentials of OTPFLOW_DELIVERY_REPORT_CREDENTIALS (USER:PASSWORD); unset, every push is refused.`;
 
 /** Runs the API; resolves to an exit code when it stops (or failed to start). */
 export async function runApiCli(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
@@ -58,6 +61,7 @@ export async function runApiCli(argv: string[], env: NodeJS.ProcessEnv = process
     apiKeys: config.api.keys,
     logger,
     ready: () => connected.ping(),
+    deliveryReports: deliveryReportOptions(config, connected.client),
   });
   try {
     const address = await app.listen({ port, host });

@@ -12,6 +12,8 @@ import Fastify, {
   type FastifyRequest,
 } from 'fastify';
 import type { OtpClient } from '../client/otp-client';
+import { registerDeliveryReports, type DeliveryReportIngressOptions } from './delivery-reports';
+import { ApiMetrics } from './metrics';
 import { NOT_FOUND_PROBLEM, problem, problemFor, sendProblem } from './problems';
 import {
   checkBody,
@@ -41,6 +43,13 @@ export interface ApiServerOptions {
   ready?: () => Promise<boolean>;
   /** Largest request body in bytes. @default 16384 */
   bodyLimit?: number;
+  /**
+   * The delivery-report ingress (`POST /v1/delivery-reports`, see `delivery-reports.ts`).
+   * Absent: the route does not exist.
+   */
+  deliveryReports?: DeliveryReportIngressOptions;
+  /** Counters served at `GET /metrics`. @default a new set */
+  metrics?: ApiMetrics;
 }
 
 declare module 'fastify' {
@@ -133,7 +142,12 @@ export function createApiServer(options: ApiServerOptions): FastifyInstance {
         version: '1',
         description: 'Durable one-time-PIN verifications. Errors are application/problem+json.',
       },
-      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' } } },
+      components: {
+        securitySchemes: {
+          bearerAuth: { type: 'http', scheme: 'bearer' },
+          basicAuth: { type: 'http', scheme: 'basic', description: "Infobip's delivery-report pushes" },
+        },
+      },
     },
     refResolver: { buildLocalReference: (json, _base, _fragment, i) => String(json.$id ?? `def-${i}`) },
   });
@@ -145,6 +159,11 @@ export function createApiServer(options: ApiServerOptions): FastifyInstance {
     return { status: 'ready' };
   });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  const metrics = options.metrics ?? new ApiMetrics();
+  app.get('/metrics', { schema: { hide: true } }, async (_req, reply) =>
+    reply.type('text/plain; version=0.0.4').send(metrics.render()),
+  );
+  if (options.deliveryReports) registerDeliveryReports(app, options.deliveryReports, metrics);
 
   void app.register(
     async (v1) => {

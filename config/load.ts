@@ -60,6 +60,7 @@ export function loadConfig(
   const apiKeys = r.keyList('OTPFLOW_API_KEYS', need.has('apiKeys'));
   const apiHost = r.string('OTPFLOW_API_HOST', false) ?? '127.0.0.1';
   const apiPort = r.port('OTPFLOW_API_PORT') ?? DEFAULT_API_PORT;
+  const reportCredentials = r.basicCredentials('OTPFLOW_DELIVERY_REPORT_CREDENTIALS');
   const taskQueue = r.string('OTPFLOW_TASK_QUEUE', false) ?? DEFAULT_TASK_QUEUE;
   const destinationHashKey = r.secretBytes('OTPFLOW_DESTINATION_HASH_KEY', need.has('destinationHashKey'));
   const encryptionKeys = r.encryptionKeys('OTPFLOW_ENCRYPTION_KEYS');
@@ -109,7 +110,12 @@ export function loadConfig(
     applications: file.applications,
     infobip: { baseUrl, apiKey },
     temporal: { taskQueue, namespace: connect?.namespace ?? 'default', connect },
-    api: { host: apiHost, port: apiPort, keys: apiKeys },
+    api: {
+      host: apiHost,
+      port: apiPort,
+      keys: apiKeys,
+      ...(reportCredentials.length > 0 ? { deliveryReportCredentials: reportCredentials } : {}),
+    },
     destinationHashKey,
     encryptionKeys,
     webhookSecrets,
@@ -202,6 +208,27 @@ class EnvReader {
       return [];
     }
     return keys;
+  }
+
+  /** `user:password` pairs, comma-separated; passwords of 16+ characters. Unset: none. */
+  basicCredentials(name: string): { username: string; password: string }[] {
+    const v = this.raw(name);
+    if (v === undefined) return [];
+    const out: { username: string; password: string }[] = [];
+    for (const [i, pair] of v.split(',').entries()) {
+      const at = pair.indexOf(':');
+      const username = at > 0 ? pair.slice(0, at).trim() : '';
+      const password = at > 0 ? pair.slice(at + 1).trim() : '';
+      if (!username || /\s/.test(username) || password.length < MIN_API_KEY_LENGTH || /\s/.test(password)) {
+        this.fail(
+          name,
+          `credential ${i + 1} must be USERNAME:PASSWORD, the password at least ${MIN_API_KEY_LENGTH} characters, no spaces`,
+        );
+        return [];
+      }
+      out.push({ username, password });
+    }
+    return out;
   }
 
   originList(name: string): string[] | undefined {

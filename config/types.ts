@@ -78,7 +78,16 @@ export interface OtpflowConfig {
     /** Connection options from `@temporalio/envconfig` (TEMPORAL_ADDRESS, TLS, API key, profile). */
     connect?: ClientConnectConfig;
   };
-  api: { host: string; port: number; keys: string[] };
+  api: {
+    host: string;
+    port: number;
+    keys: string[];
+    /**
+     * HTTP Basic credentials Infobip's delivery-report pushes must carry
+     * (`OTPFLOW_DELIVERY_REPORT_CREDENTIALS`); absent: the ingress refuses every push.
+     */
+    deliveryReportCredentials?: { username: string; password: string }[];
+  };
   /** Key for the keyed hash of destinations (IDs and search attributes). */
   destinationHashKey: Buffer;
   /** AES-256-GCM keys; the first encrypts, all decrypt. Empty: payloads are not encrypted. */

@@ -11,6 +11,8 @@ export interface DevSecrets {
   destinationHashKey: string;
   /** `id:base64` */
   encryptionKey: string;
+  /** `user:password` the emulator's delivery-report pushes carry (HTTP Basic). */
+  deliveryReportCredentials: string;
 }
 
 /** Fresh random secrets. */
@@ -19,6 +21,7 @@ export function generateSecrets(): DevSecrets {
     apiKey: `otp_dev_${randomBytes(16).toString('hex')}`,
     destinationHashKey: randomBytes(32).toString('hex'),
     encryptionKey: `dev:${randomBytes(32).toString('base64')}`,
+    deliveryReportCredentials: `infobip:${randomBytes(16).toString('hex')}`,
   };
 }
 

@@ -10,6 +10,7 @@ import pino from 'pino';
 import { NativeConnection } from '@temporalio/worker';
 import { connectOtp } from '../client/connect';
 import { createApiServer } from '../api/server';
+import { DELIVERY_REPORTS_PATH, deliveryReportOptions } from '../api/delivery-reports';
 import { EncryptionCodec } from '../codec/encryption-codec';
 import { createCodecServer, type CodecServer } from '../codec/server';
 import { loadConfig } from '../config/load';
@@ -57,6 +58,8 @@ export interface DevStackUrls {
   inbox: string;
   codec?: string;
   metrics?: string;
+  /** The delivery-report ingress the emulator pushes to. */
+  deliveryReports?: string;
 }
 
 interface Flags {
@@ -137,6 +140,9 @@ export function formatBlock(
     ['Infobip emulator', `${urls.emulator}  (${notes.setup})`],
     ['Codec endpoint', urls.codec ? `${urls.codec}  (${notes.encryption})` : 'off (payloads not encrypted)'],
     ['Metrics', urls.metrics ?? 'off'],
+    ...(urls.deliveryReports
+      ? ([['Delivery reports', `${urls.deliveryReports}  (the emulator pushes here)`]] as [string, string][])
+      : []),
     ['State', notes.state],
   ];
   const width = Math.max(...rows.map(([k]) => k.length));
@@ -178,6 +184,8 @@ export async function runDevCli(argv: string[]): Promise<number> {
     OTPFLOW_API_KEYS: process.env.OTPFLOW_API_KEYS || secrets.apiKey,
     OTPFLOW_DESTINATION_HASH_KEY: process.env.OTPFLOW_DESTINATION_HASH_KEY || secrets.destinationHashKey,
     OTPFLOW_ENCRYPTION_KEYS: f.encryption ? process.env.OTPFLOW_ENCRYPTION_KEYS || secrets.encryptionKey : '',
+    OTPFLOW_DELIVERY_REPORT_CREDENTIALS:
+      process.env.OTPFLOW_DELIVERY_REPORT_CREDENTIALS || secrets.deliveryReportCredentials,
     // The emulator stands in for Infobip; a real account's settings must not reach it.
     INFOBIP_BASE_URL: undefined,
     INFOBIP_API_KEY: DEFAULT_API_KEY,
@@ -282,15 +290,20 @@ export async function runDevCli(argv: string[]): Promise<number> {
 
     const connected = await connectOtp(config);
     cleanups.push(() => connected.close());
+    const reportCredentials = config.api.deliveryReportCredentials ?? [];
     const api = createApiServer({
       otp: connected.otp,
       apiKeys: config.api.keys,
       logger: f.verbose ? logger : false,
       ready: () => connected.ping(),
+      deliveryReports: deliveryReportOptions(config, connected.client),
     });
     await api.listen({ host: '127.0.0.1', port: f.apiPort });
     cleanups.push(() => api.close());
     const apiUrl = `http://127.0.0.1:${(api.server.address() as { port: number }).port}`;
+    // The emulator pushes its delivery reports to the API's ingress, as an Infobip subscription would.
+    const reportsUrl = `${apiUrl}${DELIVERY_REPORTS_PATH}`;
+    emulator.reports.subscribe({ url: reportsUrl, basic: reportCredentials[0] });
 
     const urls: DevStackUrls = {
       temporalAddress: server.address,
@@ -301,6 +314,7 @@ export async function runDevCli(argv: string[]): Promise<number> {
       inbox: `${emulator.url}/emulator`,
       codec: codec?.url,
       metrics: f.metricsPort ? `http://127.0.0.1:${f.metricsPort}/metrics` : undefined,
+      deliveryReports: reportsUrl,
     };
     console.log(
       formatBlock(urls, {

@@ -10,6 +10,9 @@
  * without failing any other test. `expired-with-webhook` was recorded when a verification still
  * delivered its webhook itself (before `WEBHOOK_WORKFLOW_PATCH`): it keeps that path replaying,
  * and no suite records it any more; `expired-with-webhook-workflow` is the path since.
+ * Likewise `fallback-voice` was recorded when a fallback sent a new PIN (before
+ * `FALLBACK_SAME_PIN_PATCH`); `fallback-voice-same-pin` is the path since. `delivery-*` and
+ * `fallback-email-keeps-sms-code` come from `delivery-reports.test.ts` (reports as signals).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
