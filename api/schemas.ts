@@ -2,7 +2,7 @@
  * JSON schemas of the HTTP API. Fastify validates requests and serialises responses with
  * them, and `@fastify/swagger` builds `/openapi.json` from the very same objects.
  */
-import { CHANNELS, VERIFICATION_STATUSES } from '../domain/types';
+import { CHANNELS, DELIVERY_STATUSES, VERIFICATION_STATUSES } from '../domain/types';
 import { CALLER_ID_PATTERN, MAX_VERIFICATION_ID_LENGTH } from '../domain/constants';
 import { MAX_DESTINATION_LENGTH } from '../domain/destination';
 
@@ -47,6 +47,21 @@ export const sharedSchemas = [
       expiresAt: { type: 'string', format: 'date-time' },
       nextResendAt: { type: 'string', format: 'date-time' },
       lastCheck: { $ref: 'CheckResult#' },
+      delivery: {
+        type: 'object',
+        description: "Delivery of the newest message, from Infobip's delivery reports.",
+        properties: {
+          channel: { type: 'string', enum: CHANNEL_ENUM },
+          status: {
+            type: 'string',
+            enum: ['PENDING', 'UNTRACKED', ...DELIVERY_STATUSES],
+            description: 'PENDING until its report came; UNTRACKED when none can come (e-mail, tracking off).',
+          },
+          reason: { type: 'string', description: "Infobip's error or status name, e.g. EC_ABSENT_SUBSCRIBER." },
+          at: { type: 'string', format: 'date-time', description: 'When Infobip finished with the message.' },
+        },
+        required: ['channel', 'status'],
+      },
       startedAt: { type: 'string', format: 'date-time' },
       closedAt: { type: 'string', format: 'date-time' },
       timeline: {

@@ -69,6 +69,7 @@ export function formatView(v: VerificationView): string {
       ['status', v.reason ? `${v.status} — ${v.reason}` : v.status],
       ['app', v.application],
       ['channel', `${v.channel} to ${v.destination}`],
+      ['delivery', deliveryLine(v)],
       ['attempts', v.attemptsRemaining !== undefined ? `${v.attemptsRemaining} left` : undefined],
       ['resends', v.resendsRemaining !== undefined ? `${v.resendsRemaining} left` : undefined],
       ['expires', v.expiresAt ? `${v.expiresAt}${until(v.expiresAt)}` : undefined],
@@ -77,6 +78,14 @@ export function formatView(v: VerificationView): string {
       ['closed', v.closedAt],
     ]),
   ].join('\n');
+}
+
+/** `SMS DELIVERED at …`, `VOICE UNDELIVERABLE (EC_ABSENT_SUBSCRIBER)`; nothing for untracked messages. */
+function deliveryLine(v: VerificationView): string | undefined {
+  const d = v.delivery;
+  if (!d || d.status === 'UNTRACKED') return undefined;
+  const why = d.reason && d.status !== 'DELIVERED' ? ` (${d.reason})` : '';
+  return `${d.channel} ${d.status}${why}${d.at ? ` at ${d.at}` : ''}`;
 }
 
 /** A table of verifications. */

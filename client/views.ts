@@ -4,6 +4,7 @@ import { OTP_APPLICATION, OTP_CHANNEL, OTP_STATUS } from '../domain/constants';
 import type {
   Channel,
   CheckResult,
+  DeliveryView,
   TimelineEntry,
   VerificationResult,
   VerificationState,
@@ -26,6 +27,8 @@ export interface VerificationView {
   /** ISO 8601; when a resend is next allowed. */
   nextResendAt?: string;
   lastCheck?: CheckResult;
+  /** Delivery of the newest message, from Infobip's delivery reports. */
+  delivery?: DeliveryView;
   startedAt: string;
   closedAt?: string;
   timeline?: TimelineEntry[];
@@ -56,6 +59,7 @@ export function runningView(info: DescribedFlow, state: VerificationState): Veri
     ...(state.expiresAt ? { expiresAt: state.expiresAt } : {}),
     ...(state.nextResendAt ? { nextResendAt: state.nextResendAt } : {}),
     ...(state.lastCheck ? { lastCheck: state.lastCheck } : {}),
+    ...(state.delivery ? { delivery: state.delivery } : {}),
     startedAt: info.startTime.toISOString(),
     timeline: state.timeline,
   };
@@ -85,6 +89,7 @@ export async function closedView(info: DescribedFlow, handle: WorkflowHandle): P
         ...(result.reason ? { reason: result.reason } : {}),
         channel: result.channel,
         ...(last && last.kind === 'CHECK' ? { attemptsRemaining: last.attemptsRemaining } : {}),
+        ...(result.delivery ? { delivery: result.delivery } : {}),
         timeline: result.timeline,
       };
     }

@@ -24,6 +24,9 @@ Options:
   --check   validate the configuration and exit
   --help    show this help`;
 
+/** Histogram buckets (ms) of the delivery metrics the workflow records. */
+const DELIVERY_BUCKETS_MS = [250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 120000, 300000, 900000];
+
 /** Installs the Runtime once per process: logs through `logger`, metrics on `metricsAddress`. */
 export function installRuntime(
   logger: Logger,
@@ -43,6 +46,9 @@ export function installRuntime(
                 // Code checks take milliseconds to seconds; the defaults start at 50 ms.
                 histogramBucketOverrides: {
                   otpflow_check_latency: [5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000],
+                  // Delivery takes a second to minutes.
+                  otpflow_delivery_latency: DELIVERY_BUCKETS_MS,
+                  otpflow_time_to_first_delivered: DELIVERY_BUCKETS_MS,
                 },
               },
             },

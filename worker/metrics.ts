@@ -14,7 +14,12 @@ import type {
 } from '@temporalio/worker';
 import type { Logger } from 'pino';
 
-/** Metric names otpflow's worker records (with the workflow's `otpflow_verifications_started`, `otpflow_verification_outcomes`, `otpflow_pins_sent`). */
+/**
+ * Metric names otpflow's worker records here; the workflow records `otpflow_verifications_started`,
+ * `otpflow_verification_outcomes`, `otpflow_pins_sent` and, from delivery reports,
+ * `otpflow_delivery_reports{status,channel,country}`, `otpflow_delivery_latency` (ms) and
+ * `otpflow_time_to_first_delivered` (ms).
+ */
 export const METRIC_NAMES = {
   checkLatency: 'otpflow_check_latency',
   activityFailures: 'otpflow_activity_failures',
