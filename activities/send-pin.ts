@@ -226,7 +226,8 @@ export function makeResendPin(deps: SendDeps): (input: ResendPinInput) => Promis
       const req = { placeholders: placeholdersOf(input.placeholders) };
       const track = input.trackDelivery ? { trackDelivery: true } : {};
       const res = await beats.during(() => {
-        if (input.channel === 'SMS') return deps.infobip.resendSmsPin(input.pinId, { ...req, ...track }, { signal });
+        if (input.channel === 'SMS')
+          return deps.infobip.resendSmsPin(input.pinId, { ...req, ...track }, { signal });
         if (input.channel === 'VOICE')
           return deps.infobip.resendVoicePin(input.pinId, { ...req, ...track }, { signal });
         return deps.infobip.resendEmailPin(input.pinId, req, { signal });

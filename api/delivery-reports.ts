@@ -82,7 +82,8 @@ export function basicCredentials(header: string | undefined): string | undefined
 
 /** The signal's payload: the report without its destination, times as ISO 8601. */
 export function reportSignal(r: DeliveryReport): DeliveryReportInput {
-  const errorName = r.error?.name && r.error.id !== 0 && r.error.name !== 'NO_ERROR' ? r.error.name : undefined;
+  const errorName =
+    r.error?.name && r.error.id !== 0 && r.error.name !== 'NO_ERROR' ? r.error.name : undefined;
   return {
     messageId: r.messageId,
     status: r.group,
@@ -166,7 +167,9 @@ function parseEntries(body: unknown): { reports: DeliveryReport[]; malformed: st
     try {
       reports.push(...parseDeliveryReports({ results: [entry] }));
     } catch (err) {
-      malformed.push(err instanceof InfobipReportError ? err.message.replace('results[0]', `results[${i}]`) : String(err));
+      malformed.push(
+        err instanceof InfobipReportError ? err.message.replace('results[0]', `results[${i}]`) : String(err),
+      );
     }
   });
   return { reports, malformed };
@@ -239,7 +242,8 @@ export function registerDeliveryReports(
       try {
         parsed = parseEntries(req.body);
       } catch (err) {
-        const detail = err instanceof InfobipReportError ? err.message : 'body: is not a delivery-report body';
+        const detail =
+          err instanceof InfobipReportError ? err.message : 'body: is not a delivery-report body';
         return answer('malformed', reply, problem('invalid-input', detail, { field: 'body' }));
       }
       const { reports, malformed } = parsed;
@@ -255,7 +259,11 @@ export function registerDeliveryReports(
         outcomes = await Promise.all(reports.map((r) => router.route(r)));
       } catch (err) {
         req.log.warn({ err }, 'delivery report not taken by Temporal; Infobip will push it again');
-        return answer('unavailable', reply, problem('temporal-unavailable', 'Temporal did not take the report; push it again.'));
+        return answer(
+          'unavailable',
+          reply,
+          problem('temporal-unavailable', 'Temporal did not take the report; push it again.'),
+        );
       }
       const count = (o: ReportOutcome) => outcomes.filter((x) => x === o).length;
       const summary = {

@@ -55,9 +55,13 @@ export const sharedSchemas = [
           status: {
             type: 'string',
             enum: ['PENDING', 'UNTRACKED', ...DELIVERY_STATUSES],
-            description: 'PENDING until its report came; UNTRACKED when none can come (e-mail, tracking off).',
+            description:
+              'PENDING until its report came; UNTRACKED when none can come (e-mail, tracking off).',
           },
-          reason: { type: 'string', description: "Infobip's error or status name, e.g. EC_ABSENT_SUBSCRIBER." },
+          reason: {
+            type: 'string',
+            description: "Infobip's error or status name, e.g. EC_ABSENT_SUBSCRIBER.",
+          },
           at: { type: 'string', format: 'date-time', description: 'When Infobip finished with the message.' },
         },
         required: ['channel', 'status'],

@@ -159,7 +159,12 @@ export interface ResendResult {
 
 /** How a message ended, as Infobip's delivery report says (its status group). */
 export type DeliveryStatus = 'DELIVERED' | 'UNDELIVERABLE' | 'REJECTED' | 'EXPIRED';
-export const DELIVERY_STATUSES: readonly DeliveryStatus[] = ['DELIVERED', 'UNDELIVERABLE', 'REJECTED', 'EXPIRED'];
+export const DELIVERY_STATUSES: readonly DeliveryStatus[] = [
+  'DELIVERED',
+  'UNDELIVERABLE',
+  'REJECTED',
+  'EXPIRED',
+];
 
 /**
  * One delivery report as the ingress hands it to a flow (the `deliveryReport` signal). It

@@ -129,7 +129,9 @@ describe('delivery reports', () => {
     expect(smsPush.status).toBe('UNDELIVERABLE');
     const reportAt = Date.parse(smsPush.history[0]!.at);
     const fallbackMs = Date.parse(voice.sentAt) - reportAt;
-    console.log(`[delivery] undeliverable SMS report → voice fallback message: ${fallbackMs} ms (timer: 30 s)`);
+    console.log(
+      `[delivery] undeliverable SMS report → voice fallback message: ${fallbackMs} ms (timer: 30 s)`,
+    );
     expect(fallbackMs).toBeLessThan(15_000); // generous: the timer would have taken 30 s
 
     const state = await eventually(
@@ -139,11 +141,27 @@ describe('delivery reports', () => {
     expect(state).toMatchObject({ status: 'PENDING', channel: 'VOICE' });
     expect(await handle.executeUpdate(verifyUpdate, { args: [sms.pin] })).toMatchObject({ verified: true });
     const result = await handle.result();
-    expect(kinds(result.timeline)).toEqual(['SEND', 'DELIVERY', 'RESEND', 'FALLBACK', 'DELIVERY', 'CHECK', 'STATUS']);
+    expect(kinds(result.timeline)).toEqual([
+      'SEND',
+      'DELIVERY',
+      'RESEND',
+      'FALLBACK',
+      'DELIVERY',
+      'CHECK',
+      'STATUS',
+    ]);
     const [first, second] = deliveries(result.timeline);
-    expect(first).toMatchObject({ channel: 'SMS', status: 'UNDELIVERABLE', reason: 'EC_TELESERVICE_NOT_PROVISIONED' });
+    expect(first).toMatchObject({
+      channel: 'SMS',
+      status: 'UNDELIVERABLE',
+      reason: 'EC_TELESERVICE_NOT_PROVISIONED',
+    });
     expect(first!.messageId).toBe(sms.externalMessageId);
-    expect(second).toMatchObject({ channel: 'VOICE', status: 'DELIVERED', messageId: voice.externalMessageId });
+    expect(second).toMatchObject({
+      channel: 'VOICE',
+      status: 'DELIVERED',
+      messageId: voice.externalMessageId,
+    });
     expect(result.delivery).toMatchObject({ channel: 'VOICE', status: 'DELIVERED' });
     await recordHistory(handle, 'delivery-undeliverable-fallback');
   });
@@ -159,7 +177,11 @@ describe('delivery reports', () => {
     await new Promise((r) => setTimeout(r, 4_000)); // the voice step was due after 3 s
     expect(stack.emulator.inbox.messages(to)).toHaveLength(1);
     const state = await handle.query(statusQuery);
-    expect(state).toMatchObject({ status: 'PENDING', channel: 'SMS', delivery: { channel: 'SMS', status: 'DELIVERED' } });
+    expect(state).toMatchObject({
+      status: 'PENDING',
+      channel: 'SMS',
+      delivery: { channel: 'SMS', status: 'DELIVERED' },
+    });
     const pin = stack.emulator.inbox.messages(to)[0]!.pin;
     expect(await handle.executeUpdate(verifyUpdate, { args: [pin] })).toMatchObject({ verified: true });
     expect(kinds((await handle.result()).timeline)).toEqual(['SEND', 'DELIVERY', 'CHECK', 'STATUS']);
@@ -214,7 +236,11 @@ describe('delivery reports', () => {
       (s) => deliveries(s.timeline).length === 1,
     );
     expect(deliveries(state.timeline)[0]).toMatchObject({ channel: 'SMS', status: 'DELIVERED' });
-    expect(state).toMatchObject({ status: 'PENDING', channel: 'EMAIL', delivery: { channel: 'EMAIL', status: 'UNTRACKED' } });
+    expect(state).toMatchObject({
+      status: 'PENDING',
+      channel: 'EMAIL',
+      delivery: { channel: 'EMAIL', status: 'UNTRACKED' },
+    });
     expect(stack.emulator.inbox.messages(to)).toHaveLength(1);
     await otp.cancel(started.id);
   });
@@ -241,10 +267,9 @@ describe('delivery reports', () => {
     });
     expect(await handle.executeUpdate(verifyUpdate, { args: [sms!.pin] })).toMatchObject({ verified: true });
     const result = await handle.result();
-    expect(result.timeline.filter((e) => e.kind === 'SEND').map((e) => (e as { channel: string }).channel)).toEqual([
-      'SMS',
-      'EMAIL',
-    ]);
+    expect(
+      result.timeline.filter((e) => e.kind === 'SEND').map((e) => (e as { channel: string }).channel),
+    ).toEqual(['SMS', 'EMAIL']);
     await recordHistory(handle, 'fallback-email-keeps-sms-code');
   });
 
@@ -267,7 +292,9 @@ describe('delivery reports', () => {
     const anon = await push(report('m-1', to), null);
     expect(anon.status).toBe(401);
     expect(anon.headers.get('www-authenticate')).toMatch(/^Basic /);
-    expect((await push(report('m-1', to), basicHeader({ ...BASIC, password: 'wrong-password-0123456' }))).status).toBe(401);
+    expect(
+      (await push(report('m-1', to), basicHeader({ ...BASIC, password: 'wrong-password-0123456' }))).status,
+    ).toBe(401);
     // Malformed: 400 naming the place, nothing signalled.
     const bad = await push({ results: [{ to: to.slice(1) }] });
     expect(bad.status).toBe(400);
@@ -282,7 +309,9 @@ describe('delivery reports', () => {
     const before = metrics.counter('otpflow_delivery_reports_received', '').get({ outcome: 'unmatched' });
     const nobody = await push(report('m-2', testNumber()));
     expect(nobody).toMatchObject({ status: 200, body: { signalled: 0, unmatched: 1 } });
-    expect(metrics.counter('otpflow_delivery_reports_received', '').get({ outcome: 'unmatched' })).toBe(before + 1);
+    expect(metrics.counter('otpflow_delivery_reports_received', '').get({ outcome: 'unmatched' })).toBe(
+      before + 1,
+    );
     expect(await (await fetch(`${apiUrl}/metrics`)).text()).toMatch(
       /otpflow_delivery_reports_received\{outcome="unmatched"\} \d+/,
     );

@@ -289,7 +289,8 @@ export class FlowPhases extends FlowState {
         this.setStatus('UNDELIVERABLE', `Infobip did not deliver the PIN (${result.infobipStatus})`);
       return false;
     }
-    if (keepEarlierPin && this.pinId !== null && this.pinId !== result.pinId) this.earlierPins.push(this.pinId);
+    if (keepEarlierPin && this.pinId !== null && this.pinId !== result.pinId)
+      this.earlierPins.push(this.pinId);
     this.pinId = result.pinId;
     this.pinChannel = ch;
     this.setChannel(ch);

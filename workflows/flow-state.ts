@@ -111,7 +111,9 @@ export class FlowState {
     const delivery = this.deliveries.view();
     if (delivery && delivery.status !== 'UNTRACKED') {
       const why = delivery.reason && delivery.status !== 'DELIVERED' ? ` (${delivery.reason})` : '';
-      lines.push(`delivery: ${delivery.channel} ${delivery.status}${why}${delivery.at ? ` at ${delivery.at}` : ''}`);
+      lines.push(
+        `delivery: ${delivery.channel} ${delivery.status}${why}${delivery.at ? ` at ${delivery.at}` : ''}`,
+      );
     }
     setCurrentDetails(lines.join('\n\n'));
   }
@@ -190,19 +192,27 @@ export class FlowState {
     const report = message.report!;
     const labels = { channel: message.channel, country: this.country ?? 'unknown' };
     metricMeter
-      .createCounter('otpflow_delivery_reports', 'messages', 'Final delivery reports, by status, channel and country')
+      .createCounter(
+        'otpflow_delivery_reports',
+        'messages',
+        'Final delivery reports, by status, channel and country',
+      )
       .add(1, { ...labels, status: report.status });
     const latency = deliveryLatencyMs(message, Date.now());
     if (latency !== undefined) {
-      histogram('otpflow_delivery_latency', 'Infobip send → final delivery status, by status, channel and country')
-        .record(Math.round(latency), { ...labels, status: report.status });
+      histogram(
+        'otpflow_delivery_latency',
+        'Infobip send → final delivery status, by status, channel and country',
+      ).record(Math.round(latency), { ...labels, status: report.status });
     }
     if (report.status === 'DELIVERED' && latency !== undefined && !this.firstDelivered) {
       this.firstDelivered = true;
       // Workflow clock to the send, Infobip's clock from there to the handset.
       const toSend = message.sentAtMs - workflowInfo().startTime.getTime();
-      histogram('otpflow_time_to_first_delivered', 'Verification start → first message delivered')
-        .record(Math.max(Math.round(toSend + latency), 0), labels);
+      histogram('otpflow_time_to_first_delivered', 'Verification start → first message delivered').record(
+        Math.max(Math.round(toSend + latency), 0),
+        labels,
+      );
     }
   }
 

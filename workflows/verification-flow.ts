@@ -18,7 +18,13 @@ import {
 } from '../domain/failures';
 import { normalizeCode } from '../domain/input';
 import { FlowPhases } from './flow-phases';
-import type { CheckResult, DeliveryReportInput, ResendResult, StartAnswer, StartRequest } from '../domain/types';
+import type {
+  CheckResult,
+  DeliveryReportInput,
+  ResendResult,
+  StartAnswer,
+  StartRequest,
+} from '../domain/types';
 import { TERMINAL_STATUSES } from '../domain/types';
 
 /** A verification's message handlers, phases and state. */
@@ -181,7 +187,12 @@ export class VerificationFlow extends FlowPhases {
   validateStart(req: StartRequest): void {
     const { application, destinationHash } = this.input;
     if (typeof req?.requestId !== 'string' || req.requestId === '')
-      throw ApplicationFailure.nonRetryable('requestId: is required', INVALID_INPUT, 'requestId', 'is required');
+      throw ApplicationFailure.nonRetryable(
+        'requestId: is required',
+        INVALID_INPUT,
+        'requestId',
+        'is required',
+      );
     if (req.application !== application || req.destinationHash !== destinationHash)
       throw ApplicationFailure.nonRetryable(
         'id: is already used by another verification',
