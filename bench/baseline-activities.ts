@@ -7,7 +7,13 @@ import type { InfobipClient } from '../infobip';
 /** Activities of `baselineWorkflow`. */
 export interface BaselineActivities {
   baselineLookup(to: string): Promise<void>;
-  baselineSend(to: string, applicationId: string, messageId: string): Promise<string>;
+  /** Sends the PIN; with `trackDelivery`, its answer's `externalMessageId` too. */
+  baselineSend(
+    to: string,
+    applicationId: string,
+    messageId: string,
+    options?: { trackDelivery: boolean },
+  ): Promise<{ pinId: string; externalMessageId?: string }>;
   baselineVerify(pinId: string, code: string): Promise<boolean>;
 }
 
@@ -17,10 +23,14 @@ export function createBaselineActivities(infobip: InfobipClient): BaselineActivi
     async baselineLookup(to) {
       await infobip.lookupNumbers([to]);
     },
-    async baselineSend(to, applicationId, messageId) {
-      const res = await infobip.sendSmsPin({ to, applicationId, messageId });
+    async baselineSend(to, applicationId, messageId, options) {
+      const track = options?.trackDelivery ? { trackDelivery: true } : {};
+      const res = await infobip.sendSmsPin({ to, applicationId, messageId, ...track });
       if (!res.pinId) throw new Error('the emulator answered without a pinId');
-      return res.pinId;
+      return {
+        pinId: res.pinId,
+        ...(res.externalMessageId ? { externalMessageId: res.externalMessageId } : {}),
+      };
     },
     async baselineVerify(pinId, code) {
       return (await infobip.verifyPin(pinId, code)).verified;

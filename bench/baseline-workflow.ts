@@ -5,8 +5,8 @@
  * three run as local activities is an input, so the bench matches otpflow's kinds (see
  * `OTPFLOW_KINDS` in run.ts) and the alternatives show what the choice costs. No timers, no search attributes,
  * no timeline, no metrics: whatever otpflow measures above this is its own cost. With
- * `operatorState` it also keeps otpflow's upserts and expiry timer, all of them (the bench's
- * ceiling) or some (`--pieces`, what each costs).
+ * `operatorState` it also keeps otpflow's upserts, expiry timer and delivery-report signal, all
+ * of them (the bench's ceiling) or some (`--pieces`, what each costs).
  */
 import {
   condition,
@@ -17,6 +17,7 @@ import {
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import { OTP_STATUS } from '../domain/constants';
+import { deliveryReportSignal } from '../domain/messages';
 import type { BaselineActivities } from './baseline-activities';
 
 /** How an activity runs: `L` local, `R` regular (through the server's activity task queue). */
@@ -45,6 +46,11 @@ export interface OperatorState {
   terminalUpsert: boolean;
   /** An expiry timer of this many seconds that the check cancels; 0 for none. */
   ttlSeconds: number;
+  /**
+   * Delivery tracking: the send asks for a delivery report, and the `deliveryReport` signal the
+   * ingress sends is recorded (the first report of each message).
+   */
+  deliverySignal: boolean;
 }
 
 /** Failure type a check got before the send completed, when the baseline refused such checks; it now holds them as otpflow does, so the driver's retry on it is a safeguard. */
@@ -70,14 +76,23 @@ export async function baselineWorkflow(input: BaselineInput): Promise<boolean> {
   const via = (i: number) => (input.kinds[i] === 'L' ? local : regular);
   let pinId: string | undefined = undefined;
   let verified: boolean | undefined;
+  const state = input.operatorState;
+  // The first report of each message, a few kept (one may come before the send's answer).
+  const reports = new Map<string, string>();
+  if (state?.deliverySignal)
+    setHandler(deliveryReportSignal, (report) => {
+      if (!reports.has(report.messageId) && reports.size < 8) reports.set(report.messageId, report.status);
+    });
   setHandler(baselineCheckUpdate, async (code: string) => {
     await condition(() => pinId !== undefined);
     verified = await via(2).baselineVerify(pinId as string, code);
     return verified;
   });
   await via(0).baselineLookup(input.to);
-  pinId = await via(1).baselineSend(input.to, input.applicationId, input.messageId);
-  const state = input.operatorState;
+  const sent = await via(1).baselineSend(input.to, input.applicationId, input.messageId, {
+    trackDelivery: state?.deliverySignal === true,
+  });
+  pinId = sent.pinId;
   if (state?.pendingUpsert) upsertSearchAttributes([{ key: OTP_STATUS, value: 'PENDING' }]);
   if (state?.ttlSeconds) await condition(() => verified !== undefined, state.ttlSeconds * 1000);
   else await condition(() => verified !== undefined);

@@ -2,7 +2,6 @@
  * Drives complete happy-path flows the way a login page does: start, wait for the PIN in the
  * emulator's inbox, check it with an Update, wait for the workflow's result.
  */
-import { createHmac } from 'node:crypto';
 import { WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { maskDestination } from '../domain/destination';
@@ -11,6 +10,7 @@ import { verifyUpdate } from '../domain/messages';
 import type { VerificationInput, VerificationPolicy } from '../domain/types';
 import { verificationWorkflow } from '../workflows';
 import { workflowStartOptions } from '../client/start-input';
+import { hashDestination, verificationId } from '../client/identity';
 import {
   baselineCheckUpdate,
   baselineWorkflow,
@@ -19,7 +19,7 @@ import {
   type OperatorState,
 } from './baseline-workflow';
 import type { InboxWatch } from './inbox-watch';
-import type { BenchStack } from './stack';
+import { BENCH_HASH_KEY, type BenchStack } from './stack';
 
 let numbers = 0;
 
@@ -31,8 +31,6 @@ export function nextNumber(): string {
   const i = numbers++;
   return `+4179${String(100 + Math.floor(i / 9000)).padStart(3, '0')}${1000 + (i % 9000)}`;
 }
-
-const HASH_KEY = Buffer.from('otpflow-bench-destination-hash-key');
 
 /** The input a client would start a verification of `to` with, policy overrides applied. */
 export function otpflowInput(
@@ -46,16 +44,19 @@ export function otpflowInput(
     destination: to,
     channel: to.includes('@') ? 'EMAIL' : 'SMS',
     destinationMasked: maskDestination(to),
-    destinationHash: createHmac('sha256', HASH_KEY).update(to).digest('hex').slice(0, 32),
+    destinationHash: hashDestination(to, BENCH_HASH_KEY),
     policy: { ...app.policy, pin: app.pin, ...policy },
   };
 }
 
-/** Starts a verification with the options `OtpClient.start` uses (search attributes, summary). */
+/**
+ * Starts a verification with the ID and options `OtpClient.start` uses (the derived ID the
+ * delivery-report ingress finds it by, search attributes, summary).
+ */
 export function startVerification(client: Client, taskQueue: string, input: VerificationInput) {
   return client.workflow.start(
     verificationWorkflow,
-    workflowStartOptions(`bench-${input.destination.slice(1)}`, taskQueue, input),
+    workflowStartOptions(verificationId(input.application, input.destinationHash), taskQueue, input),
   );
 }
 
@@ -76,12 +77,16 @@ const rejectedWith = (err: unknown, type: string) =>
   err.cause instanceof ApplicationFailure &&
   err.cause.type === type;
 
-/** otpflow's verification workflow, checked through its `verify` Update. */
-export function otpflowTarget(stack: BenchStack, taskQueue: string): FlowTarget {
+/** otpflow's verification workflow (with policy overrides), checked through its `verify` Update. */
+export function otpflowTarget(
+  stack: BenchStack,
+  taskQueue: string,
+  policy: Partial<VerificationPolicy> = {},
+): FlowTarget {
   const client = stack.env.client;
   return {
     name: 'otpflow',
-    start: (to) => startVerification(client, taskQueue, otpflowInput(stack, to)),
+    start: (to) => startVerification(client, taskQueue, otpflowInput(stack, to, policy)),
     check: async (h, code) => (await h.executeUpdate(verifyUpdate, { args: [code] })).verified,
     // The PIN reaches the inbox while sendPin's completion is still on its way to the workflow.
     notReady: (err) =>
@@ -139,14 +144,20 @@ export interface CeilingParts {
 export function allCeilingParts(stack: BenchStack): CeilingParts {
   return {
     startMetadata: true,
-    state: { pendingUpsert: true, terminalUpsert: true, ttlSeconds: stack.app.policy.ttlSeconds },
+    state: {
+      pendingUpsert: true,
+      terminalUpsert: true,
+      ttlSeconds: stack.app.policy.ttlSeconds,
+      deliverySignal: true,
+    },
   };
 }
 
 /**
  * The ceiling: the baseline plus all the state otpflow keeps for operators and nothing else —
- * started with the search attributes, memo, summary and details exactly as `OtpClient` sends
- * them, then the `OtpStatus` upserts and the expiry timer (`BaselineInput.operatorState`).
+ * started with otpflow's derived ID and the search attributes, memo, summary and details
+ * exactly as `OtpClient` sends them, then the `OtpStatus` upserts, the expiry timer and the
+ * delivery-report signal (`BaselineInput.operatorState`).
  * With fewer `parts` (`--pieces`), what dropping one of them would save.
  */
 export function ceilingTarget(
@@ -159,7 +170,8 @@ export function ceilingTarget(
     ...baselineTarget(stack, taskQueue, kinds),
     name: `ceiling ${kinds}`,
     start: (to) => {
-      const workflowId = `bench-ceil-${to.slice(1)}`;
+      // otpflow's derived ID, so the ingress signals the ceiling's reports as it does otpflow's.
+      const workflowId = verificationId(stack.app.name, hashDestination(to, BENCH_HASH_KEY));
       const args: [BaselineInput] = [baselineInput(stack, to, kinds, parts.state)];
       if (!parts.startMetadata)
         return stack.env.client.workflow.start(baselineWorkflow, { taskQueue, workflowId, args });

@@ -98,6 +98,12 @@ export interface BenchReport {
     steadyThroughputOfCeiling: number;
     cpuThroughputOfCeiling: number;
   };
+  /**
+   * Delivery reports the bench's ingress took during the happy-path rounds (otpflow's and the
+   * ceiling's flows track delivery), by outcome: `signalled` reached a running flow, `unmatched`
+   * came after its flow had closed (counted, answered 200).
+   */
+  deliveryReports?: Record<string, number>;
   variants: FlowFigures[];
   /**
    * With `--pieces`, in alternating rounds: the ceiling first, then the ceiling without one part
@@ -202,7 +208,8 @@ export function formatReport(r: BenchReport): string {
   out.push(
     '"ceiling" is the baseline plus only the state otpflow keeps for operators: the start\'s search ' +
       'attributes, memo, summary and details as `OtpClient` sends them, the `OtpStatus` upserts (PENDING ' +
-      'after the send, the terminal status) and the expiry timer the check cancels, in the same alternating ' +
+      'after the send, the terminal status), the expiry timer the check cancels and the delivery-report ' +
+      'signal (the send asks for a report; the ingress signals it), in the same alternating ' +
       'rounds. No workflow code keeping that state can do better than the ceiling; otpflow / ceiling is what ' +
       'its own code costs on top.',
   );
@@ -249,6 +256,14 @@ export function formatReport(r: BenchReport): string {
       ],
     ),
   );
+  if (r.deliveryReports) {
+    const d = r.deliveryReports;
+    out.push('');
+    out.push(
+      `Delivery reports through the ingress (otpflow and ceiling flows): ${d.signalled ?? 0} signalled to ` +
+        `a running flow, ${d.unmatched ?? 0} after the flow had closed, ${d.malformed ?? 0} malformed.`,
+    );
+  }
   if (r.variants.length) {
     out.push('');
     out.push('Variants (same server, same run; one change each)');

@@ -5,8 +5,8 @@
  *      HTTP calls (same activity kinds) and one Update, and against that baseline plus
  *      the state otpflow keeps for operators (the ceiling), in alternating rounds;
  *   2. where each check's round trip goes, split by its history's event times;
- *   3. variants that change one thing each (activity kinds, eager activity dispatch), and
- *      with --pieces the ceiling without each part of the state it keeps;
+ *   3. variants that change one thing each (activity kinds, eager activity dispatch, delivery
+ *      tracking off), and with --pieces the ceiling without each part of the state it keeps;
  *   4. history sizes (happy path, baseline, longest path);
  *   5. 10,000 verifications pending at once: worker RSS/CPU, then expiry lateness.
  *
@@ -20,6 +20,7 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { BaselineInput } from './baseline-workflow';
+import type { VerificationPolicy } from '../domain/types';
 import {
   allCeilingParts,
   baselineTarget,
@@ -160,6 +161,8 @@ interface VariantSpec {
   kinds?: BaselineInput['kinds'];
   /** Run the baseline as a ceiling with these parts of otpflow's operator state. */
   ceiling?: CeilingParts;
+  /** otpflow's policy overrides. */
+  policy?: Partial<VerificationPolicy>;
 }
 
 /**
@@ -178,7 +181,7 @@ async function runVariants(
     const targets = specs.map((v, i) => {
       const queue = workers[i]?.taskQueue ?? '';
       const kinds = v.kinds ?? OTPFLOW_KINDS;
-      if (v.kind === 'otpflow') return otpflowTarget(stack, queue);
+      if (v.kind === 'otpflow') return otpflowTarget(stack, queue, v.policy);
       return v.ceiling ? ceilingTarget(stack, queue, kinds, v.ceiling) : baselineTarget(stack, queue, kinds);
     });
     const rounds = await alternate(stack, targets, n, workers);
@@ -216,6 +219,7 @@ async function main(): Promise<void> {
       [otpWorker, baseWorker, ceilingWorker],
     );
     await ceilingWorker.stop();
+    const deliveryReports = stack.deliveryReports();
     const settings = describeOptions(WORKER_SETTINGS);
     const otpflow = summarise(settings, otpRounds);
     const baseline = summarise(settings, baseRounds);
@@ -260,6 +264,23 @@ async function main(): Promise<void> {
         },
       ];
       for (const v of one) variants.push(...(await runVariants(stack, [v])));
+      // What delivery tracking costs per flow: the same flows without it, in alternating rounds.
+      log('delivery tracking');
+      variants.push(
+        ...(await runVariants(stack, [
+          {
+            kind: 'otpflow',
+            change: 'none: delivery tracking on (control for the one below, rounds alternating with it)',
+            options: WORKER_SETTINGS,
+          },
+          {
+            kind: 'otpflow',
+            change: 'delivery tracking off (policy trackDelivery: false: no report, no signal)',
+            options: WORKER_SETTINGS,
+            policy: { trackDelivery: false },
+          },
+        ])),
+      );
     }
     if (args['poller-variants']) {
       // Opt-in (≈ 1 min more), in alternating rounds: the SDK's default is 10 workflow and 10
@@ -314,6 +335,10 @@ async function main(): Promise<void> {
           without('without the PENDING upsert', { ...all, state: { ...all.state, pendingUpsert: false } }),
           without('without the terminal upsert', { ...all, state: { ...all.state, terminalUpsert: false } }),
           without('without the expiry timer', { ...all, state: { ...all.state, ttlSeconds: 0 } }),
+          without('without the delivery-report signal', {
+            ...all,
+            state: { ...all.state, deliverySignal: false },
+          }),
           without("without the start's metadata", { ...all, startMetadata: false }),
           { kind: 'baseline', change: 'without any of it: the baseline', options: WORKER_SETTINGS },
         ],
@@ -363,6 +388,7 @@ async function main(): Promise<void> {
         steadyThroughputOfCeiling: otpflow.steadyPerSecond / ceiling.steadyPerSecond,
         cpuThroughputOfCeiling: otpflow.perCpuSecond / ceiling.perCpuSecond,
       },
+      deliveryReports,
       variants,
       ...(pieces ? { pieces } : {}),
       breakdown,

@@ -1,13 +1,18 @@
 /**
  * What every benchmark phase shares: a headless Temporal dev server of its own, the Infobip
- * emulator with one bench application, the two workflow bundles, and a follower of the inbox.
+ * emulator with one bench application, the delivery-report ingress the emulator pushes its
+ * reports to, the two workflow bundles, and a follower of the inbox.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import Fastify, { type FastifyInstance } from 'fastify';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { ensureApplication } from '../setup/applications';
+import { DELIVERY_REPORTS_PATH, registerDeliveryReports } from '../api/delivery-reports';
+import { ApiMetrics } from '../api/metrics';
+import { sharedSchemas } from '../api/schemas';
 import type { ApplicationDeclaration } from '../config/types';
 import { createEmulator, type Emulator } from '../emulator';
 import { createInfobipClient } from '../infobip';
@@ -19,6 +24,15 @@ import { watchInbox, type InboxWatch } from './inbox-watch';
 import { findChildProcess } from './machine';
 
 export const BENCH_API_KEY = 'otpflow-bench-key';
+/** The bench deployment's destination-hash key: flow IDs and the ingress's mapping use it. */
+export const BENCH_HASH_KEY = Buffer.from('otpflow-bench-destination-hash-key');
+const REPORT_CREDENTIALS = { username: 'infobip', password: 'otpflow-bench-report-secret' };
+/**
+ * The emulator's report delay: short, so that a report reaches its flow while the flow is still
+ * open (the driver checks the code as soon as the PIN arrives); the report signal is then part
+ * of every flow, as with a person who types the code after the SMS's report came.
+ */
+const REPORT_DELAY_MS = 1;
 
 /**
  * Server flags of the bench's dev server, the same for every target: otpflow's own (eager
@@ -83,6 +97,8 @@ export interface BenchStack {
   bundles: { otpflow: string; baseline: string };
   /** PID of the dev server process, to read its CPU time (undefined where /proc is missing). */
   serverPid: number | undefined;
+  /** Delivery reports the ingress took so far, by outcome (signalled, unmatched, malformed). */
+  deliveryReports(): Record<string, number>;
   close(): Promise<void>;
 }
 
@@ -105,7 +121,13 @@ export async function startBenchStack(log: (m: string) => void): Promise<BenchSt
       extraArgs: BENCH_SERVER_ARGS,
     },
   });
-  const emulator = await createEmulator({ apiKeys: [BENCH_API_KEY], managementLimits: false });
+  const metrics = new ApiMetrics();
+  const ingress = await startIngress(env, metrics);
+  const emulator = await createEmulator({
+    apiKeys: [BENCH_API_KEY],
+    managementLimits: false,
+    reports: { subscription: { url: ingress.url, basic: REPORT_CREDENTIALS }, delayMs: REPORT_DELAY_MS },
+  });
   const app = benchApplication();
   const infobip = createInfobipClient({ baseUrl: emulator.url, apiKey: BENCH_API_KEY });
   const setup = await ensureApplication(infobip, app, { dryRun: false });
@@ -122,11 +144,40 @@ export async function startBenchStack(log: (m: string) => void): Promise<BenchSt
     smsMessageId,
     bundles,
     serverPid: findChildProcess('start-dev'),
+    deliveryReports: () => {
+      const received = metrics.counter('otpflow_delivery_reports_received', '');
+      return Object.fromEntries(
+        ['signalled', 'unmatched', 'malformed'].map((outcome) => [outcome, received.get({ outcome })]),
+      );
+    },
     async close() {
       inbox.close();
       await emulator.close();
+      await ingress.app.close();
       await env.teardown();
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** The delivery-report ingress otpflow's API process runs, alone on a loopback port. */
+async function startIngress(
+  env: TestWorkflowEnvironment,
+  metrics: ApiMetrics,
+): Promise<{ app: FastifyInstance; url: string }> {
+  const app = Fastify({ logger: false }) as unknown as FastifyInstance;
+  for (const schema of sharedSchemas) app.addSchema(schema as unknown as Record<string, unknown>);
+  registerDeliveryReports(
+    app,
+    {
+      client: env.client,
+      applications: [benchApplication().name],
+      destinationHashKey: BENCH_HASH_KEY,
+      credentials: [REPORT_CREDENTIALS],
+    },
+    metrics,
+  );
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const { port } = app.server.address() as { port: number };
+  return { app, url: `http://127.0.0.1:${port}${DELIVERY_REPORTS_PATH}` };
 }
