@@ -5,10 +5,8 @@
  * until a worker runs the flow. Every flow ends as its number calls for, none is lost, and no
  * destination's inbox holds a PIN its flow's timeline does not account for.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomInt } from 'node:crypto';
-import path from 'node:path';
-import { createInterface } from 'node:readline';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
@@ -25,7 +23,6 @@ import { createInfobipClient, type InfobipClient } from '../../infobip';
 import { ensureApplication } from '../../setup/applications';
 import { testNumber } from '../harness/stack';
 import { connectTestEnv, startWorker, uniqueTaskQueue, type RunningWorker } from '../harness/temporal';
-import type { CrashWorkerConfig } from './crash-worker';
 import {
   API_KEY,
   chaosApplication,
@@ -37,6 +34,9 @@ import {
   resultOf,
   startVerification,
   type Handle,
+  killNow,
+  prepareWorkerProcess,
+  type WorkerProcess,
 } from './support';
 
 const BASIC = { username: 'infobip', password: 'chaos-delivery-secret-0123' };
@@ -194,38 +194,19 @@ describe('delivery reports that never come or come late', () => {
 describe('worker processes killed while reports arrive', () => {
   const taskQueue = uniqueTaskQueue('dlv-crash');
 
-  function prepareWorkerProcess(): Promise<{ proc: ChildProcess; go(): void }> {
-    const config: CrashWorkerConfig = {
-      address: inject('temporalAddress'),
-      namespace: inject('temporalNamespace'),
-      taskQueue,
-      bundlePath: inject('workflowBundlePath'),
-      emulatorUrl: emulator.url,
-      apiKey: API_KEY,
-      applications: [app],
-    };
-    const proc = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'crash-worker.ts')], {
-      cwd: path.resolve(__dirname, '..', '..'),
-      env: { ...process.env, CHAOS_WORKER: JSON.stringify(config) },
-      stdio: ['pipe', 'pipe', 'inherit'],
-    });
-    children.push(proc);
-    return new Promise((resolve, reject) => {
-      const lines = createInterface({ input: proc.stdout! });
-      lines.on('line', (line) => line === 'READY' && resolve({ proc, go: () => proc.stdin!.write('GO\n') }));
-      proc.once('exit', (code, signal) =>
-        reject(new Error(`worker exited before READY (${code ?? signal})`)),
-      );
-    });
-  }
-
-  function killNow(proc: ChildProcess): Promise<void> {
-    return new Promise((resolve) => {
-      if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
-      proc.once('exit', () => resolve());
-      proc.kill('SIGKILL');
-    });
-  }
+  const prepareWorker = (): Promise<WorkerProcess> =>
+    prepareWorkerProcess(
+      {
+        address: inject('temporalAddress'),
+        namespace: inject('temporalNamespace'),
+        taskQueue,
+        bundlePath: inject('workflowBundlePath'),
+        emulatorUrl: emulator.url,
+        apiKey: API_KEY,
+        applications: [app],
+      },
+      children,
+    );
 
   type Plan = 'FALLBACK' | 'DEAD' | 'DELIVERED' | 'DUPLICATE';
   const PLANS: [Plan, number, string | undefined, VerificationStatus][] = [
@@ -248,7 +229,7 @@ describe('worker processes killed while reports arrive', () => {
     ).sort(() => Math.random() - 0.5);
     const signalledBefore = received('signalled');
 
-    let current = await prepareWorkerProcess();
+    let current = await prepareWorker();
     current.go();
     const flows: { plan: Plan; expected: VerificationStatus; to: string; handle: Handle; typed: boolean }[] =
       [];
@@ -280,9 +261,9 @@ describe('worker processes killed while reports arrive', () => {
 
     const began = Date.now();
     let kills = 0;
-    const spares: Promise<{ proc: ChildProcess; go(): void }>[] = [];
+    const spares: Promise<WorkerProcess>[] = [];
     for (; kills < 8; kills++) {
-      while (spares.length < Math.min(2, 8 - kills)) spares.push(prepareWorkerProcess());
+      while (spares.length < Math.min(2, 8 - kills)) spares.push(prepareWorker());
       await sleep(randomInt(500, 2_500));
       await killNow(current.proc);
       current = await spares.shift()!;
