@@ -22,7 +22,7 @@
  */
 import type { Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/client';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { hashDestination, verificationId } from '../client/identity';
 import { createKeyMatcher } from '../config/api-keys';
 import type { OtpflowConfig } from '../config/types';
@@ -34,6 +34,7 @@ import { parseDeliveryReports, type DeliveryReport } from '../infobip/delivery-r
 import { InfobipReportError } from '../infobip/errors';
 import type { ApiMetrics } from './metrics';
 import { problem, type Problem } from './problems';
+import { sharedSchemas } from './schemas';
 
 /** Path of the ingress. */
 export const DELIVERY_REPORTS_PATH = '/v1/delivery-reports';
@@ -278,4 +279,18 @@ export function registerDeliveryReports(
       return reply.code(200).send(summary);
     },
   );
+}
+
+/**
+ * The ingress alone, without the rest of the API (not yet listening): for a process of its own
+ * in front of Infobip, and for the bench.
+ */
+export function createDeliveryReportServer(
+  options: DeliveryReportIngressOptions,
+  metrics: ApiMetrics,
+): FastifyInstance {
+  const app = Fastify({ logger: false }) as unknown as FastifyInstance;
+  for (const schema of sharedSchemas) app.addSchema(schema as unknown as Record<string, unknown>);
+  registerDeliveryReports(app, options, metrics);
+  return app;
 }

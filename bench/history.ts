@@ -9,7 +9,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { resendUpdate, verifyUpdate } from '../domain/messages';
 import type { VerificationPolicy } from '../domain/types';
-import { nextNumber, otpflowInput, runFlows, startVerification, type FlowTarget } from './driver';
+import { otpflowInput, runFlows, startVerification, type FlowTarget } from './driver';
 import type { BenchStack } from './stack';
 
 /** Events of one history, in total and by type. */
@@ -54,6 +54,15 @@ export const LONGEST_PATH_POLICY: Partial<VerificationPolicy> = {
   ],
 };
 
+/**
+ * The longest path's destination: its messages are reported DELIVERED only after the emulator's
+ * `lateDelayMs` (30 s, suffix `0028`), past the path's end. A DELIVERED report stops the fallback
+ * plan (nothing more needs to go out), and an undeliverable one moves it on at once, so no report
+ * may reach the flow while the path runs; each report that does adds a signal and a workflow
+ * task to a history (BENCHMARKS.md, "Delivery reports").
+ */
+const LONGEST_PATH_NUMBER = '+41799990028';
+
 /** Runs the longest path on otpflow's worker at `taskQueue` and counts its history. */
 export async function longestPathHistory(stack: BenchStack, taskQueue: string): Promise<HistoryCount> {
   const hooks = createServer((req, res) => {
@@ -62,7 +71,7 @@ export async function longestPathHistory(stack: BenchStack, taskQueue: string): 
   });
   await new Promise<void>((r) => hooks.listen(0, '127.0.0.1', r));
   try {
-    const to = nextNumber();
+    const to = LONGEST_PATH_NUMBER;
     const email = `bench-${to.slice(1)}@example.com`;
     const port = (hooks.address() as AddressInfo).port;
     const input = {

@@ -7,12 +7,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import Fastify, { type FastifyInstance } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { ensureApplication } from '../setup/applications';
-import { DELIVERY_REPORTS_PATH, registerDeliveryReports } from '../api/delivery-reports';
+import { createDeliveryReportServer, DELIVERY_REPORTS_PATH } from '../api/delivery-reports';
 import { ApiMetrics } from '../api/metrics';
-import { sharedSchemas } from '../api/schemas';
 import type { ApplicationDeclaration } from '../config/types';
 import { createEmulator, type Emulator } from '../emulator';
 import { createInfobipClient } from '../infobip';
@@ -165,10 +164,7 @@ async function startIngress(
   env: TestWorkflowEnvironment,
   metrics: ApiMetrics,
 ): Promise<{ app: FastifyInstance; url: string }> {
-  const app = Fastify({ logger: false }) as unknown as FastifyInstance;
-  for (const schema of sharedSchemas) app.addSchema(schema as unknown as Record<string, unknown>);
-  registerDeliveryReports(
-    app,
+  const app = createDeliveryReportServer(
     {
       client: env.client,
       applications: [benchApplication().name],
