@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { FastifyInstance } from 'fastify';
 import { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { createDataConverter, toJsonPayloads } from '../codec';
@@ -18,6 +19,8 @@ import { randomPhone } from './kits/client';
 import { connectTestEnv, uniqueTaskQueue } from './harness/temporal';
 import { inject } from 'vitest';
 import { freePort } from './harness/ports';
+import { createDeliveryReportServer, DELIVERY_REPORTS_PATH } from '../api/delivery-reports';
+import { ApiMetrics } from '../api/metrics';
 
 const ROOT = path.join(__dirname, '..');
 const BIN = path.join(ROOT, 'bin', 'otpflow.js');
@@ -121,6 +124,7 @@ describe('otpflow setup and worker processes', { timeout: 180_000 }, () => {
       OTPFLOW_CODEC_PORT: String(codecPort),
       OTPFLOW_CODEC_API_KEYS: 'operator-key-0123456789',
     };
+    let ingress: FastifyInstance | undefined;
     const worker = run(['worker'], {
       ...baseEnv,
       ...encryption,
@@ -143,13 +147,27 @@ describe('otpflow setup and worker processes', { timeout: 180_000 }, () => {
       };
       const otp = new OtpClient(clientOptions);
       const otpShortWait = new OtpClient({ ...clientOptions, startWaitMs: 8000 });
+      // The delivery-report ingress, so the worker's delivery metrics have a report to count.
+      const basic = { username: 'infobip', password: 'worker-process-report-0123' };
+      ingress = createDeliveryReportServer(
+        {
+          client,
+          applications: config.applications.map((a) => a.name),
+          destinationHashKey: config.destinationHashKey,
+          credentials: [basic],
+        },
+        new ApiMetrics(),
+      );
+      await ingress.listen({ host: '127.0.0.1', port: 0 });
+      const ingressPort = (ingress.server.address() as { port: number }).port;
+      emu.reports.subscribe({ url: `http://127.0.0.1:${ingressPort}${DELIVERY_REPORTS_PATH}`, basic });
 
-      // A first verification, to see logs and metrics.
+      // A first verification, to see logs and metrics; its SMS's report comes before the code.
       const phone = randomPhone();
       const first = await otp.start({ application: 'login', destination: phone });
       const pin = await until('first PIN', () => emu.inbox.latest(phone)?.pin);
-      await until('PENDING', async () =>
-        (await otp.status(first.id)).status === 'PENDING' ? true : undefined,
+      await until('DELIVERED', async () =>
+        (await otp.status(first.id)).delivery?.status === 'DELIVERED' ? true : undefined,
       );
       expect(await otp.check(first.id, pin)).toMatchObject({ verified: true });
 
@@ -178,13 +196,27 @@ describe('otpflow setup and worker processes', { timeout: 180_000 }, () => {
         const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
         return text.includes('otpflow_check_latency') &&
           text.includes('otpflow_pins_sent') &&
-          text.includes('otpflow_verification_outcomes')
+          text.includes('otpflow_verification_outcomes') &&
+          text.includes('otpflow_time_to_first_delivered')
           ? text
           : undefined;
       });
       expect(metrics).toMatch(/otpflow_verifications_started/);
       expect(metrics).toMatch(/otpflow_verification_outcomes\S*\{[^}]*status="VERIFIED"/);
       expect(metrics).toMatch(/temporal_/);
+      // Delivery: outcomes and latency by channel and country, never a number in a label.
+      const country = 'country="CH"';
+      expect(metrics).toMatch(
+        new RegExp(
+          `otpflow_delivery_reports\\S*\\{(?=[^}]*status="DELIVERED")(?=[^}]*channel="SMS")(?=[^}]*${country})`,
+        ),
+      );
+      expect(metrics).toMatch(
+        new RegExp(`otpflow_delivery_latency\\S*_bucket\\{(?=[^}]*channel="SMS")(?=[^}]*${country})`),
+      );
+      expect(metrics).toMatch(new RegExp(`otpflow_time_to_first_delivered\\S*_bucket\\{(?=[^}]*${country})`));
+      for (const line of metrics.split('\n').filter((l) => l.startsWith('otpflow_delivery')))
+        expect(line).not.toContain(phone.slice(-7));
 
       // A second one whose send Infobip answers slowly: SIGTERM while it is in flight.
       emu.faults.add({
@@ -219,6 +251,8 @@ describe('otpflow setup and worker processes', { timeout: 180_000 }, () => {
       expect(all).toContain('"worker stopped"');
     } finally {
       if (worker.child.exitCode === null) worker.child.kill('SIGKILL');
+      emu.reports.subscribe(undefined);
+      await ingress?.close();
     }
   });
 });
