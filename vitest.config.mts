@@ -21,6 +21,7 @@ const UNIT = [
   'test/codec.test.ts',
   'test/compose.test.ts',
   'test/config.test.ts',
+  'test/destination.test.ts',
   'test/emulator-*.test.ts',
   'test/infobip-*.test.ts',
   'test/policy-schema.test.ts',

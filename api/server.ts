@@ -179,8 +179,7 @@ export function createApiServer(options: ApiServerOptions): FastifyInstance {
           },
         },
         async (req, reply) => {
-          const { to, ...rest } = req.body;
-          const r = await otpOf(req).start({ destination: to, ...rest });
+          const r = await otpOf(req).start(req.body);
           return reply
             .code(r.created ? 201 : 200)
             .header('location', `/v1/verifications/${encodeURIComponent(r.id)}`)

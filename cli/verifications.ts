@@ -57,7 +57,7 @@ const COMMANDS: Record<string, Command> = {
     secrets: ['destinationHashKey'],
     async run({ otp }, [to], v, io, json) {
       const r = await otp.start({
-        destination: to as string,
+        to: to as string,
         application: v.app as string | undefined,
         channel: v.channel as string | undefined,
         id: v.id as string | undefined,

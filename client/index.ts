@@ -3,7 +3,7 @@
  *
  * ```ts
  * const { otp } = await connectOtp(loadConfig(process.env, { require: ['destinationHashKey'] }));
- * const { id } = await otp.start({ application: 'login', destination: '+41793026727' });
+ * const { id } = await otp.start({ application: 'login', to: '+41793026727' });
  * const { verified } = await otp.check(id, codeFromUser);
  * ```
  */

@@ -69,6 +69,10 @@ export interface StartResult {
   /** False when a pending verification for the same ID existed and nothing new was sent. */
   created: boolean;
   reason?: string;
+  /** Language of the message template used. */
+  language: string;
+  /** The language asked for, present when it had no template and `language` (the application's default) was used. */
+  requestedLanguage?: string;
 }
 
 /** Answer of an accepted `resend`. */
@@ -113,7 +117,11 @@ export class OtpClient {
    * can never succeed.
    */
   async start(req: StartInput): Promise<StartResult> {
-    const { id, app, input } = prepareStart(this.options.applications, this.options.destinationHashKey, req);
+    const { id, app, input, requestedLanguage } = prepareStart(
+      this.options.applications,
+      this.options.destinationHashKey,
+      req,
+    );
     const wf = this.options.client.workflow;
     const startOptions = workflowStartOptions(id, this.options.taskQueue, input);
     let created = false;
@@ -144,6 +152,8 @@ export class OtpClient {
       ...(view.expiresAt ? { expiresAt: view.expiresAt } : {}),
       ...(view.reason ? { reason: view.reason } : {}),
       created,
+      language: input.language ?? app.defaultLanguage,
+      ...(requestedLanguage ? { requestedLanguage } : {}),
     };
   }
 
