@@ -42,6 +42,11 @@ export interface StartInput {
   email?: string;
   /** Caller-chosen verification ID. @default `otp-<application>-<hash of destination>` */
   id?: string;
+  /**
+   * A shorter lifetime than the application's `policy.ttlSeconds`, in seconds (never longer):
+   * for trying expiry by hand (`otpflow start --ttl 20`). @default the application's
+   */
+  ttlSeconds?: number;
 }
 
 /** A validated start: the workflow ID, its input and the declaration it came from. */
@@ -117,6 +122,18 @@ function chooseLanguage(
   return { language: app.defaultLanguage, fellBack: requested !== undefined };
 }
 
+/** The TTL of a start: the application's, or a shorter one the caller asked for. */
+function shorterTtl(app: ApplicationDeclaration, ttl: unknown): number {
+  if (ttl === undefined) return app.policy.ttlSeconds;
+  if (typeof ttl !== 'number' || !Number.isInteger(ttl) || ttl < 1 || ttl > app.policy.ttlSeconds) {
+    throw new InvalidInputError(
+      'ttlSeconds',
+      `must be an integer from 1 to ${app.policy.ttlSeconds} (application "${app.name}"'s TTL)`,
+    );
+  }
+  return ttl;
+}
+
 /**
  * Validates a start request against the declared applications and builds the workflow input.
  * Throws `InvalidInputError` naming the field: unknown or disabled application, bad
@@ -147,7 +164,7 @@ export function prepareStart(
     language,
     ...(req.placeholders !== undefined ? { placeholders: req.placeholders } : {}),
     ...(req.email !== undefined ? { email: req.email } : {}),
-    policy: policyOf(app),
+    policy: { ...policyOf(app), ttlSeconds: shorterTtl(app, req.ttlSeconds) },
     destinationMasked: '',
     destinationHash: '',
     ...(app.webhook ? { webhook: { url: app.webhook.url, secretRef: app.webhook.secretEnv } } : {}),

@@ -37,8 +37,8 @@ Options (defaults in brackets):
   --emulator-port N   Infobip emulator port [8090]
   --codec-port N      codec endpoint port [8888]
   --metrics-port N    worker Prometheus metrics port, 0 for none [9464]
-  --db FILE           keep Temporal's state in FILE (SQLite), the emulator's in a sibling
-                      FILE.emulator.json and the generated secrets in FILE.secrets.json
+  --db FILE           keep Temporal's state in FILE (SQLite), the emulator's and the generated
+                      secrets beside it: dev.db → dev.emulator.json, dev.secrets.json
   --no-encryption     leave payloads unencrypted (no codec endpoint)
   --verbose           worker and API logs on stderr (JSON)
   -h, --help          show this help
@@ -121,10 +121,21 @@ function sibling(dbFile: string, suffix: string): string {
   return path.join(path.dirname(dbFile), `${path.basename(dbFile, ext)}.${suffix}`);
 }
 
-/** The block printed once everything is up. */
+/** `export NAME='value'` lines for a shell, empty values left out. */
+function exportLines(vars: Record<string, string | undefined>): string[] {
+  return Object.entries(vars)
+    .filter((e): e is [string, string] => Boolean(e[1]))
+    .map(([name, value]) => `  export ${name}='${value.replace(/'/g, `'\\''`)}'`);
+}
+
+/**
+ * The block printed once everything is up; `exports` are the variables a second terminal
+ * needs for the CLI, the client library and real-Infobip tools to reach this stack.
+ */
 export function formatBlock(
   urls: DevStackUrls,
   notes: { setup: string; state: string; encryption: string },
+  exports: Record<string, string | undefined> = {},
 ): string {
   const phone = '+41793026727';
   const auth = `-H 'Authorization: Bearer ${urls.apiKey}' -H 'Content-Type: application/json'`;
@@ -152,6 +163,9 @@ export function formatBlock(
     `  # the PIN arrives in the inbox: ${urls.inbox}  (or: curl -s '${urls.emulator}/emulator/messages?to=${phone.slice(1)}')`,
     `  curl -s -X POST ${urls.api}/v1/verifications/<id>/check ${auth} \\`,
     `    -d '{"code":"<PIN>"}'`,
+    ...(Object.keys(exports).length > 0
+      ? ['', 'For the CLI (npx otpflow start …) and your code, in another terminal:', ...exportLines(exports)]
+      : []),
     '',
   ].join('\n');
 }
@@ -303,14 +317,28 @@ export async function runDevCli(argv: string[]): Promise<number> {
       metrics: f.metricsPort ? `http://127.0.0.1:${f.metricsPort}/metrics` : undefined,
     };
     console.log(
-      formatBlock(urls, {
-        setup:
-          changes === 0
-            ? `applications up to date: ${config.applications.map((a) => a.name).join(', ')}`
-            : `set up ${config.applications.map((a) => a.name).join(', ')}: ${changes} change(s)`,
-        state: f.db ? `${f.db} (+ .emulator.json, .secrets.json)` : 'in memory (use --db FILE to keep it)',
-        encryption: `payloads encrypted with key "${config.encryptionKeys[0]?.id}"`,
-      }),
+      formatBlock(
+        urls,
+        {
+          setup:
+            changes === 0
+              ? `applications up to date: ${config.applications.map((a) => a.name).join(', ')}`
+              : `set up ${config.applications.map((a) => a.name).join(', ')}: ${changes} change(s)`,
+          state: f.db
+            ? `${f.db} (+ ${sibling(f.db, 'emulator.json')}, ${sibling(f.db, 'secrets.json')})`
+            : 'in memory (use --db FILE to keep it)',
+          encryption: `payloads encrypted with key "${config.encryptionKeys[0]?.id}"`,
+        },
+        {
+          TEMPORAL_ADDRESS: server.address,
+          TEMPORAL_NAMESPACE: server.namespace,
+          OTPFLOW_DESTINATION_HASH_KEY: env.OTPFLOW_DESTINATION_HASH_KEY,
+          OTPFLOW_ENCRYPTION_KEYS: env.OTPFLOW_ENCRYPTION_KEYS,
+          OTPFLOW_API_KEYS: env.OTPFLOW_API_KEYS,
+          INFOBIP_BASE_URL: emulator.url,
+          INFOBIP_API_KEY: DEFAULT_API_KEY,
+        },
+      ),
     );
 
     // Stop on a signal, or when the worker dies on its own.

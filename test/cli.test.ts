@@ -118,7 +118,7 @@ describe('otpflow CLI', { timeout: 240_000 }, () => {
     expect(malformed.stderr).toContain('code: must be 6 characters long');
     const badNumber = await otpflow(['start', '+4112', '--app', 'login']);
     expect(badNumber.code).toBe(2);
-    expect(badNumber.stderr).toContain('destination:');
+    expect(badNumber.stderr).toContain('to: ');
     const unknownApp = await otpflow(['start', randomPhone(), '--app', 'nope']);
     expect(unknownApp.code).toBe(2);
     expect(unknownApp.stderr).toContain('application: unknown application "nope"');
