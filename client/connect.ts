@@ -5,7 +5,7 @@
  */
 import { Client, Connection } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
-import { createDataConverter } from '../codec';
+import { createDataConverter } from '../codec/data-converter';
 import type { ClientConfig } from '../config/load';
 import { TemporalUnreachableError } from './errors';
 import { OtpClient } from './otp-client';
