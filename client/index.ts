@@ -16,6 +16,7 @@ export type {
   StartResult,
   ResendAnswer,
   ListFilter,
+  VerificationPage,
   VerificationSummary,
   VerificationView,
 } from './otp-client';

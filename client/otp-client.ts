@@ -29,13 +29,19 @@ import {
   UnknownVerificationError,
   VerificationFinishedError,
 } from './errors';
-import { listQuery, type ListFilter, type VerificationSummary } from './list';
+import {
+  listPage,
+  listQuery,
+  type ListFilter,
+  type VerificationPage,
+  type VerificationSummary,
+} from './list';
 import { prepareStart, workflowStartOptions, type StartInput } from './start-input';
 import { translateTemporalError } from './temporal-errors';
 import { closedView, runningFallback, runningView, type VerificationView } from './views';
 
 export type { StartInput } from './start-input';
-export type { ListFilter, VerificationSummary } from './list';
+export type { ListFilter, VerificationPage, VerificationSummary } from './list';
 export type { VerificationView } from './views';
 
 /** Name of the workflow type the client starts and accepts. */
@@ -253,6 +259,26 @@ export class OtpClient {
       throw translateTemporalError(err, '*');
     }
     return out;
+  }
+
+  /**
+   * One page of `list`, newest first, with a token for the next page (the HTTP API's
+   * `GET /v1/verifications`). Never returns destinations; needs no encryption key.
+   */
+  async listPage(filter: ListFilter & { pageToken?: string } = {}): Promise<VerificationPage> {
+    const query = listQuery(filter, this.applicationNames, WORKFLOW_TYPE);
+    if (this.apps.size === 0) return { verifications: [] };
+    try {
+      return await listPage(
+        this.options.client,
+        query,
+        filter.limit ?? 50,
+        filter.pageToken,
+        this.options.destinationHashKey,
+      );
+    } catch (err) {
+      throw translateTemporalError(err, '*');
+    }
   }
 
   /** Describes `id`; unknown, not a verification, or of another application → `UnknownVerificationError`. */
