@@ -58,6 +58,12 @@ const PROCESS_COMMANDS: Record<string, ProcessCommand> = {
       await runEmulatorCli(argv);
       return ExitCode.OK;
     } catch (err) {
+      // A port in use or not allowed is a process that failed (1), as for `otpflow api`.
+      const code = (err as { code?: unknown }).code;
+      if (code === 'EADDRINUSE' || code === 'EACCES') {
+        io.err(`otpflow emulator: cannot listen: ${(err as Error).message}`);
+        return ExitCode.FAILED;
+      }
       if (!(err instanceof EmulatorCliError)) throw err;
       io.err(`otpflow emulator: ${err.message}`);
       return ExitCode.BAD_INPUT;

@@ -236,7 +236,8 @@ export async function runDevCli(argv: string[]): Promise<number> {
   try {
     const logger = f.verbose
       ? createLogger(config.worker?.logLevel ?? 'info', pino.destination(2))
-      : createLogger('warn', pino.destination(2));
+      : // Without --verbose only errors: retried activity failures and the like are expected here.
+        createLogger('error', pino.destination(2));
     installRuntime(logger, f.metricsPort ? `127.0.0.1:${f.metricsPort}` : undefined, []);
 
     let codec: CodecServer | undefined;

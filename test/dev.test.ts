@@ -184,6 +184,13 @@ describe('otpflow dev (npm start)', () => {
     const stack = await startStack();
     try {
       expect(stack.urls.apiKey).toMatch(/^otp_dev_[0-9a-f]{32}$/);
+      // An expected failure: Infobip answers the first send 503, the activity retries.
+      const fault = await fetch(`${stack.urls.inbox}/faults`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ match: { path: '/2fa/2/pin' }, times: 1, action: { status: 503 } }),
+      });
+      expect(fault.status).toBeLessThan(300);
       const id = await verify(stack, '+41793026727');
       if (CHROMIUM) {
         const ui = await webUiShows(stack, id, '+41793026727');
@@ -204,6 +211,8 @@ describe('otpflow dev (npm start)', () => {
       await stopStack(stack);
     }
     expect(stack.err).toContain('stopped.');
+    // Without --verbose: no SDK warnings nor stack traces for the retried send or the shutdown.
+    expect(stack.err).not.toMatch(/"level":"warn"|"stack":|\n\s+at /);
   }, 180_000);
 
   it('keeps state, secrets and the emulator across restarts with --db', async () => {
