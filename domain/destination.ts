@@ -107,6 +107,11 @@ function phoneProblem(lib: PhoneLib, text: string, cc: CountryCode | undefined):
   return `${masked} is not a valid phone number for any country`;
 }
 
+/** Whether libphonenumber knows `code` as a country (`CH`, `US`, …); loads it. */
+export function isPhoneCountry(code: string): boolean {
+  return COUNTRY.test(code) && loadPhoneLib().isSupportedCountry(code);
+}
+
 /** Options of a full parse. */
 export interface ParseOptions {
   /**

@@ -9,7 +9,6 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { formatBlock } from '../dev/stack';
 import { freePort } from './harness/ports';
 
 const ROOT = path.join(__dirname, '..');
@@ -247,32 +246,4 @@ describe('otpflow dev killed hard', () => {
     while (alive(temporalChild!.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
     expect(alive(temporalChild!.pid)).toBe(false);
   }, 120_000);
-});
-
-describe('the printed block', () => {
-  it('names every URL and gives a copy-paste example', () => {
-    const block = formatBlock(
-      {
-        temporalAddress: '127.0.0.1:7233',
-        webUi: 'http://127.0.0.1:8233',
-        api: 'http://127.0.0.1:8080',
-        apiKey: 'k',
-        emulator: 'http://127.0.0.1:8090',
-        inbox: 'http://127.0.0.1:8090/emulator',
-        codec: 'http://127.0.0.1:8888',
-      },
-      { setup: 's', state: 'in memory', encryption: 'e' },
-    );
-    for (const s of [
-      'Temporal Web UI',
-      'http://127.0.0.1:8233',
-      'otpflow API',
-      'API key',
-      'Emulator inbox',
-      'Codec endpoint',
-      "curl -s -X POST http://127.0.0.1:8080/v1/verifications -H 'Authorization: Bearer k'",
-    ]) {
-      expect(block).toContain(s);
-    }
-  });
 });

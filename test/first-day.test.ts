@@ -32,6 +32,24 @@ const URLS = {
 };
 
 describe('npm start banner', () => {
+  it('names every URL and gives a copy-paste example', () => {
+    const block = formatBlock(
+      { ...URLS, codec: 'http://127.0.0.1:8888' },
+      { setup: 's', state: 'in memory', encryption: 'e' },
+    );
+    for (const s of [
+      'Temporal Web UI',
+      'http://127.0.0.1:8233',
+      'otpflow API',
+      'API key',
+      'Emulator inbox',
+      'Codec endpoint',
+      "curl -s -X POST http://127.0.0.1:8080/v1/verifications -H 'Authorization: Bearer k'",
+    ]) {
+      expect(block).toContain(s);
+    }
+  });
+
   it('prints export lines a shell takes as they are, values with quotes and slashes included', () => {
     const vars = {
       TEMPORAL_ADDRESS: '127.0.0.1:7233',
