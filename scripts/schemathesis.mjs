@@ -23,7 +23,12 @@ export function ensureSchemathesis() {
   if (existsSync(SCHEMATHESIS_BIN)) return SCHEMATHESIS_BIN;
   console.error(`schemathesis: installing ${SCHEMATHESIS_SPEC} into ${SCHEMATHESIS_VENV} (once)…`);
   run('python3', ['-m', 'venv', SCHEMATHESIS_VENV]);
-  run(path.join(SCHEMATHESIS_VENV, 'bin', 'pip'), ['install', '--quiet', '--disable-pip-version-check', SCHEMATHESIS_SPEC]);
+  run(path.join(SCHEMATHESIS_VENV, 'bin', 'pip'), [
+    'install',
+    '--quiet',
+    '--disable-pip-version-check',
+    SCHEMATHESIS_SPEC,
+  ]);
   return SCHEMATHESIS_BIN;
 }
 

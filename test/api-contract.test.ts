@@ -90,6 +90,8 @@ describe('OpenAPI contract (schemathesis)', () => {
       'junit',
       '--report-dir',
       reports,
+      '--generation-database',
+      'none',
       '--no-color',
     ]);
     // The summary (phases, test cases, failures) is what a person reads: printed either way.

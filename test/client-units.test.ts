@@ -84,9 +84,7 @@ describe('start validation', () => {
 
   it('refuses a country the application does not allow and a disabled application', () => {
     expect(() => prepareStart(apps, KEY, { to: '+4915112345678' })).toThrow(/^to: numbers from DE/);
-    expect(() => prepareStart(apps, KEY, { destination: '+4915112345678' })).toThrow(
-      /^to: numbers from DE/,
-    );
+    expect(() => prepareStart(apps, KEY, { destination: '+4915112345678' })).toThrow(/^to: numbers from DE/);
     const off = [{ ...testApplication('off'), enabled: false }];
     expect(() => prepareStart(off, KEY, { destination: '+41793026727', application: 'off' })).toThrow(
       /disabled/,

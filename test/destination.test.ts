@@ -66,8 +66,8 @@ describe('phone numbers as typed', () => {
 
   it('a start normalises before it derives the ID, so every spelling is one verification', () => {
     const app = testApplication('login', {}, { defaultCountry: 'CH' });
-    const ids = ['+41793026727', '+41 79 302 67 27', '0041 79 302 67 27', '079 302 67 27'].map(
-      (to) => prepareStart([app], KEY, { to }),
+    const ids = ['+41793026727', '+41 79 302 67 27', '0041 79 302 67 27', '079 302 67 27'].map((to) =>
+      prepareStart([app], KEY, { to }),
     );
     expect(new Set(ids.map((p) => p.id)).size).toBe(1);
     expect(ids.every((p) => p.input.destination === '+41793026727')).toBe(true);
