@@ -57,6 +57,8 @@ export interface DevStackUrls {
   inbox: string;
   codec?: string;
   metrics?: string;
+  /** Variables a second terminal needs (the CLI, a client, real-Infobip tools), printed as `export` lines. */
+  exports?: Record<string, string | undefined>;
 }
 
 interface Flags {
@@ -128,15 +130,12 @@ function exportLines(vars: Record<string, string | undefined>): string[] {
     .map(([name, value]) => `  export ${name}='${value.replace(/'/g, `'\\''`)}'`);
 }
 
-/**
- * The block printed once everything is up; `exports` are the variables a second terminal
- * needs for the CLI, the client library and real-Infobip tools to reach this stack.
- */
+/** The block printed once everything is up. */
 export function formatBlock(
   urls: DevStackUrls,
   notes: { setup: string; state: string; encryption: string },
-  exports: Record<string, string | undefined> = {},
 ): string {
+  const exports = urls.exports ?? {};
   const phone = '+41793026727';
   const auth = `-H 'Authorization: Bearer ${urls.apiKey}' -H 'Content-Type: application/json'`;
   const rows: [string, string][] = [
@@ -316,30 +315,27 @@ export async function runDevCli(argv: string[]): Promise<number> {
       inbox: `${emulator.url}/emulator`,
       codec: codec?.url,
       metrics: f.metricsPort ? `http://127.0.0.1:${f.metricsPort}/metrics` : undefined,
+      exports: {
+        TEMPORAL_ADDRESS: server.address,
+        TEMPORAL_NAMESPACE: server.namespace,
+        OTPFLOW_DESTINATION_HASH_KEY: env.OTPFLOW_DESTINATION_HASH_KEY,
+        OTPFLOW_ENCRYPTION_KEYS: env.OTPFLOW_ENCRYPTION_KEYS,
+        OTPFLOW_API_KEYS: env.OTPFLOW_API_KEYS,
+        INFOBIP_BASE_URL: emulator.url,
+        INFOBIP_API_KEY: DEFAULT_API_KEY,
+      },
     };
     console.log(
-      formatBlock(
-        urls,
-        {
-          setup:
-            changes === 0
-              ? `applications up to date: ${config.applications.map((a) => a.name).join(', ')}`
-              : `set up ${config.applications.map((a) => a.name).join(', ')}: ${changes} change(s)`,
-          state: f.db
-            ? `${f.db} (+ ${sibling(f.db, 'emulator.json')}, ${sibling(f.db, 'secrets.json')})`
-            : 'in memory (use --db FILE to keep it)',
-          encryption: `payloads encrypted with key "${config.encryptionKeys[0]?.id}"`,
-        },
-        {
-          TEMPORAL_ADDRESS: server.address,
-          TEMPORAL_NAMESPACE: server.namespace,
-          OTPFLOW_DESTINATION_HASH_KEY: env.OTPFLOW_DESTINATION_HASH_KEY,
-          OTPFLOW_ENCRYPTION_KEYS: env.OTPFLOW_ENCRYPTION_KEYS,
-          OTPFLOW_API_KEYS: env.OTPFLOW_API_KEYS,
-          INFOBIP_BASE_URL: emulator.url,
-          INFOBIP_API_KEY: DEFAULT_API_KEY,
-        },
-      ),
+      formatBlock(urls, {
+        setup:
+          changes === 0
+            ? `applications up to date: ${config.applications.map((a) => a.name).join(', ')}`
+            : `set up ${config.applications.map((a) => a.name).join(', ')}: ${changes} change(s)`,
+        state: f.db
+          ? `${f.db} (+ ${sibling(f.db, 'emulator.json')}, ${sibling(f.db, 'secrets.json')})`
+          : 'in memory (use --db FILE to keep it)',
+        encryption: `payloads encrypted with key "${config.encryptionKeys[0]?.id}"`,
+      }),
     );
 
     // Stop on a signal, or when the worker dies on its own.

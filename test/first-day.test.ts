@@ -59,7 +59,7 @@ describe('npm start banner', () => {
       INFOBIP_API_KEY: 'emulator-key',
       EMPTY: '',
     };
-    const block = formatBlock(URLS, { setup: 's', state: 'm', encryption: 'e' }, vars);
+    const block = formatBlock({ ...URLS, exports: vars }, { setup: 's', state: 'm', encryption: 'e' });
     const lines = block.split('\n').filter((l) => l.trimStart().startsWith('export '));
     expect(lines.map((l) => l.trim().split('=')[0])).toEqual([
       'export TEMPORAL_ADDRESS',
