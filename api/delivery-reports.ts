@@ -34,7 +34,7 @@ import { parseDeliveryReports, type DeliveryReport } from '../infobip/delivery-r
 import { InfobipReportError } from '../infobip/errors';
 import type { ApiMetrics } from './metrics';
 import { problem, type Problem } from './problems';
-import { sharedSchemas } from './schemas';
+import { bodyErrors, problemResponse, sharedSchemas } from './schemas';
 
 /** Path of the ingress. */
 export const DELIVERY_REPORTS_PATH = '/v1/delivery-reports';
@@ -72,6 +72,55 @@ export type ReportOutcome = 'signalled' | 'unmatched' | 'malformed';
 const WORKFLOW_TYPE = 'verificationWorkflow';
 
 const REALM = 'Basic realm="otpflow delivery reports", charset="UTF-8"';
+
+/**
+ * Infobip's report body as the OpenAPI document shows it. Documentation only: the route does not
+ * validate against it (the tolerant parser does, skipping a malformed entry among good ones).
+ */
+const REPORT_BODY = {
+  type: 'object',
+  description:
+    "Infobip's delivery-report body (SMS and voice). Unknown fields are ignored; a malformed entry among good ones is skipped and counted.",
+  properties: {
+    results: {
+      type: 'array',
+      minItems: 1,
+      items: {
+        type: 'object',
+        properties: {
+          messageId: { type: 'string', description: "The send's externalMessageId." },
+          to: { type: 'string', description: 'The destination, digits with or without +.' },
+          sentAt: { type: 'string', description: "Infobip's time, e.g. 2026-11-09T16:00:00.000+0000." },
+          doneAt: { type: 'string' },
+          status: {
+            type: 'object',
+            properties: {
+              groupId: {
+                type: 'integer',
+                description: '1 PENDING, 2 UNDELIVERABLE, 3 DELIVERED, 4 EXPIRED, 5 REJECTED',
+              },
+              groupName: { type: 'string' },
+              id: { type: 'integer' },
+              name: { type: 'string' },
+              description: { type: 'string' },
+            },
+          },
+          error: {
+            type: 'object',
+            properties: {
+              groupId: { type: 'integer' },
+              id: { type: 'integer' },
+              name: { type: 'string' },
+              permanent: { type: 'boolean' },
+            },
+          },
+        },
+        required: ['messageId', 'to', 'status'],
+      },
+    },
+  },
+  required: ['results'],
+} as const;
 
 /** `username:password` of an `Authorization: Basic …` header, or undefined. */
 export function basicCredentials(header: string | undefined): string | undefined {
@@ -211,22 +260,32 @@ export function registerDeliveryReports(
         description:
           'Authenticated with HTTP Basic (the credentials of OTPFLOW_DELIVERY_REPORT_CREDENTIALS, set as the subscription\'s BASIC security). Body: Infobip\'s report body {"results":[…]}. 200 once every report reached its verification or found none running (counted, not retried); 503 when Temporal did not take it, so Infobip pushes again.',
         security: [{ basicAuth: [] }],
+        body: REPORT_BODY,
         response: {
           200: {
+            description: 'Every report reached its verification, or found none running (counted).',
             type: 'object',
             properties: {
-              received: { type: 'integer' },
-              signalled: { type: 'integer' },
-              unmatched: { type: 'integer' },
-              malformed: { type: 'integer' },
+              received: { type: 'integer', minimum: 0 },
+              signalled: { type: 'integer', minimum: 0 },
+              unmatched: { type: 'integer', minimum: 0 },
+              malformed: { type: 'integer', minimum: 0 },
             },
             required: ['received', 'signalled', 'unmatched', 'malformed'],
           },
-          400: { $ref: 'Problem#' },
-          401: { $ref: 'Problem#' },
-          503: { $ref: 'Problem#' },
+          400: problemResponse(
+            'Not a delivery-report body (problem type invalid-input; `detail` names the place).',
+          ),
+          401: {
+            ...problemResponse('Missing or wrong delivery-report credentials.'),
+            headers: { 'WWW-Authenticate': { schema: { type: 'string' } } },
+          },
+          ...bodyErrors,
+          503: problemResponse('Temporal did not take the report: push it again.'),
         },
       },
+      // The body schema documents; the tolerant parser below decides (400 naming the place).
+      validatorCompiler: () => () => true,
       // Authentication first: an unauthenticated push learns nothing about the body's checks.
       onRequest: async (req: FastifyRequest, reply: FastifyReply) => {
         const presented = basicCredentials(req.headers.authorization);
