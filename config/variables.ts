@@ -43,6 +43,12 @@ export const OTPFLOW_VARIABLES: readonly VariableDoc[] = [
   },
   { name: 'OTPFLOW_API_PORT', usedBy: ['api'], description: 'Port of the HTTP API', default: '8080' },
   {
+    name: 'OTPFLOW_DELIVERY_REPORT_CREDENTIALS',
+    usedBy: ['api'],
+    description:
+      "USER:PASSWORD,… HTTP Basic credentials Infobip's subscription pushes delivery reports with; empty: pushes refused",
+  },
+  {
     name: 'OTPFLOW_TASK_QUEUE',
     usedBy: ['worker', 'api', 'client'],
     description: 'Task queue of the workers',

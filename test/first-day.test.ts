@@ -85,6 +85,7 @@ describe('otpflow dev --db secrets file', () => {
       OTPFLOW_API_KEYS: made.apiKey,
       OTPFLOW_DESTINATION_HASH_KEY: made.destinationHashKey,
       OTPFLOW_ENCRYPTION_KEYS: made.encryptionKey,
+      OTPFLOW_DELIVERY_REPORT_CREDENTIALS: made.deliveryReportCredentials,
     });
     expect(loadOrCreateSecrets(file)).toEqual(made);
   });
