@@ -10,6 +10,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Client, WorkflowHandle } from '@temporalio/client';
+import { inject } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createActivities } from '../../activities';
 import { ensureApplication } from '../../setup/applications';
@@ -226,13 +227,25 @@ export interface WorkerProcess {
 }
 
 /**
- * Starts a worker process and resolves once it is ready to poll (it polls after `go()`); the
+ * Starts a worker process for `app` on `taskQueue` of the shared dev server, its Infobip the
+ * emulator at `emulatorUrl`, and resolves once it is ready to poll (it polls after `go()`); the
  * process is added to `spawned` at once, so a test can kill it even before it is ready.
  */
 export function prepareWorkerProcess(
-  config: CrashWorkerConfig,
+  taskQueue: string,
+  emulatorUrl: string,
+  app: ApplicationDeclaration,
   spawned?: ChildProcess[],
 ): Promise<WorkerProcess> {
+  const config: CrashWorkerConfig = {
+    address: inject('temporalAddress'),
+    namespace: inject('temporalNamespace'),
+    taskQueue,
+    bundlePath: inject('workflowBundlePath'),
+    emulatorUrl,
+    apiKey: API_KEY,
+    applications: [app],
+  };
   // node itself with tsx's loader (not the tsx CLI, whose child would outlive a SIGKILL).
   const proc = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'crash-worker.ts')], {
     cwd: PROJECT_ROOT,

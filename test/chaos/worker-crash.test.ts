@@ -9,7 +9,6 @@ import type { ChildProcess } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { inject } from 'vitest';
 import { ensureApplication } from '../../setup/applications';
 import { createEmulator, type Emulator } from '../../emulator';
 import { createInfobipClient, type InfobipClient } from '../../infobip';
@@ -81,17 +80,7 @@ afterAll(async () => {
 });
 
 /** Starts a worker process of this file's task queue (it polls after `go()`). */
-function prepareWorker(): Promise<WorkerProcess> {
-  return prepareWorkerProcess({
-    address: inject('temporalAddress'),
-    namespace: inject('temporalNamespace'),
-    taskQueue,
-    bundlePath: inject('workflowBundlePath'),
-    emulatorUrl: emulator.url,
-    apiKey: API_KEY,
-    applications: [app],
-  });
-}
+const prepareWorker = (): Promise<WorkerProcess> => prepareWorkerProcess(taskQueue, emulator.url, app);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
