@@ -2,6 +2,7 @@
  * `application/problem+json` answers (RFC 9457) of the HTTP API. Each problem has a stable
  * `type` URI that clients match on; the mapping from library errors lives here only.
  */
+import { STATUS_CODES } from 'node:http';
 import type { FastifyReply } from 'fastify';
 import { isLibraryError, OtpErrorCodes } from '../client/errors';
 
@@ -11,12 +12,16 @@ export const PROBLEM_BASE = 'https://otpflow.dev/problems/';
 /** The API's problem types: HTTP status and title of each. */
 export const ProblemTypes = {
   'invalid-input': { status: 400, title: 'Invalid input' },
+  'malformed-request': { status: 400, title: 'Malformed request' },
   unauthorized: { status: 401, title: 'Missing or wrong API key' },
   'not-found': { status: 404, title: 'Not found' },
+  'request-timeout': { status: 408, title: 'Request timeout' },
   'already-finished': { status: 409, title: 'Verification already finished' },
+  'expectation-failed': { status: 417, title: 'Expectation failed' },
   'payload-too-large': { status: 413, title: 'Request body too large' },
   'unsupported-media-type': { status: 415, title: 'Unsupported media type' },
   'rate-limited': { status: 429, title: 'Too many requests' },
+  'headers-too-large': { status: 431, title: 'Request headers too large' },
   internal: { status: 500, title: 'Internal error' },
   'check-unavailable': { status: 503, title: 'Code check unavailable' },
   'temporal-unavailable': { status: 503, title: 'Temporal unreachable' },
@@ -48,6 +53,22 @@ export function sendProblem(reply: FastifyReply, body: Problem): FastifyReply {
   if (typeof body.retryAfterSeconds === 'number') reply.header('retry-after', String(body.retryAfterSeconds));
   if (body.status === 401) reply.header('www-authenticate', 'Bearer');
   return reply.code(body.status).type('application/problem+json').send(body);
+}
+
+/**
+ * A problem as a whole HTTP/1.1 response, for answers written straight to a socket (a request
+ * Node could not even parse reaches no reply object).
+ */
+export function rawProblemResponse(body: Problem): string {
+  const json = JSON.stringify(body);
+  return [
+    `HTTP/1.1 ${body.status} ${STATUS_CODES[body.status] ?? 'Error'}`,
+    'Content-Type: application/problem+json; charset=utf-8',
+    `Content-Length: ${Buffer.byteLength(json)}`,
+    'Connection: close',
+    '',
+    json,
+  ].join('\r\n');
 }
 
 /** Request fields the API calls differently from the library. */

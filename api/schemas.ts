@@ -100,8 +100,9 @@ export const startBody = {
     },
     id: {
       type: 'string',
+      maxLength: MAX_VERIFICATION_ID_LENGTH,
       pattern: CALLER_ID_PATTERN.source,
-      description: 'Your own verification ID; by default derived from application and destination.',
+      description: `Your own verification ID (at most ${MAX_VERIFICATION_ID_LENGTH} characters); by default derived from application and destination.`,
     },
   },
 } as const;
@@ -144,11 +145,20 @@ export const resendResponse = {
   required: ['id', 'status', 'channel', 'resendsRemaining'],
 } as const;
 
-/** `{id}` path parameter. */
+/**
+ * `{id}` path parameter. No length bound here: an ID longer than the limit names no
+ * verification, so it is answered 404 like any unknown ID, after authentication.
+ */
 export const idParams = {
   type: 'object',
   required: ['id'],
-  properties: { id: { type: 'string', minLength: 1, maxLength: MAX_VERIFICATION_ID_LENGTH } },
+  properties: {
+    id: {
+      type: 'string',
+      minLength: 1,
+      description: `Verification ID (at most ${MAX_VERIFICATION_ID_LENGTH} characters; a longer one is not found).`,
+    },
+  },
 } as const;
 
 const problem = (description: string) => ({ description, $ref: 'Problem#' });

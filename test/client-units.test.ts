@@ -19,6 +19,7 @@ import {
 } from '../client/temporal-errors';
 import { hashDestination, identifyDestination, verificationId } from '../client/identity';
 import { listQuery } from '../client/list';
+import { MAX_VERIFICATION_ID_LENGTH } from '../domain/constants';
 import { prepareStart } from '../client/start-input';
 import { testApplication } from './kits/client';
 
@@ -31,6 +32,17 @@ describe('destination identity', () => {
     expect(who).toMatchObject({ normalised: '+41793026727', hash: expected, masked: '+41•••••6727' });
     expect(hashDestination('+41793026727', Buffer.alloc(32, 4))).not.toBe(expected);
     expect(verificationId('login', expected)).toBe(`otp-login-${expected}`);
+  });
+
+  it('keeps every ID within the one length limit: the longest derived ID, the longest caller ID', () => {
+    const longest = verificationId('a'.repeat(64), hashDestination('+41793026727', KEY));
+    expect(longest.length).toBeLessThanOrEqual(MAX_VERIFICATION_ID_LENGTH);
+    const app = testApplication('login');
+    const ok = 'c'.repeat(MAX_VERIFICATION_ID_LENGTH);
+    expect(prepareStart([app], KEY, { destination: '+41793026727', id: ok }).id).toBe(ok);
+    expect(() => prepareStart([app], KEY, { destination: '+41793026727', id: `${ok}c` })).toThrow(
+      expect.objectContaining({ field: 'id' }),
+    );
   });
 
   it('lower-cases e-mail addresses so one person gets one ID', () => {
