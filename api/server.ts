@@ -275,7 +275,7 @@ export function createApiServer(options: ApiServerOptions): FastifyInstance {
           schema: {
             summary: 'Check the code a person typed',
             description:
-              'A wrong code answers 200 with verified=false. A finished verification answers 409 already-finished with verificationStatus.',
+              'A wrong code answers 200 with verified=false and the attempts left; the wrong code that uses the last attempt answers 200 LOCKED, the right one 200 VERIFIED. A check that finds the verification already finished (queued behind the check that finished it, or arriving later) answers 409 already-finished with verificationStatus; nothing is checked.',
             ...withId,
             body: checkBody,
             response: {

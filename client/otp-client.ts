@@ -4,10 +4,11 @@
  * the typed errors of `errors.ts`.
  *
  * Check semantics: `check()` answers the outcome of *this* check — `VERIFIED`, a wrong code
- * (`PENDING` with fewer attempts), `LOCKED`, or `EXPIRED` when the code raced the expiry.
- * A check sent to a verification that had already ended is not a check: it throws
- * `VerificationFinishedError` carrying the final status (so a finished `VERIFIED` flow never
- * answers `verified: true` again, whatever code is sent).
+ * (`PENDING` with fewer attempts), `LOCKED` for the wrong code that used the last attempt, or
+ * `EXPIRED` when the code raced the expiry. A check that finds the verification already ended
+ * — sent after it ended, or queued behind the concurrent check that ended it — is not a check:
+ * it throws `VerificationFinishedError` carrying the final status (so a finished `VERIFIED`
+ * flow never answers `verified: true` again, whatever code is sent).
  */
 import { randomUUID } from 'node:crypto';
 import type { Client, WorkflowExecutionDescription, WorkflowHandle } from '@temporalio/client';

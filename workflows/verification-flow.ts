@@ -18,23 +18,32 @@ import {
 } from '../domain/failures';
 import { normalizeCode } from '../domain/input';
 import { FlowPhases } from './flow-phases';
-import type { CheckResult, ResendResult, StartAnswer, StartRequest } from '../domain/types';
+import type {
+  CheckResult,
+  ResendResult,
+  StartAnswer,
+  StartRequest,
+  VerificationStatus,
+} from '../domain/types';
 import { TERMINAL_STATUSES } from '../domain/types';
+
+/** The refusal of a message that reached a flow which is not PENDING (`status` is what it is). */
+function notPending(status: VerificationStatus): ApplicationFailure {
+  return ApplicationFailure.create({
+    message: `verification is ${status}, not PENDING`,
+    type: NOT_PENDING,
+    nonRetryable: true,
+    details: [status],
+  });
+}
 
 /** A verification's message handlers, phases and state. */
 export class VerificationFlow extends FlowPhases {
   /** Refuses a message unless the flow is PENDING and not past its expiry (or, for checks, still SENDING). */
   rejectUnlessPending(allowSending = false): void {
     if (allowSending && this.status === 'SENDING') return;
-    if (this.status !== 'PENDING' || Date.now() >= this.expiresAt) {
-      const shown = this.status === 'PENDING' ? 'EXPIRED' : this.status;
-      throw ApplicationFailure.create({
-        message: `verification is ${shown}, not PENDING`,
-        type: NOT_PENDING,
-        nonRetryable: true,
-        details: [shown],
-      });
-    }
+    if (this.status !== 'PENDING' || Date.now() >= this.expiresAt)
+      throw notPending(this.status === 'PENDING' ? 'EXPIRED' : this.status);
   }
 
   /** The `verify` validator: a finished flow or a malformed code is refused before history. */
@@ -57,8 +66,14 @@ export class VerificationFlow extends FlowPhases {
     return this.lock.run(() => this.checkNow(rawCode));
   }
 
+  /**
+   * One check, its turn come. Only the check that ends the flow answers with the ending (the
+   * wrong code that used the last attempt: LOCKED; the right code: VERIFIED; a code that came
+   * after the expiry: EXPIRED). A check that finds the flow already ended is refused like one
+   * that arrives after it, whether it waited in the queue or not (`NotPending`, 409).
+   */
   private async checkNow(rawCode: string): Promise<CheckResult> {
-    if (this.status !== 'PENDING' || this.pinId === null) return this.answer();
+    if (this.status !== 'PENDING' || this.pinId === null) throw notPending(this.status);
     if (Date.now() >= this.expiresAt) {
       this.setStatus('EXPIRED', 'the code arrived after the verification expired');
       this.recordCheck('EXPIRED');
@@ -153,7 +168,12 @@ export class VerificationFlow extends FlowPhases {
   validateStart(req: StartRequest): void {
     const { application, destinationHash } = this.input;
     if (typeof req?.requestId !== 'string' || req.requestId === '')
-      throw ApplicationFailure.nonRetryable('requestId: is required', INVALID_INPUT, 'requestId', 'is required');
+      throw ApplicationFailure.nonRetryable(
+        'requestId: is required',
+        INVALID_INPUT,
+        'requestId',
+        'is required',
+      );
     if (req.application !== application || req.destinationHash !== destinationHash)
       throw ApplicationFailure.nonRetryable(
         'id: is already used by another verification',
