@@ -77,6 +77,11 @@ export interface VerificationPolicy {
    * as FAILED. @default 120
    */
   retryBudgetSeconds?: number;
+  /**
+   * Seconds a code check may take end to end while Infobip does not answer (errors or silence):
+   * then it answers CHECK_UNAVAILABLE and no attempt is counted. @default 5
+   */
+  checkTimeoutSeconds?: number;
 }
 
 /** Signed webhook called on every terminal state. */
