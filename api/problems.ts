@@ -22,7 +22,11 @@ export const ProblemTypes = {
   'unsupported-media-type': { status: 415, title: 'Unsupported media type' },
   'rate-limited': { status: 429, title: 'Too many requests' },
   'headers-too-large': { status: 431, title: 'Request headers too large' },
+  undeliverable: { status: 422, title: 'Destination cannot get a PIN' },
   internal: { status: 500, title: 'Internal error' },
+  misconfigured: { status: 500, title: "Configuration does not match the workers'" },
+  'send-failed': { status: 502, title: 'Infobip did not take the PIN' },
+  'send-unavailable': { status: 503, title: 'Infobip unreachable; no PIN sent' },
   'check-unavailable': { status: 503, title: 'Code check unavailable' },
   'temporal-unavailable': { status: 503, title: 'Temporal unreachable' },
 } as const;
@@ -96,8 +100,18 @@ export function problemFor(err: unknown): Problem | undefined {
     case OtpErrorCodes.RATE_LIMITED:
       return problem('rate-limited', err.message, {
         reason: err.reason,
+        ...(err.id ? { id: err.id, reasonCode: 'SEND_LIMIT' } : {}),
         ...(err.retryAfterSeconds !== undefined ? { retryAfterSeconds: err.retryAfterSeconds } : {}),
       });
+    case OtpErrorCodes.UNDELIVERABLE:
+      return problem('undeliverable', err.message, { id: err.id, reasonCode: err.reasonCode });
+    case OtpErrorCodes.SEND_FAILED:
+      return err.retryable
+        ? problem('send-unavailable', err.message, { id: err.id, reasonCode: err.reasonCode, retryAfterSeconds: 5 })
+        : problem('send-failed', err.message, { id: err.id, reasonCode: err.reasonCode });
+    case OtpErrorCodes.MISCONFIGURED:
+      // The API is the misconfigured client here: its operator must fix it, not the caller.
+      return problem('misconfigured', err.message, { variable: err.variable });
     case OtpErrorCodes.CHECK_UNAVAILABLE:
       return problem('check-unavailable', err.message, { retryAfterSeconds: 1 });
     case OtpErrorCodes.TEMPORAL_UNREACHABLE:

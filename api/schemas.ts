@@ -5,9 +5,11 @@
 import { CHANNELS, VERIFICATION_STATUSES } from '../domain/types';
 import { CALLER_ID_PATTERN, MAX_VERIFICATION_ID_LENGTH } from '../domain/constants';
 import { MAX_DESTINATION_LENGTH } from '../domain/destination';
+import { REASONS } from '../domain/reasons';
 
 const STATUS_ENUM = [...VERIFICATION_STATUSES];
 const CHANNEL_ENUM = [...CHANNELS];
+const REASON_CODES = Object.keys(REASONS);
 
 /** Shared schemas, registered with `app.addSchema` and referenced as `<$id>#`. */
 export const sharedSchemas = [
@@ -28,6 +30,19 @@ export const sharedSchemas = [
       },
       retryAfterSeconds: { type: 'integer', description: 'rate-limited: seconds until a retry can succeed.' },
       reason: { type: 'string', description: 'rate-limited: COOLDOWN, MAX_RESENDS or RATE_LIMITED.' },
+      id: {
+        type: 'string',
+        description: 'A start that sent no PIN (rate-limited, undeliverable, send-failed, send-unavailable): the verification, which ended.',
+      },
+      reasonCode: {
+        type: 'string',
+        enum: REASON_CODES,
+        description: 'Why no PIN was sent: a stable code (e.g. SEND_LIMIT, NUMBER_UNKNOWN, INFOBIP_UNAVAILABLE).',
+      },
+      variable: {
+        type: 'string',
+        description: "misconfigured: the API's environment variable that differs from the workers'.",
+      },
     },
     required: ['type', 'title', 'status'],
   },
@@ -38,7 +53,8 @@ export const sharedSchemas = [
     properties: {
       id: { type: 'string' },
       status: { type: 'string', enum: STATUS_ENUM },
-      reason: { type: 'string' },
+      reason: { type: 'string', description: 'Why it ended, in a plain sentence.' },
+      reasonCode: { type: 'string', enum: REASON_CODES, description: 'Why it ended, as a stable code.' },
       application: { type: 'string' },
       channel: { type: 'string', enum: CHANNEL_ENUM },
       destination: { type: 'string', description: 'Masked, e.g. +41•••••6727.' },
@@ -112,8 +128,11 @@ export const startResponse = {
   type: 'object',
   properties: {
     id: { type: 'string' },
-    status: { type: 'string', enum: STATUS_ENUM },
-    reason: { type: 'string' },
+    status: {
+      type: 'string',
+      enum: STATUS_ENUM,
+      description: 'PENDING; LOOKUP or SENDING when no worker answered in time. A start that sent no PIN is a problem, never 200/201.',
+    },
     channel: { type: 'string', enum: CHANNEL_ENUM },
     destination: { type: 'string', description: 'Masked.' },
     expiresAt: { type: 'string', format: 'date-time' },
@@ -169,4 +188,13 @@ export const commonErrors = {
   401: problem('Missing or wrong API key.'),
   413: problem('Body larger than the limit.'),
   503: problem('Temporal or Infobip unreachable; nothing changed.'),
+};
+
+/** What a start answers when its flow ended before a PIN went out (each carries `id` and `reasonCode`). */
+export const startRefusals = {
+  422: problem('undeliverable: the destination cannot get a PIN (Number Lookup, or Infobip did not deliver); retrying will not help.'),
+  429: problem("rate-limited: Infobip's send limit was reached; Retry-After when Infobip said when."),
+  500: problem("misconfigured: the API's OTPFLOW_DESTINATION_HASH_KEY or OTPFLOW_ENCRYPTION_KEYS differ from the workers'; nothing was sent."),
+  502: problem('send-failed: Infobip refused the send, or its answers were lost; retrying will not help.'),
+  503: problem('send-unavailable (Infobip unreachable, Retry-After), or Temporal unreachable; nothing sent.'),
 };

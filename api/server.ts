@@ -19,6 +19,7 @@ import { NOT_FOUND_PROBLEM, problem, problemFor, rawProblemResponse, sendProblem
 import {
   checkBody,
   commonErrors,
+  startRefusals,
   idParams,
   resendResponse,
   sharedSchemas,
@@ -242,9 +243,11 @@ export function createApiServer(options: ApiServerOptions): FastifyInstance {
         {
           schema: {
             summary: 'Start a verification (or return the pending one for the same destination)',
+            description:
+              '201 when a PIN went out, 200 when a pending verification was returned. A start whose verification ended before a PIN went out answers a problem with the verification `id` and a `reasonCode`: 429 rate-limited (Infobip send limit), 422 undeliverable, 502 send-failed, 503 send-unavailable.',
             body: startBody,
             security,
-            response: { 200: startResponse, 201: startResponse, ...commonErrors },
+            response: { 200: startResponse, 201: startResponse, ...commonErrors, ...startRefusals },
           },
         },
         async (req, reply) => {
@@ -294,13 +297,15 @@ export function createApiServer(options: ApiServerOptions): FastifyInstance {
         {
           schema: {
             summary: 'Send the code again',
-            description: 'During the cooldown: 429 rate-limited with Retry-After.',
+            description:
+              'During the cooldown: 429 rate-limited with Retry-After. When Infobip does not take the new PIN: 502 send-failed, or 503 send-unavailable when it could not be reached (the earlier PIN stays valid).',
             ...withId,
             response: {
               200: resendResponse,
               404: { $ref: 'Problem#' },
               409: { $ref: 'Problem#' },
               429: { $ref: 'Problem#' },
+              502: { $ref: 'Problem#' },
               ...commonErrors,
             },
           },

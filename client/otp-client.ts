@@ -40,6 +40,7 @@ import {
 } from './errors';
 import { listQuery, type ListFilter, type VerificationSummary } from './list';
 import { prepareStart, workflowStartOptions, type StartInput } from './start-input';
+import { startRefusal } from './start-outcome';
 import { attachedAnswer, startAnswerMissing, startMayRetry, translateTemporalError } from './temporal-errors';
 import { closedView, runningFallback, runningView, type VerificationView } from './views';
 
@@ -76,9 +77,10 @@ export interface OtpClientOptions {
   rpcTimeoutMs?: number;
 }
 
-/** Answer of `start`. */
+/** Answer of `start`: a verification whose PIN went out (`PENDING`) or is on its way. */
 export interface StartResult {
   id: string;
+  /** `PENDING`; `LOOKUP` or `SENDING` only when no worker answered within `startWaitMs`. */
   status: VerificationStatus;
   channel: Channel;
   /** Masked destination, e.g. `+41•••••6727`. */
@@ -87,7 +89,6 @@ export interface StartResult {
   expiresAt?: string;
   /** False when a pending verification for the same ID existed and nothing new was sent. */
   created: boolean;
-  reason?: string;
 }
 
 /** Answer of an accepted `resend`. */
@@ -105,14 +106,16 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** First and longest pause between start attempts Temporal or the flow asked to repeat. */
 const START_RETRY_MS = { first: 50, max: 500 };
 
+/** The start's answer, or the error that says why no PIN went out. */
 function startResult(id: string, answer: StartAnswer): StartResult {
+  const refused = startRefusal({ id, ...answer });
+  if (refused) throw refused;
   return {
     id,
     status: answer.status,
     channel: answer.channel,
     destination: answer.destinationMasked,
     ...(answer.expiresAt ? { expiresAt: answer.expiresAt } : {}),
-    ...(answer.reason ? { reason: answer.reason } : {}),
     created: answer.created,
   };
 }
@@ -141,11 +144,13 @@ export class OtpClient {
   /**
    * Starts a verification, or attaches to the running one with the same ID (then nothing is
    * sent and `created` is false), and answers once the first send is known: `PENDING` with
-   * `expiresAt`, or the status the flow ended with before a PIN went out. One
-   * update-with-start call: the workflow starts with the `start` Update, whose handler answers.
-   * Throws `InvalidInputError` before starting anything when the input can never succeed, and
-   * with field `id` when a caller-chosen ID belongs to another destination. Bounded by
-   * `startWaitMs` (see there).
+   * `expiresAt`. One update-with-start call: the workflow starts with the `start` Update, whose
+   * handler answers. Throws `InvalidInputError` before starting anything when the input can
+   * never succeed, and with field `id` when a caller-chosen ID belongs to another destination.
+   * When the flow ended before a PIN went out it throws why, with the verification's `id`:
+   * `RateLimitedError` (Infobip's send limit), `UndeliverableError`, `SendFailedError`
+   * (`retryable` when Infobip could not be reached), `MisconfiguredError` (the workers refused
+   * this client's hash key or its unencrypted payloads). Bounded by `startWaitMs` (see there).
    */
   async start(req: StartInput): Promise<StartResult> {
     const { id, app, input } = prepareStart(this.options.applications, this.options.destinationHashKey, req);
@@ -159,14 +164,14 @@ export class OtpClient {
     };
     const deadline = Date.now() + (this.options.startWaitMs ?? 15_000);
     for (let pause = START_RETRY_MS.first; ; pause = Math.min(pause * 2, START_RETRY_MS.max)) {
+      let answer: StartAnswer;
       try {
-        const answer = await client.withDeadline(deadline, () =>
+        answer = await client.withDeadline(deadline, () =>
           client.workflow.executeUpdateWithStart(startUpdate, {
             args: [request],
             startWorkflowOperation: new WithStartWorkflowOperation(WORKFLOW_TYPE, options),
           }),
         );
-        return startResult(id, answer);
       } catch (err) {
         const attached = attachedAnswer(err);
         if (attached) return startResult(id, attached);
@@ -178,6 +183,7 @@ export class OtpClient {
         }
         return this.startedWithoutAnswer(err, id, app.name, requestId);
       }
+      return startResult(id, answer);
     }
   }
 
@@ -350,9 +356,11 @@ export class OtpClient {
       info.status.name === 'RUNNING'
         ? runningFallback(info, application)
         : await this.view({ handle, info, application });
-    const { status, reason, channel, destination } = view;
+    const { status, reasonCode, channel, destination } = view;
+    const refused = startRefusal({ id, status, ...(reasonCode ? { reasonCode } : {}) });
+    if (refused) throw refused;
     const created = info.memo?.[START_REQUEST_MEMO] === requestId;
-    return { id, status, channel, destination, ...(reason ? { reason } : {}), created };
+    return { id, status, channel, destination, created };
   }
 
   /** Runs a call that opens an operation under the `rpcTimeoutMs` deadline. */

@@ -15,13 +15,17 @@ import {
   RESEND_FAILED,
 } from '../domain/failures';
 import { TERMINAL_STATUSES, type StartAnswer, type VerificationStatus } from '../domain/types';
+import { REASONS, RETRYABLE_REASONS, type ReasonCode } from '../domain/reasons';
 import {
   CheckUnavailableError,
   InvalidInputError,
   OtpError,
+  SendFailedError,
   TemporalUnreachableError,
   VerificationFinishedError,
 } from './errors';
+
+const CHECK_UNAVAILABLE_SENTENCE = 'Infobip could not check the code now; no attempt was counted, try again';
 
 /** gRPC status codes that mean "the server is not there" rather than "the server said no". */
 const UNREACHABLE_GRPC = new Set([4 /* DEADLINE_EXCEEDED */, 14 /* UNAVAILABLE */]);
@@ -121,8 +125,20 @@ export function translateTemporalError(err: unknown, id: string): unknown {
         return new InvalidInputError(field, reason);
       }
       case CHECK_UNAVAILABLE:
-      case RESEND_FAILED:
-        return new CheckUnavailableError(failure.message);
+        // A sentence of our own: an older worker put Infobip's words (and a pinId) in the message.
+        return new CheckUnavailableError(CHECK_UNAVAILABLE_SENTENCE);
+      case RESEND_FAILED: {
+        const code =
+          typeof details[0] === 'string' && details[0] in REASONS
+            ? (details[0] as ReasonCode)
+            : 'INFOBIP_UNAVAILABLE';
+        return new SendFailedError(
+          id,
+          code,
+          RETRYABLE_REASONS.includes(code),
+          `the PIN could not be sent again: ${REASONS[code]}`,
+        );
+      }
     }
   }
   if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {

@@ -27,6 +27,11 @@ export const FailureTypes = {
   SEND_ANSWERS_LOST: 'OtpflowSendAnswersLost',
   /** Destination rejected before any call (bad format for the channel). */
   INVALID_DESTINATION: 'OtpflowInvalidDestination',
+  /**
+   * The flow's destination hash (or its derived ID) does not match its destination under the
+   * workers' hash key: the caller used another `OTPFLOW_DESTINATION_HASH_KEY`. Nothing is sent.
+   */
+  IDENTITY_MISMATCH: 'OtpflowIdentityMismatch',
 } as const;
 
 export type FailureType = (typeof FailureTypes)[keyof typeof FailureTypes];
@@ -64,7 +69,7 @@ export const INVALID_INPUT = 'InvalidInput';
 export const NOT_PENDING = 'NotPending';
 /** Failure type of a check that could not reach Infobip in time; the attempt is not counted. */
 export const CHECK_UNAVAILABLE = 'CheckUnavailable';
-/** Failure type of a resend Infobip did not accept (other than its send limit). */
+/** Failure type of a resend Infobip did not accept (other than its send limit); details[0] is the reason code. */
 export const RESEND_FAILED = 'ResendFailed';
 /**
  * Not a failure: how the `start` validator answers a start that attached to a flow past its

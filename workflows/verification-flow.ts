@@ -4,19 +4,19 @@
  */
 import { ApplicationFailure, condition, workflowInfo } from '@temporalio/workflow';
 import type { VerifyPinResult } from '../activities/types';
-import { failureMessage, failureType } from './activity-errors';
+import { failureType } from './activity-errors';
 import { START_REQUEST_MEMO } from '../domain/constants';
 import { InvalidInputError } from '../domain/errors';
 import {
   ATTACHED,
   CHECK_UNAVAILABLE,
   CLOSING,
-  FailureTypes,
   INVALID_INPUT,
   NOT_PENDING,
   RESEND_FAILED,
 } from '../domain/failures';
 import { normalizeCode } from '../domain/input';
+import { REASONS, reasonOfFailure } from '../domain/reasons';
 import { FlowPhases } from './flow-phases';
 import type {
   CheckResult,
@@ -75,7 +75,7 @@ export class VerificationFlow extends FlowPhases {
   private async checkNow(rawCode: string): Promise<CheckResult> {
     if (this.status !== 'PENDING' || this.pinId === null) throw notPending(this.status);
     if (Date.now() >= this.expiresAt) {
-      this.setStatus('EXPIRED', 'the code arrived after the verification expired');
+      this.setStatus('EXPIRED', 'CODE_TOO_LATE');
       this.recordCheck('EXPIRED');
       return (this.lastCheck = this.answer());
     }
@@ -83,10 +83,11 @@ export class VerificationFlow extends FlowPhases {
     let result: VerifyPinResult;
     try {
       result = await this.acts.verifyPin({ pinId: this.pinId, code, application: this.input.application });
-    } catch (err) {
+    } catch {
       this.recordCheck('ERROR');
+      // Infobip's words (its path names the pinId) stay in the activity's failure and the logs.
       throw ApplicationFailure.create({
-        message: `the code could not be checked now: ${failureMessage(err)}`,
+        message: 'Infobip could not check the code now; no attempt was counted',
         type: CHECK_UNAVAILABLE,
         nonRetryable: true,
       });
@@ -97,11 +98,11 @@ export class VerificationFlow extends FlowPhases {
       return (this.lastCheck = this.answer(true));
     }
     if (result.pinError === 'TTL_EXPIRED') {
-      this.setStatus('EXPIRED', 'Infobip reports the PIN expired');
+      this.setStatus('EXPIRED', 'PIN_EXPIRED');
     } else {
       this.wrongCodes += 1;
       if (result.pinError === 'NO_MORE_PIN_ATTEMPTS' || this.attemptsRemaining() === 0) {
-        this.setStatus('LOCKED', 'no attempts left');
+        this.setStatus('LOCKED', 'NO_ATTEMPTS_LEFT');
       } else {
         this.publish();
       }
@@ -146,8 +147,13 @@ export class VerificationFlow extends FlowPhases {
       this.resends += 1;
       this.recordSend(this.channel, result, 'RESEND');
     } catch (err) {
-      if (failureType(err) === FailureTypes.RATE_LIMITED) return this.resendAnswer('RATE_LIMITED');
-      throw ApplicationFailure.nonRetryable(`resend failed: ${failureMessage(err)}`, RESEND_FAILED);
+      const code = reasonOfFailure(failureType(err));
+      if (code === 'SEND_LIMIT') return this.resendAnswer('RATE_LIMITED');
+      throw ApplicationFailure.nonRetryable(
+        `the PIN could not be sent again: ${REASONS[code]}`,
+        RESEND_FAILED,
+        code,
+      );
     }
     this.publish();
     return this.resendAnswer(undefined);
@@ -210,6 +216,6 @@ export class VerificationFlow extends FlowPhases {
   /** The `cancel` signal: ends a flow that has not ended yet as CANCELLED. */
   cancel(why?: string): void {
     if (this.isTerminal()) return;
-    this.setStatus('CANCELLED', typeof why === 'string' && why ? why.slice(0, 200) : 'cancelled by request');
+    this.setStatus('CANCELLED', 'CANCELLED', typeof why === 'string' && why ? why.slice(0, 200) : undefined);
   }
 }
