@@ -107,7 +107,11 @@ export function problemFor(err: unknown): Problem | undefined {
       return problem('undeliverable', err.message, { id: err.id, reasonCode: err.reasonCode });
     case OtpErrorCodes.SEND_FAILED:
       return err.retryable
-        ? problem('send-unavailable', err.message, { id: err.id, reasonCode: err.reasonCode, retryAfterSeconds: 5 })
+        ? problem('send-unavailable', err.message, {
+            id: err.id,
+            reasonCode: err.reasonCode,
+            retryAfterSeconds: 5,
+          })
         : problem('send-failed', err.message, { id: err.id, reasonCode: err.reasonCode });
     case OtpErrorCodes.MISCONFIGURED:
       // The API is the misconfigured client here: its operator must fix it, not the caller.

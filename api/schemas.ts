@@ -32,12 +32,14 @@ export const sharedSchemas = [
       reason: { type: 'string', description: 'rate-limited: COOLDOWN, MAX_RESENDS or RATE_LIMITED.' },
       id: {
         type: 'string',
-        description: 'A start that sent no PIN (rate-limited, undeliverable, send-failed, send-unavailable): the verification, which ended.',
+        description:
+          'A start that sent no PIN (rate-limited, undeliverable, send-failed, send-unavailable): the verification, which ended.',
       },
       reasonCode: {
         type: 'string',
         enum: REASON_CODES,
-        description: 'Why no PIN was sent: a stable code (e.g. SEND_LIMIT, NUMBER_UNKNOWN, INFOBIP_UNAVAILABLE).',
+        description:
+          'Why no PIN was sent: a stable code (e.g. SEND_LIMIT, NUMBER_UNKNOWN, INFOBIP_UNAVAILABLE).',
       },
       variable: {
         type: 'string',
@@ -131,7 +133,8 @@ export const startResponse = {
     status: {
       type: 'string',
       enum: STATUS_ENUM,
-      description: 'PENDING; LOOKUP or SENDING when no worker answered in time. A start that sent no PIN is a problem, never 200/201.',
+      description:
+        'PENDING; LOOKUP or SENDING when no worker answered in time. A start that sent no PIN is a problem, never 200/201.',
     },
     channel: { type: 'string', enum: CHANNEL_ENUM },
     destination: { type: 'string', description: 'Masked.' },
@@ -192,9 +195,13 @@ export const commonErrors = {
 
 /** What a start answers when its flow ended before a PIN went out (each carries `id` and `reasonCode`). */
 export const startRefusals = {
-  422: problem('undeliverable: the destination cannot get a PIN (Number Lookup, or Infobip did not deliver); retrying will not help.'),
+  422: problem(
+    'undeliverable: the destination cannot get a PIN (Number Lookup, or Infobip did not deliver); retrying will not help.',
+  ),
   429: problem("rate-limited: Infobip's send limit was reached; Retry-After when Infobip said when."),
-  500: problem("misconfigured: the API's OTPFLOW_DESTINATION_HASH_KEY or OTPFLOW_ENCRYPTION_KEYS differ from the workers'; nothing was sent."),
+  500: problem(
+    "misconfigured: the API's OTPFLOW_DESTINATION_HASH_KEY or OTPFLOW_ENCRYPTION_KEYS differ from the workers'; nothing was sent.",
+  ),
   502: problem('send-failed: Infobip refused the send, or its answers were lost; retrying will not help.'),
   503: problem('send-unavailable (Infobip unreachable, Retry-After), or Temporal unreachable; nothing sent.'),
 };

@@ -41,7 +41,13 @@ import {
 import { listQuery, type ListFilter, type VerificationSummary } from './list';
 import { prepareStart, workflowStartOptions, type StartInput } from './start-input';
 import { startRefusal } from './start-outcome';
-import { attachedAnswer, startAnswerMissing, startMayRetry, translateTemporalError } from './temporal-errors';
+import {
+  attachedAnswer,
+  startAnswerMissing,
+  startMayRetry,
+  translateTemporalError,
+  unreadableEncryption,
+} from './temporal-errors';
 import { closedView, runningFallback, runningView, type VerificationView } from './views';
 
 export type { StartInput } from './start-input';
@@ -173,6 +179,7 @@ export class OtpClient {
           }),
         );
       } catch (err) {
+        if (unreadableEncryption(err)) throw translateTemporalError(err, id);
         const attached = attachedAnswer(err);
         if (attached) return startResult(id, attached);
         // Ten Updates in flight per flow at most, a flow closing under us: back off, start again.

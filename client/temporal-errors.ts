@@ -13,12 +13,14 @@ import {
   INVALID_INPUT,
   NOT_PENDING,
   RESEND_FAILED,
+  UNENCRYPTED,
 } from '../domain/failures';
 import { TERMINAL_STATUSES, type StartAnswer, type VerificationStatus } from '../domain/types';
 import { REASONS, RETRYABLE_REASONS, type ReasonCode } from '../domain/reasons';
 import {
   CheckUnavailableError,
   InvalidInputError,
+  MisconfiguredError,
   OtpError,
   SendFailedError,
   TemporalUnreachableError,
@@ -100,11 +102,24 @@ export function startAnswerMissing(err: unknown): boolean {
 }
 
 /**
+ * Whether `err` (or one of its causes) is this client failing to read an encrypted payload:
+ * the workers encrypt and this client has no `OTPFLOW_ENCRYPTION_KEYS` (or none of theirs).
+ */
+export function unreadableEncryption(err: unknown): boolean {
+  for (let e = err, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
+    if (/Unknown encoding: binary\/encrypted|which is not in OTPFLOW_ENCRYPTION_KEYS/i.test(e.message))
+      return true;
+  }
+  return false;
+}
+
+/**
  * Maps an error from a Temporal call on verification `id` to the library's errors; returns
  * errors it does not recognise unchanged.
  */
 export function translateTemporalError(err: unknown, id: string): unknown {
   if (err instanceof OtpError) return err;
+  if (unreadableEncryption(err)) return new MisconfiguredError('UNENCRYPTED', { id, cause: err });
   const failure = updateFailure(err);
   if (failure) {
     const details = (failure.details ?? []) as unknown[];
@@ -124,6 +139,8 @@ export function translateTemporalError(err: unknown, id: string): unknown {
         const reason = typeof details[1] === 'string' ? details[1] : failure.message;
         return new InvalidInputError(field, reason);
       }
+      case UNENCRYPTED:
+        return new MisconfiguredError('UNENCRYPTED', { id, cause: err });
       case CHECK_UNAVAILABLE:
         // A sentence of our own: an older worker put Infobip's words (and a pinId) in the message.
         return new CheckUnavailableError(CHECK_UNAVAILABLE_SENTENCE);

@@ -24,6 +24,9 @@ export const REASONS = {
   DESTINATION_HASH_MISMATCH:
     "The verification ID does not match its destination under the workers' destination-hash key: " +
     "the caller's OTPFLOW_DESTINATION_HASH_KEY differs from the workers'. Nothing was sent.",
+  UNENCRYPTED_PAYLOAD:
+    'The workers encrypt payloads and this request was not encrypted: the caller lacks ' +
+    "the workers' OTPFLOW_ENCRYPTION_KEYS. Nothing was sent.",
   // EXPIRED
   TTL_EXPIRED: 'No correct code arrived before the verification expired.',
   CODE_TOO_LATE: 'The code arrived after the verification expired.',

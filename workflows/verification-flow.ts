@@ -12,7 +12,9 @@ import {
   CHECK_UNAVAILABLE,
   CLOSING,
   INVALID_INPUT,
+  isUnencryptedMark,
   NOT_PENDING,
+  UNENCRYPTED,
   RESEND_FAILED,
 } from '../domain/failures';
 import { normalizeCode } from '../domain/input';
@@ -26,6 +28,11 @@ import type {
   VerificationStatus,
 } from '../domain/types';
 import { TERMINAL_STATUSES } from '../domain/types';
+
+/** The refusal of what a caller sent unencrypted to workers that encrypt. */
+export function unencrypted(): ApplicationFailure {
+  return ApplicationFailure.nonRetryable(REASONS.UNENCRYPTED_PAYLOAD, UNENCRYPTED, 'UNENCRYPTED_PAYLOAD');
+}
 
 /** The refusal of a message that reached a flow which is not PENDING (`status` is what it is). */
 function notPending(status: VerificationStatus): ApplicationFailure {
@@ -48,6 +55,7 @@ export class VerificationFlow extends FlowPhases {
 
   /** The `verify` validator: a finished flow or a malformed code is refused before history. */
   validateCheck(code: string): void {
+    if (isUnencryptedMark(code)) throw unencrypted();
     this.rejectUnlessPending(true);
     try {
       normalizeCode(code, this.input.policy.pin);
@@ -172,6 +180,7 @@ export class VerificationFlow extends FlowPhases {
    * that ended is closing: only the call that started it gets its outcome.
    */
   validateStart(req: StartRequest): void {
+    if (isUnencryptedMark(req)) throw unencrypted();
     const { application, destinationHash } = this.input;
     if (typeof req?.requestId !== 'string' || req.requestId === '')
       throw ApplicationFailure.nonRetryable(
@@ -215,7 +224,8 @@ export class VerificationFlow extends FlowPhases {
 
   /** The `cancel` signal: ends a flow that has not ended yet as CANCELLED. */
   cancel(why?: string): void {
-    if (this.isTerminal()) return;
+    // A reason sent unencrypted to workers that encrypt is refused: the signal does nothing.
+    if (this.isTerminal() || isUnencryptedMark(why)) return;
     this.setStatus('CANCELLED', 'CANCELLED', typeof why === 'string' && why ? why.slice(0, 200) : undefined);
   }
 }
