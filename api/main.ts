@@ -1,10 +1,10 @@
 /** `otpflow api`: runs the HTTP API until SIGINT/SIGTERM. */
 import { parseArgs } from 'node:util';
-import pino from 'pino';
 import { ExitCode } from '../cli/exit-codes';
 import { loadOrExit } from '../cli/process-command';
 import { loadConfig } from '../config/load';
 import { connectOtp } from '../client/connect';
+import { createLogger } from '../worker/json-logger';
 import { createApiServer } from './server';
 
 export const API_USAGE = `Usage: otpflow api [--host HOST] [--port PORT] [--config FILE]
@@ -51,7 +51,8 @@ export async function runApiCli(argv: string[], env: NodeJS.ProcessEnv = process
     return ExitCode.BAD_INPUT;
   }
   const host = values.host ?? config.api.host;
-  const logger = pino({ level: env.OTPFLOW_LOG_LEVEL ?? 'info', base: { service: 'otpflow-api' } });
+  // The worker's format: JSON lines on stdout with level names and ISO times.
+  const logger = createLogger(config.worker?.logLevel ?? 'info').child({ component: 'api' });
   const connected = await connectOtp(config, { lazy: true });
   const app = createApiServer({
     otp: connected.otp,
@@ -61,9 +62,9 @@ export async function runApiCli(argv: string[], env: NodeJS.ProcessEnv = process
   });
   try {
     const address = await app.listen({ port, host });
-    console.log(`otpflow API listening on ${address} (OpenAPI: ${address}/openapi.json)`);
+    logger.info({ address, openapi: `${address}/openapi.json` }, 'API listening');
   } catch (err) {
-    console.error(`otpflow api: cannot listen on ${host}:${port}: ${(err as Error).message}`);
+    logger.error({ err, host, port }, 'cannot listen');
     await connected.close();
     return ExitCode.FAILED;
   }

@@ -16,6 +16,7 @@ export const ProblemTypes = {
   unauthorized: { status: 401, title: 'Missing or wrong API key' },
   'not-found': { status: 404, title: 'Not found' },
   'request-timeout': { status: 408, title: 'Request timeout' },
+  'method-not-allowed': { status: 405, title: 'Method not allowed' },
   'already-finished': { status: 409, title: 'Verification already finished' },
   'expectation-failed': { status: 417, title: 'Expectation failed' },
   'payload-too-large': { status: 413, title: 'Request body too large' },

@@ -17,15 +17,35 @@ import type { Socket } from 'node:net';
 import { MAX_VERIFICATION_ID_LENGTH } from '../domain/constants';
 import { NOT_FOUND_PROBLEM, problem, problemFor, rawProblemResponse, sendProblem } from './problems';
 import {
+  bodyErrors,
   checkBody,
   commonErrors,
   startRefusals,
+  healthResponse,
   idParams,
+  listQuery,
+  listResponse,
+  problemResponse,
   resendResponse,
   sharedSchemas,
   startBody,
   startResponse,
+  withApplications,
 } from './schemas';
+
+/** Methods a route may be called with; any other on a known path answers 405. */
+const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE', 'QUERY'] as const;
+/** The API's paths and their methods (HEAD comes with GET). */
+const ROUTES: Record<string, readonly string[]> = {
+  '/healthz': ['GET', 'HEAD'],
+  '/readyz': ['GET', 'HEAD'],
+  '/openapi.json': ['GET', 'HEAD'],
+  '/v1/verifications': ['GET', 'HEAD', 'POST'],
+  '/v1/verifications/:id': ['GET', 'HEAD'],
+  '/v1/verifications/:id/check': ['POST'],
+  '/v1/verifications/:id/resend': ['POST'],
+  '/v1/verifications/:id/cancel': ['POST'],
+};
 
 /** An API key, optionally limited to some applications (a tenant). */
 export interface ApiKey {
@@ -101,8 +121,10 @@ function frameworkProblem(err: FastifyError, bodyLimit: number) {
     case 'FST_ERR_BAD_URL':
       return problem('malformed-request', 'The URL is not validly percent-encoded.');
     case 'FST_ERR_MAX_PARAM_LENGTH':
-      // Longer than any verification ID can be.
-      return NOT_FOUND_PROBLEM;
+      // Longer than any verification ID can be: the same answer as a start with such an ID.
+      return problem('invalid-input', `id: must be at most ${MAX_VERIFICATION_ID_LENGTH} characters`, {
+        field: 'id',
+      });
     case 'FST_ERR_NOT_FOUND':
       return problem('not-found', 'No such route.');
   }
@@ -179,11 +201,17 @@ export function createApiServer(options: ApiServerOptions): FastifyInstance {
   }) as unknown as FastifyInstance;
   answerOutsideFastify(app.server);
 
-  // Empty bodies are fine for resend and cancel, even with a JSON content type.
-  const parseJson = app.getDefaultJsonParser('error', 'error');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
-    if (body === '') done(null, undefined);
-    else void parseJson(req, body as string, done);
+  // Empty bodies are fine for resend and cancel, even with a JSON content type. JSON.parse
+  // keeps `__proto__` and `constructor` as plain data (own properties, no prototype change);
+  // the schemas then refuse them as unknown fields by name.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    if (body === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(body as string));
+    } catch {
+      done(Object.assign(new Error('is not valid JSON'), { statusCode: 400 }), undefined);
+    }
   });
 
   app.setErrorHandler((err: FastifyError, req, reply) => {
@@ -209,13 +237,48 @@ export function createApiServer(options: ApiServerOptions): FastifyInstance {
     refResolver: { buildLocalReference: (json, _base, _fragment, i) => String(json.$id ?? `def-${i}`) },
   });
 
-  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
-  app.get('/readyz', { schema: { hide: true } }, async (_req, reply) => {
-    const ready = options.ready ? await options.ready().catch(() => false) : true;
-    if (!ready) return sendProblem(reply, problem('temporal-unavailable', 'Temporal cannot be reached.'));
-    return { status: 'ready' };
+  // Registered after swagger so that the document lists them (a plugin runs in order).
+  void app.register(async (root) => {
+    root.get(
+      '/healthz',
+      { schema: { summary: 'Liveness: the process answers', response: { 200: healthResponse } } },
+      async () => ({ status: 'ok' }),
+    );
+    root.get(
+      '/readyz',
+      {
+        schema: {
+          summary: 'Readiness: Temporal is reachable',
+          response: { 200: healthResponse, 503: problemResponse('Temporal cannot be reached.') },
+        },
+      },
+      async (_req, reply) => {
+        const ready = options.ready ? await options.ready().catch(() => false) : true;
+        if (!ready) return sendProblem(reply, problem('temporal-unavailable', 'Temporal cannot be reached.'));
+        return { status: 'ready' as const };
+      },
+    );
   });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  // A known path with another method: 405 with Allow, whoever asks (no key needed to learn
+  // it), answered before a body is read so no body rule can answer first.
+  for (const [url, allowed] of Object.entries(ROUTES)) {
+    const use = allowed.filter((m) => m !== 'HEAD').join(' or ');
+    app.route({
+      method: METHODS.filter((m) => !allowed.includes(m)),
+      url,
+      schema: { hide: true },
+      onRequest: async (req, reply) => {
+        reply.header('allow', allowed.join(', '));
+        return sendProblem(
+          reply,
+          problem('method-not-allowed', `${req.method} is not allowed here; use ${use}.`),
+        );
+      },
+      handler: async () => undefined,
+    });
+  }
 
   void app.register(
     async (v1) => {
@@ -244,19 +307,52 @@ export function createApiServer(options: ApiServerOptions): FastifyInstance {
           schema: {
             summary: 'Start a verification (or return the pending one for the same destination)',
             description:
-              '201 when a PIN went out, 200 when a pending verification was returned. A start whose verification ended before a PIN went out answers a problem with the verification `id` and a `reasonCode`: 429 rate-limited (Infobip send limit), 422 undeliverable, 502 send-failed, 503 send-unavailable.',
-            body: startBody,
+              '201 when a PIN went out, 200 when a pending verification was returned. A start whose verification ended before a PIN went out answers a problem with the verification `id` and a `reasonCode`: 429 rate-limited (Infobip send limit), 422 undeliverable, 502 send-failed, 503 send-unavailable, 500 misconfigured (this API uses another destination-hash key than the workers).',
+            body: withApplications(startBody, options.otp.applicationNames),
             security,
-            response: { 200: startResponse, 201: startResponse, ...commonErrors, ...startRefusals },
+            response: {
+              200: {
+                ...startResponse,
+                description: 'A verification for this destination was pending: nothing was sent.',
+              },
+              201: { ...startResponse, description: 'Started: a PIN went out.' },
+              ...commonErrors,
+              ...bodyErrors,
+              ...startRefusals,
+            },
           },
         },
         async (req, reply) => {
-          const { to, ...rest } = req.body;
-          const r = await otpOf(req).start({ destination: to, ...rest });
+          const r = await otpOf(req).start(req.body);
           return reply
             .code(r.created ? 201 : 200)
             .header('location', `/v1/verifications/${encodeURIComponent(r.id)}`)
             .send(r);
+        },
+      );
+
+      v1.get<{
+        Querystring: {
+          status?: string;
+          application?: string;
+          channel?: string;
+          limit?: string;
+          pageToken?: string;
+        };
+      }>(
+        '/verifications',
+        {
+          schema: {
+            summary: 'List verifications, newest first (never destinations)',
+            description: 'Filters by status, application and channel; pages with limit and nextPageToken.',
+            querystring: withApplications(listQuery, options.otp.applicationNames),
+            security,
+            response: { 200: listResponse, ...commonErrors },
+          },
+        },
+        async (req) => {
+          const { limit, ...filter } = req.query;
+          return otpOf(req).listPage({ ...filter, ...(limit !== undefined ? { limit: Number(limit) } : {}) });
         },
       );
 
@@ -266,7 +362,11 @@ export function createApiServer(options: ApiServerOptions): FastifyInstance {
           schema: {
             summary: 'Read a verification',
             ...withId,
-            response: { 200: { $ref: 'Verification#' }, 404: { $ref: 'Problem#' }, ...commonErrors },
+            response: {
+              200: { $ref: 'Verification#' },
+              404: problemResponse('No verification with this ID for this key.'),
+              ...commonErrors,
+            },
           },
         },
         async (req) => otpOf(req).status(req.params.id),
@@ -283,9 +383,10 @@ export function createApiServer(options: ApiServerOptions): FastifyInstance {
             body: checkBody,
             response: {
               200: { $ref: 'CheckResult#' },
-              404: { $ref: 'Problem#' },
-              409: { $ref: 'Problem#' },
+              404: problemResponse('No verification with this ID for this key.'),
+              409: problemResponse('Already finished (already-finished, verificationStatus).'),
               ...commonErrors,
+              ...bodyErrors,
             },
           },
         },
@@ -302,11 +403,15 @@ export function createApiServer(options: ApiServerOptions): FastifyInstance {
             ...withId,
             response: {
               200: resendResponse,
-              404: { $ref: 'Problem#' },
-              409: { $ref: 'Problem#' },
-              429: { $ref: 'Problem#' },
-              502: { $ref: 'Problem#' },
+              404: problemResponse('No verification with this ID for this key.'),
+              409: problemResponse('Already finished (already-finished, verificationStatus).'),
+              429: {
+                ...problemResponse('Resend refused for now (rate-limited, reason, retryAfterSeconds).'),
+                headers: { 'Retry-After': { schema: { type: 'integer' }, required: false } },
+              },
+              502: problemResponse('Infobip did not take the new PIN (send-failed, reasonCode); the earlier one stays valid.'),
               ...commonErrors,
+              ...bodyErrors,
             },
           },
         },
@@ -321,9 +426,10 @@ export function createApiServer(options: ApiServerOptions): FastifyInstance {
             ...withId,
             response: {
               200: { $ref: 'Verification#' },
-              404: { $ref: 'Problem#' },
-              409: { $ref: 'Problem#' },
+              404: problemResponse('No verification with this ID for this key.'),
+              409: problemResponse('Already finished otherwise (already-finished, verificationStatus).'),
               ...commonErrors,
+              ...bodyErrors,
             },
           },
         },

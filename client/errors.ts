@@ -104,32 +104,25 @@ export class SendFailedError extends OtpError {
   }
 }
 
-/** What a configuration mismatch is about, and the variable to fix. */
-export type Mismatch = 'DESTINATION_HASH_MISMATCH' | 'UNENCRYPTED';
-
 /**
- * Thrown when this client's configuration does not match the workers' and they refused its
- * request: another `OTPFLOW_DESTINATION_HASH_KEY` (its IDs and hashes do not match the
- * destinations), or no `OTPFLOW_ENCRYPTION_KEYS` where the workers encrypt. Nothing was sent.
+ * Thrown when the workers refused a start because this client's `OTPFLOW_DESTINATION_HASH_KEY`
+ * is not theirs: its ID and destination hash do not match the destination, and letting it
+ * through would bypass de-duplication (a second PIN). `id` is the verification, which ended
+ * FAILED; nothing was sent. (A client lacking the workers' encryption keys gets a `ConfigError`.)
  */
 export class MisconfiguredError extends OtpError {
   override readonly name = 'MisconfiguredError';
   readonly code = OtpErrorCodes.MISCONFIGURED;
   /** The environment variable that differs from the workers'. */
-  readonly variable: 'OTPFLOW_DESTINATION_HASH_KEY' | 'OTPFLOW_ENCRYPTION_KEYS';
+  readonly variable = 'OTPFLOW_DESTINATION_HASH_KEY';
   constructor(
-    readonly mismatch: Mismatch,
-    options: { id?: string; cause?: unknown } = {},
+    readonly id: string,
+    options: { cause?: unknown } = {},
   ) {
-    const variable =
-      mismatch === 'DESTINATION_HASH_MISMATCH' ? 'OTPFLOW_DESTINATION_HASH_KEY' : 'OTPFLOW_ENCRYPTION_KEYS';
     super(
-      mismatch === 'DESTINATION_HASH_MISMATCH'
-        ? `the workers refused ${options.id ?? 'this start'}: its ID and destination hash were made with another ${variable} than theirs; nothing was sent`
-        : `the workers encrypt payloads and this client does not: set ${variable} as the workers have it; nothing was sent`,
+      `the workers refused ${id}: its ID and destination hash were made with another OTPFLOW_DESTINATION_HASH_KEY than theirs; nothing was sent`,
       { cause: options.cause },
     );
-    this.variable = variable;
   }
 }
 

@@ -38,7 +38,13 @@ import {
   UnknownVerificationError,
   VerificationFinishedError,
 } from './errors';
-import { listQuery, type ListFilter, type VerificationSummary } from './list';
+import {
+  listPage,
+  listQuery,
+  type ListFilter,
+  type VerificationPage,
+  type VerificationSummary,
+} from './list';
 import { prepareStart, workflowStartOptions, type StartInput } from './start-input';
 import { startRefusal } from './start-outcome';
 import {
@@ -51,7 +57,7 @@ import {
 import { closedView, runningFallback, runningView, type VerificationView } from './views';
 
 export type { StartInput } from './start-input';
-export type { ListFilter, VerificationSummary } from './list';
+export type { ListFilter, VerificationPage, VerificationSummary } from './list';
 export type { VerificationView } from './views';
 
 /** Name of the workflow type the client starts and accepts. */
@@ -95,6 +101,10 @@ export interface StartResult {
   expiresAt?: string;
   /** False when a pending verification for the same ID existed and nothing new was sent. */
   created: boolean;
+  /** Language of the message template used. */
+  language: string;
+  /** The language asked for, present when it had no template and `language` (the application's default) was used. */
+  requestedLanguage?: string;
 }
 
 /** Answer of an accepted `resend`. */
@@ -112,8 +122,11 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** First and longest pause between start attempts Temporal or the flow asked to repeat. */
 const START_RETRY_MS = { first: 50, max: 500 };
 
+/** The language part of a start's answer: what the template is in, and what was asked for. */
+type StartLanguage = Pick<StartResult, 'language' | 'requestedLanguage'>;
+
 /** The start's answer, or the error that says why no PIN went out. */
-function startResult(id: string, answer: StartAnswer): StartResult {
+function startResult(id: string, answer: StartAnswer, language: StartLanguage): StartResult {
   const refused = startRefusal({ id, ...answer });
   if (refused) throw refused;
   return {
@@ -123,6 +136,7 @@ function startResult(id: string, answer: StartAnswer): StartResult {
     destination: answer.destinationMasked,
     ...(answer.expiresAt ? { expiresAt: answer.expiresAt } : {}),
     created: answer.created,
+    ...language,
   };
 }
 
@@ -159,7 +173,15 @@ export class OtpClient {
    * this client's hash key or its unencrypted payloads). Bounded by `startWaitMs` (see there).
    */
   async start(req: StartInput): Promise<StartResult> {
-    const { id, app, input } = prepareStart(this.options.applications, this.options.destinationHashKey, req);
+    const { id, app, input, requestedLanguage } = prepareStart(
+      this.options.applications,
+      this.options.destinationHashKey,
+      req,
+    );
+    const language: StartLanguage = {
+      language: input.language ?? app.defaultLanguage,
+      ...(requestedLanguage ? { requestedLanguage } : {}),
+    };
     const { client, taskQueue } = this.options;
     const requestId = randomUUID();
     const options = workflowStartOptions(id, taskQueue, input, requestId);
@@ -181,16 +203,16 @@ export class OtpClient {
       } catch (err) {
         if (unreadableEncryption(err)) throw translateTemporalError(err, id);
         const attached = attachedAnswer(err);
-        if (attached) return startResult(id, attached);
+        if (attached) return startResult(id, attached, language);
         // Ten Updates in flight per flow at most, a flow closing under us: back off, start again.
         const jittered = pause * (0.5 + Math.random());
         if (startMayRetry(err) && Date.now() + jittered < deadline) {
           await sleep(jittered);
           continue;
         }
-        return this.startedWithoutAnswer(err, id, app.name, requestId);
+        return this.startedWithoutAnswer(err, id, app.name, requestId, language);
       }
-      return startResult(id, answer);
+      return startResult(id, answer, language);
     }
   }
 
@@ -292,6 +314,26 @@ export class OtpClient {
     return out;
   }
 
+  /**
+   * One page of `list`, newest first, with a token for the next page (the HTTP API's
+   * `GET /v1/verifications`). Never returns destinations; needs no encryption key.
+   */
+  async listPage(filter: ListFilter & { pageToken?: string } = {}): Promise<VerificationPage> {
+    const query = listQuery(filter, this.applicationNames, WORKFLOW_TYPE);
+    if (this.apps.size === 0) return { verifications: [] };
+    try {
+      return await listPage(
+        this.options.client,
+        query,
+        filter.limit ?? 50,
+        filter.pageToken,
+        this.options.destinationHashKey,
+      );
+    } catch (err) {
+      throw translateTemporalError(err, '*');
+    }
+  }
+
   /** Describes `id`; unknown, not a verification, or of another application → `UnknownVerificationError`. */
   private async resolve(id: string): Promise<Resolved> {
     if (typeof id !== 'string' || id.length === 0 || id.length > MAX_VERIFICATION_ID_LENGTH)
@@ -347,6 +389,7 @@ export class OtpClient {
     id: string,
     application: string,
     requestId: string,
+    language: StartLanguage,
   ): Promise<StartResult> {
     if (!startAnswerMissing(err)) throw translateTemporalError(err, id);
     const handle = this.options.client.workflow.getHandle(id);
@@ -367,7 +410,7 @@ export class OtpClient {
     const refused = startRefusal({ id, status, ...(reasonCode ? { reasonCode } : {}) });
     if (refused) throw refused;
     const created = info.memo?.[START_REQUEST_MEMO] === requestId;
-    return { id, status, channel, destination, created };
+    return { id, status, channel, destination, created, ...language };
   }
 
   /** Runs a call that opens an operation under the `rpcTimeoutMs` deadline. */

@@ -43,7 +43,7 @@ export function startRefusal(r: StartOutcome, now = Date.now()): LibraryError | 
     case 'UNDELIVERABLE':
       return new UndeliverableError(r.id, code, said);
     case 'FAILED':
-      if (code === 'DESTINATION_HASH_MISMATCH') return new MisconfiguredError(code, { id: r.id });
+      if (code === 'DESTINATION_HASH_MISMATCH') return new MisconfiguredError(r.id);
       return new SendFailedError(r.id, code, RETRYABLE_REASONS.includes(code), said);
     default:
       return new VerificationFinishedError(r.id, r.status);

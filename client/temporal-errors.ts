@@ -6,6 +6,7 @@ import {
   WorkflowUpdateRPCTimeoutOrCancelledError,
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
+import { ConfigError } from '../config/errors';
 import {
   ATTACHED,
   CHECK_UNAVAILABLE,
@@ -20,7 +21,6 @@ import { REASONS, RETRYABLE_REASONS, type ReasonCode } from '../domain/reasons';
 import {
   CheckUnavailableError,
   InvalidInputError,
-  MisconfiguredError,
   OtpError,
   SendFailedError,
   TemporalUnreachableError,
@@ -102,24 +102,51 @@ export function startAnswerMissing(err: unknown): boolean {
 }
 
 /**
- * Whether `err` (or one of its causes) is this client failing to read an encrypted payload:
- * the workers encrypt and this client has no `OTPFLOW_ENCRYPTION_KEYS` (or none of theirs).
+ * A payload this client cannot read because of its keys: encrypted while it has none
+ * (Temporal's "Unknown encoding: binary/encrypted"), or under a key it lacks. That is a
+ * configuration error, said plainly, not an internal one.
  */
-export function unreadableEncryption(err: unknown): boolean {
-  for (let e = err, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
-    if (/Unknown encoding: binary\/encrypted|which is not in OTPFLOW_ENCRYPTION_KEYS/i.test(e.message))
-      return true;
+function keyProblem(err: unknown): ConfigError | undefined {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (/Unknown encoding: binary\/encrypted/.test(e.message)) {
+      return new ConfigError([
+        {
+          path: 'OTPFLOW_ENCRYPTION_KEYS',
+          message: 'is not set, but the verifications are encrypted: set it to the keys the workers use',
+        },
+      ]);
+    }
+    const code = (e as { code?: unknown }).code;
+    if (code === 'CODEC_UNKNOWN_KEY' || code === 'CODEC_DECRYPT_FAILED')
+      return new ConfigError([{ path: 'OTPFLOW_ENCRYPTION_KEYS', message: e.message }]);
   }
-  return false;
+  return undefined;
+}
+
+/** Whether `err` is this client failing to read a payload because of its encryption keys. */
+export function unreadableEncryption(err: unknown): boolean {
+  return keyProblem(err) !== undefined;
+}
+
+/** What a flow answers to a caller that sent its payloads unencrypted while the workers encrypt. */
+function unencryptedRefused(): ConfigError {
+  return new ConfigError([
+    {
+      path: 'OTPFLOW_ENCRYPTION_KEYS',
+      message: 'is not set, but the workers encrypt and refused this request: set it to the keys the workers use',
+    },
+  ]);
 }
 
 /**
- * Maps an error from a Temporal call on verification `id` to the library's errors; returns
- * errors it does not recognise unchanged.
+ * Maps an error from a Temporal call on verification `id` to the library's errors (and a
+ * missing or wrong encryption key to a `ConfigError`); returns errors it does not recognise
+ * unchanged.
  */
 export function translateTemporalError(err: unknown, id: string): unknown {
   if (err instanceof OtpError) return err;
-  if (unreadableEncryption(err)) return new MisconfiguredError('UNENCRYPTED', { id, cause: err });
+  const keys = keyProblem(err);
+  if (keys) return keys;
   const failure = updateFailure(err);
   if (failure) {
     const details = (failure.details ?? []) as unknown[];
@@ -140,7 +167,7 @@ export function translateTemporalError(err: unknown, id: string): unknown {
         return new InvalidInputError(field, reason);
       }
       case UNENCRYPTED:
-        return new MisconfiguredError('UNENCRYPTED', { id, cause: err });
+        return unencryptedRefused();
       case CHECK_UNAVAILABLE:
         // A sentence of our own: an older worker put Infobip's words (and a pinId) in the message.
         return new CheckUnavailableError(CHECK_UNAVAILABLE_SENTENCE);
