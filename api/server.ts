@@ -210,7 +210,13 @@ export function createApiServer(options: ApiServerOptions): FastifyInstance {
     try {
       done(null, JSON.parse(body as string));
     } catch {
-      done(Object.assign(new Error('is not valid JSON'), { statusCode: 400 }), undefined);
+      done(
+        Object.assign(new Error('is not valid JSON'), {
+          statusCode: 400,
+          code: 'FST_ERR_CTP_INVALID_JSON_BODY',
+        }),
+        undefined,
+      );
     }
   });
 
@@ -409,7 +415,9 @@ export function createApiServer(options: ApiServerOptions): FastifyInstance {
                 ...problemResponse('Resend refused for now (rate-limited, reason, retryAfterSeconds).'),
                 headers: { 'Retry-After': { schema: { type: 'integer' }, required: false } },
               },
-              502: problemResponse('Infobip did not take the new PIN (send-failed, reasonCode); the earlier one stays valid.'),
+              502: problemResponse(
+                'Infobip did not take the new PIN (send-failed, reasonCode); the earlier one stays valid.',
+              ),
               ...commonErrors,
               ...bodyErrors,
             },
