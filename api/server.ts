@@ -122,9 +122,13 @@ function frameworkProblem(err: FastifyError, bodyLimit: number) {
       return problem('malformed-request', 'The URL is not validly percent-encoded.');
     case 'FST_ERR_MAX_PARAM_LENGTH':
       // Longer than any verification ID can be: the same answer as a start with such an ID.
-      return problem('invalid-input', `id: must be at most ${MAX_VERIFICATION_ID_LENGTH} characters`, {
-        field: 'id',
-      });
+      return problem(
+        'invalid-input',
+        `id: must NOT have more than ${MAX_VERIFICATION_ID_LENGTH} characters`,
+        {
+          field: 'id',
+        },
+      );
     case 'FST_ERR_NOT_FOUND':
       return problem('not-found', 'No such route.');
   }

@@ -264,16 +264,16 @@ const long = (n: number) => `/v1/verifications/${'i'.repeat(n)}`;
 /** Malformed requests that fastify or Node answer before a route runs, unless the API takes over. */
 const SWEEP: SweepCase[] = [
   // bad parameters
-  { name: 'ID one over the limit', status: 404, request: req('GET', long(MAX_VERIFICATION_ID_LENGTH + 1)) },
-  { name: 'ID of 5,000 characters', status: 404, request: req('GET', long(5_000)) },
+  { name: 'ID one over the limit', status: 400, request: req('GET', long(MAX_VERIFICATION_ID_LENGTH + 1)) },
+  { name: 'ID of 5,000 characters', status: 400, request: req('GET', long(5_000)) },
   { name: 'ID of 5,000 characters, no key', status: 401, request: req('GET', long(5_000), { key: false }) },
   {
     name: 'check an ID of 400 characters',
-    status: 404,
+    status: 400,
     request: req('POST', `${long(400)}/check`, { headers: json, body: '{"code":"123456"}' }),
   },
-  { name: 'resend an ID of 400 characters', status: 404, request: req('POST', `${long(400)}/resend`) },
-  { name: 'cancel an ID of 400 characters', status: 404, request: req('POST', `${long(400)}/cancel`) },
+  { name: 'resend an ID of 400 characters', status: 400, request: req('POST', `${long(400)}/resend`) },
+  { name: 'cancel an ID of 400 characters', status: 400, request: req('POST', `${long(400)}/cancel`) },
   { name: 'broken percent-encoding', status: 400, request: req('GET', '/v1/verifications/%E0%A4%A') },
   {
     name: 'broken percent-encoding, no key',
@@ -281,7 +281,7 @@ const SWEEP: SweepCase[] = [
     request: req('GET', '/v1/verifications/%E0%A4%A', { key: false }),
   },
   { name: 'empty ID', status: 400, request: req('GET', '/v1/verifications/') },
-  { name: 'NUL ID', status: 404, request: req('GET', '/v1/verifications/%00') },
+  { name: 'NUL ID', status: 400, request: req('GET', '/v1/verifications/%00') },
   // huge headers
   {
     name: 'a 20,000-byte header',
@@ -341,11 +341,11 @@ const SWEEP: SweepCase[] = [
     }),
   },
   // wrong methods
-  { name: 'PUT a collection', status: 404, request: req('PUT', '/v1/verifications') },
-  { name: 'DELETE a verification', status: 404, request: req('DELETE', '/v1/verifications/x') },
-  { name: 'PATCH a check', status: 404, request: req('PATCH', '/v1/verifications/x/check') },
-  { name: 'GET a check', status: 404, request: req('GET', '/v1/verifications/x/check') },
-  { name: 'OPTIONS', status: 404, request: req('OPTIONS', '/v1/verifications') },
+  { name: 'PUT a collection', status: 405, request: req('PUT', '/v1/verifications') },
+  { name: 'DELETE a verification', status: 405, request: req('DELETE', '/v1/verifications/x') },
+  { name: 'PATCH a check', status: 405, request: req('PATCH', '/v1/verifications/x/check') },
+  { name: 'GET a check', status: 405, request: req('GET', '/v1/verifications/x/check') },
+  { name: 'OPTIONS', status: 405, request: req('OPTIONS', '/v1/verifications') },
   { name: 'TRACE', status: 404, request: req('TRACE', '/') },
   { name: 'CONNECT', status: 400, request: 'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com\r\n\r\n' },
   // malformed HTTP
