@@ -64,6 +64,8 @@ export interface ApplicationDeclaration {
     voiceForLandlines: boolean;
     /** Ask Infobip for delivery reports of SMS and voice messages. @default true */
     trackDelivery?: boolean;
+    /** Seconds a code check may take while Infobip does not answer; the file's default is 5. */
+    checkTimeoutSeconds?: number;
   };
   /** Signed POST on every terminal state. `secretEnv` names the environment variable holding the HMAC secret. */
   webhook?: { url: string; secretEnv: string };

@@ -14,6 +14,7 @@ import { createApiServer } from '../api/server';
 import { OtpClient } from '../client/otp-client';
 import type { ApplicationDeclaration } from '../config/types';
 import { statusQuery, verifyUpdate } from '../domain/messages';
+import { REASONS } from '../domain/reasons';
 import type { TimelineEntry, VerificationPolicy } from '../domain/types';
 import type { verificationWorkflow } from '../workflows';
 import { eventually, historyEventTypes, recordHistory } from './harness/flows';
@@ -194,8 +195,16 @@ describe('delivery reports', () => {
     const handle = handleOf(started.id);
     const result = await handle.result();
     expect(result.status).toBe('UNDELIVERABLE');
-    expect(result.reason).toMatch(/no message could be delivered.*VOICE EC_ABSENT_SUBSCRIBER/);
+    expect(result).toMatchObject({
+      reasonCode: 'MESSAGES_UNDELIVERED',
+      reason: REASONS.MESSAGES_UNDELIVERED,
+    });
     expect(kinds(result.timeline)).toEqual(['SEND', 'DELIVERY', 'RESEND', 'FALLBACK', 'DELIVERY', 'STATUS']);
+    // Infobip's own words are in the DELIVERY entries, not in the reason callers see.
+    expect(deliveries(result.timeline).map((d) => [d.channel, d.reason])).toEqual([
+      ['SMS', 'EC_ABSENT_SUBSCRIBER'],
+      ['VOICE', 'EC_ABSENT_SUBSCRIBER'],
+    ]);
     expect(stack.emulator.inbox.messages(to)).toHaveLength(2);
     await recordHistory(handle, 'delivery-undeliverable-end');
   });

@@ -144,7 +144,14 @@ describe('verification workflow: timers', () => {
     });
     const result = await handle.result();
     expect(result.channel).toBe('VOICE');
-    expect(result.timeline.map((e) => e.kind)).toEqual(['LOOKUP', 'SEND', 'RESEND', 'FALLBACK', 'CHECK', 'STATUS']);
+    expect(result.timeline.map((e) => e.kind)).toEqual([
+      'LOOKUP',
+      'SEND',
+      'RESEND',
+      'FALLBACK',
+      'CHECK',
+      'STATUS',
+    ]);
     expect(result.timeline.find((e) => e.kind === 'FALLBACK')).toMatchObject({ from: 'SMS', to: 'VOICE' });
     // Recorded as fallback-voice-same-pin: fallback-voice.json keeps the new-PIN path of older flows replaying.
     await recordHistory(handle, 'fallback-voice-same-pin');
