@@ -5,14 +5,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { ensureApplication } from '../activities/setup';
 import type { ApplicationDeclaration } from '../config/types';
 import { createEmulator, type Emulator } from '../emulator';
 import { createInfobipClient } from '../infobip';
 import { resolveTemporalCli, systemProbe } from '../scripts/temporal-cli';
-import { devServerExtraArgs, executableFor } from '../test/harness/dev-server';
+import { createOwnLocalServer, executableFor } from '../dev/own-dev-server';
+import { devServerExtraArgs } from '../dev/server-flags';
 import { buildWorkflowBundle } from '../worker/bundle';
 import { SEARCH_ATTRIBUTES } from '../workflows/constants';
 import { watchInbox, type InboxWatch } from './inbox-watch';
@@ -98,7 +99,7 @@ export async function startBenchStack(log: (m: string) => void): Promise<BenchSt
   await buildWorkflowBundle(bundles.baseline, false, path.join(__dirname, 'baseline-workflow.ts'));
 
   log('starting the dev server and the emulator');
-  const env = await TestWorkflowEnvironment.createLocal({
+  const env = await createOwnLocalServer({
     server: {
       executable: executableFor(cli),
       searchAttributes: [...SEARCH_ATTRIBUTES],

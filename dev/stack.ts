@@ -7,23 +7,21 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
-import { NativeConnection } from '@temporalio/worker';
+import { NativeConnection, type Runtime } from '@temporalio/worker';
 import { connectOtp } from '../client/connect';
 import { createApiServer } from '../client/api/server';
-import { EncryptionCodec } from '../codec/encryption-codec';
-import { createCodecServer, type CodecServer } from '../codec/server';
 import { isConfigError } from '../config/errors';
 import { loadConfig } from '../config/load';
 import type { OtpflowConfig } from '../config/types';
-import { createEmulator, DEFAULT_API_KEY, type Emulator } from '../emulator';
 import { resolveTemporalCli, systemProbe } from '../scripts/temporal-cli';
 import { createOtpWorker } from '../worker/create-worker';
 import { EXIT_CONFIG } from '../worker/exit-codes';
 import { createLogger } from '../worker/logging';
 import { installRuntime } from '../worker/main';
-import { runSetup } from '../worker/setup-cli';
+import { checkPorts, describeTaken, PortInUseError, type PortClaim } from './ports';
 import { loadOrCreateSecrets } from './secrets';
-import { startDevServer, type DevServer } from './temporal-server';
+import { formatRunningBlock, localStackEnv, startLocalCodec, startSetUpEmulator } from './stack-parts';
+import { DevServerError, startDevServer, type DevServer } from './temporal-server';
 
 export const DEV_USAGE = `Usage: otpflow dev [options]     (npm start)
 
@@ -116,6 +114,34 @@ function parseFlags(argv: string[]): Flags | 'help' {
   };
 }
 
+/** Every port the stack will listen on, with the flag that moves it. */
+export function devPortClaims(f: Flags, encryption: boolean): PortClaim[] {
+  return [
+    { port: f.port, what: 'Temporal gRPC', flag: '--port' },
+    { port: f.uiPort, what: 'Temporal Web UI', flag: '--ui-port' },
+    { port: f.apiPort, what: 'otpflow API', flag: '--api-port' },
+    { port: f.emulatorPort, what: 'Infobip emulator', flag: '--emulator-port' },
+    ...(encryption ? [{ port: f.codecPort, what: 'codec endpoint', flag: '--codec-port' }] : []),
+    { port: f.metricsPort, what: 'worker metrics', flag: '--metrics-port' },
+  ];
+}
+
+/**
+ * Why the start-up failed, in one line: a port taken after the check (a bind error, or another
+ * Temporal server answering on ours) names the port and its flag.
+ */
+function startupFailure(err: unknown, claims: PortClaim[]): string {
+  const e = err as { code?: string; port?: number; message?: string };
+  if (e.code === 'EADDRINUSE') {
+    const claim = claims.find((c) => c.port === e.port);
+    if (claim) return describeTaken(claim);
+  }
+  if (err instanceof DevServerError && err.foreign) {
+    return `${err.message}; choose another port with --port`;
+  }
+  return e.message ?? String(err);
+}
+
 /** `FILE.db` → `FILE.<suffix>` next to it. */
 function sibling(dbFile: string, suffix: string): string {
   const ext = path.extname(dbFile);
@@ -127,8 +153,6 @@ export function formatBlock(
   urls: DevStackUrls,
   notes: { setup: string; state: string; encryption: string },
 ): string {
-  const phone = '+41793026727';
-  const auth = `-H 'Authorization: Bearer ${urls.apiKey}' -H 'Content-Type: application/json'`;
   const rows: [string, string][] = [
     ['Temporal Web UI', urls.webUi],
     ['Temporal gRPC', `${urls.temporalAddress}  (namespace default)`],
@@ -140,21 +164,7 @@ export function formatBlock(
     ['Metrics', urls.metrics ?? 'off'],
     ['State', notes.state],
   ];
-  const width = Math.max(...rows.map(([k]) => k.length));
-  return [
-    '',
-    '━━ otpflow dev stack is running ━━ Ctrl-C stops everything',
-    '',
-    ...rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`),
-    '',
-    'Try it:',
-    `  curl -s -X POST ${urls.api}/v1/verifications ${auth} \\`,
-    `    -d '{"application":"login","to":"${phone}"}'`,
-    `  # the PIN arrives in the inbox: ${urls.inbox}  (or: curl -s '${urls.emulator}/emulator/messages?to=${phone.slice(1)}')`,
-    `  curl -s -X POST ${urls.api}/v1/verifications/<id>/check ${auth} \\`,
-    `    -d '{"code":"<PIN>"}'`,
-    '',
-  ].join('\n');
+  return formatRunningBlock('otpflow dev stack is running', rows, urls);
 }
 
 /** Runs the dev stack until SIGINT/SIGTERM; resolves with the exit status. */
@@ -174,18 +184,7 @@ export async function runDevCli(argv: string[]): Promise<number> {
   const progress = (m: string) => console.error(`otpflow dev: ${m}`);
 
   const secrets = loadOrCreateSecrets(f.db ? sibling(f.db, 'secrets.json') : undefined);
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    OTPFLOW_API_KEYS: process.env.OTPFLOW_API_KEYS || secrets.apiKey,
-    OTPFLOW_DESTINATION_HASH_KEY: process.env.OTPFLOW_DESTINATION_HASH_KEY || secrets.destinationHashKey,
-    OTPFLOW_ENCRYPTION_KEYS: f.encryption ? process.env.OTPFLOW_ENCRYPTION_KEYS || secrets.encryptionKey : '',
-    // The emulator stands in for Infobip; a real account's settings must not reach it.
-    INFOBIP_BASE_URL: undefined,
-    INFOBIP_API_KEY: DEFAULT_API_KEY,
-    // The stack's own Temporal, never a profile or cloud settings from the environment.
-    TEMPORAL_CONFIG_FILE: undefined,
-    TEMPORAL_PROFILE: undefined,
-  };
+  const env = localStackEnv(process.env, secrets, f.encryption);
   let config: OtpflowConfig;
   try {
     config = loadConfig(env, { require: ['destinationHashKey', 'apiKeys'] });
@@ -199,6 +198,15 @@ export async function runDevCli(argv: string[]): Promise<number> {
     console.error(
       `otpflow dev: no Temporal CLI found (${cli.reason}). Run \`npm start\` (it builds one) or set TEMPORAL_CLI_PATH.`,
     );
+    return 1;
+  }
+  // Every port is checked before anything starts: a taken one is refused with its flag.
+  const claims = devPortClaims(f, config.encryptionKeys.length > 0);
+  try {
+    await checkPorts(claims);
+  } catch (err) {
+    if (!(err instanceof PortInUseError)) throw err;
+    for (const line of err.message.split('\n')) progress(line);
     return 1;
   }
 
@@ -226,24 +234,15 @@ export async function runDevCli(argv: string[]): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
+  let runtime: Runtime | undefined;
   try {
     const logger = f.verbose
       ? createLogger(config.worker?.logLevel ?? 'info', pino.destination(2))
       : createLogger('warn', pino.destination(2));
-    installRuntime(logger, f.metricsPort ? `127.0.0.1:${f.metricsPort}` : undefined, []);
+    runtime = installRuntime(logger, f.metricsPort ? `127.0.0.1:${f.metricsPort}` : undefined, []);
 
-    let codec: CodecServer | undefined;
-    if (config.encryptionKeys.length > 0) {
-      codec = await createCodecServer({
-        codec: new EncryptionCodec(config.encryptionKeys),
-        corsOrigins: [`http://127.0.0.1:${f.uiPort}`, `http://localhost:${f.uiPort}`],
-        apiKeys: config.codecServer?.apiKeys ?? [],
-        host: '127.0.0.1',
-        port: f.codecPort,
-        onError: (err) => logger.warn({ err }, 'codec request failed'),
-      });
-      cleanups.push(() => codec!.close());
-    }
+    const codec = await startLocalCodec(config, { port: f.codecPort, uiPort: f.uiPort, logger });
+    if (codec) cleanups.push(() => codec.close());
 
     progress(`starting the Temporal dev server (${cli.path})…`);
     const server: DevServer = await startDevServer({
@@ -257,24 +256,18 @@ export async function runDevCli(argv: string[]): Promise<number> {
     forceKill = () => server.kill();
     if (stopRequested) return 0;
 
-    const emulator: Emulator = await createEmulator({
-      host: '127.0.0.1',
+    const { emulator, note: setupNote } = await startSetUpEmulator(config, {
       port: f.emulatorPort,
-      apiKeys: [DEFAULT_API_KEY],
       dataFile: f.db ? sibling(f.db, 'emulator.json') : undefined,
+      verbose: f.verbose,
+      progress,
     });
     cleanups.push(() => emulator.close());
-    config.infobip = { baseUrl: emulator.url, apiKey: DEFAULT_API_KEY };
     config.temporal = {
       ...config.temporal,
       namespace: server.namespace,
       connect: { connectionOptions: { address: server.address }, namespace: server.namespace },
     };
-
-    const setupLines: string[] = [];
-    const report = await runSetup(config, { out: (l) => setupLines.push(l) });
-    if (f.verbose) for (const l of setupLines) progress(`setup: ${l}`);
-    const changes = report.reduce((n, r) => n + r.result.changes.length, 0);
 
     progress('starting the worker and the API…');
     const connection = await NativeConnection.connect({ address: server.address });
@@ -311,25 +304,32 @@ export async function runDevCli(argv: string[]): Promise<number> {
     };
     console.log(
       formatBlock(urls, {
-        setup:
-          changes === 0
-            ? `applications up to date: ${config.applications.map((a) => a.name).join(', ')}`
-            : `set up ${config.applications.map((a) => a.name).join(', ')}: ${changes} change(s)`,
+        setup: setupNote,
         state: f.db ? `${f.db} (+ .emulator.json, .secrets.json)` : 'in memory (use --db FILE to keep it)',
         encryption: `payloads encrypted with key "${config.encryptionKeys[0]?.id}"`,
       }),
     );
 
-    // Stop on a signal, or when the worker dies on its own.
-    await Promise.race([stopped, running.then(() => undefined)]);
+    // Stop on a signal, or when the worker or the Temporal server dies on its own.
+    const serverDied = new Promise<void>((resolve) =>
+      server.onUnexpectedExit((why) => {
+        progress(`the Temporal dev server ${why}; stopping everything`);
+        resolve();
+      }),
+    );
+    await Promise.race([stopped, running.then(() => undefined), serverDied]);
     return stopRequested ? 0 : 1;
   } catch (err) {
     // Ctrl-C in a terminal reaches the temporal child too; a start-up cut short by it is no failure.
     if (stopRequested) return 0;
-    progress(`failed: ${(err as Error).message}`);
+    progress(`failed: ${startupFailure(err, claims)}`);
     return 1;
   } finally {
     await cleanup();
+    // An installed Runtime keeps the process alive until it is shut down, which happens by
+    // itself only once it has had a connection or worker: a start-up that failed before would
+    // leave `otpflow dev` hanging after "stopped.".
+    await runtime?.shutdown();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     progress('stopped.');
