@@ -1,6 +1,6 @@
 /**
  * The `otpflow` command line: verification commands on the client library, and the process
- * commands (`api`, `worker`, `emulator`, `setup`, `dev`) loaded only when asked for, so a part
+ * commands (`api`, `worker`, `emulator`, `setup`, `dev`, `cluster`) loaded only when asked for, so a part
  * that is missing fails only its own command.
  */
 import { createRequire } from 'node:module';
@@ -56,6 +56,8 @@ Verifications:
 
 Processes:
   dev                    Temporal dev server + emulator + worker + API, all local
+  cluster                PostgreSQL + Temporal server + Web UI + emulator + several
+                         workers and API instances as processes, all local
   worker                 run a worker
   api                    run the HTTP API
   emulator               run the Infobip emulator
@@ -191,6 +193,7 @@ const PROCESS_COMMANDS: Record<string, [modulePath: string, exportName: string]>
   worker: ['../worker/main', 'runWorkerCli'],
   setup: ['../worker/setup-cli', 'runSetupCli'],
   dev: ['../dev/stack', 'runDevCli'],
+  cluster: ['../dev/cluster/cli', 'runClusterCli'],
 };
 
 const defaultIo: CliIo = {
