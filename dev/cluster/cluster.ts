@@ -7,7 +7,16 @@
  * single parts.
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
@@ -18,6 +27,12 @@ import { loadConfig } from '../../config/load';
 import type { OtpflowConfig } from '../../config/types';
 import type { Emulator } from '../../emulator';
 import { PROJECT_ROOT } from '../../scripts/temporal-cli';
+import {
+  buildWorkflowBundle,
+  ENCRYPTED_WORKFLOW_BUNDLE_PATH,
+  WORKFLOW_BUNDLE_PATH,
+  workflowSource,
+} from '../../worker/bundle';
 import { createLogger } from '../../worker/logging';
 import { checkPorts, type PortClaim } from '../ports';
 import { describeExit, startChild, type ExitInfo, type SupervisedChild } from '../processes';
@@ -423,6 +438,7 @@ export async function startCluster(o: ClusterOptions): Promise<Cluster> {
       const listening = `otpflow API listening on http://127.0.0.1:${port}`;
       return waitReady(child, async () => child.output().includes(listening), 'listen');
     };
+    if (workers.length > 0) await ensureWorkflowBundle(config.encryptionKeys.length > 0, log);
     if (workers.length > 0) log(`starting ${workers.length} worker(s)…`);
     await Promise.all(workers.map((w) => w.start()));
     started.push(async () => void (await Promise.all(workers.map((w) => w.stop(30_000)))));
@@ -465,6 +481,20 @@ export async function startCluster(o: ClusterOptions): Promise<Cluster> {
     await stop();
     throw err;
   }
+}
+
+/**
+ * Builds the prebuilt workflow bundle the workers load (as `npm run build` does) when it is
+ * missing or older than the sources: once here, instead of in every worker process at every
+ * (re)start, as a deployment ships it.
+ */
+async function ensureWorkflowBundle(encrypted: boolean, log: (m: string) => void): Promise<void> {
+  if ('workflowBundle' in workflowSource(encrypted)) return;
+  const target = encrypted ? ENCRYPTED_WORKFLOW_BUNDLE_PATH : WORKFLOW_BUNDLE_PATH;
+  log(`bundling the workflows into ${path.relative(PROJECT_ROOT, target)} for the workers…`);
+  const tmp = `${target}.${process.pid}.tmp`;
+  await buildWorkflowBundle(tmp, encrypted);
+  renameSync(tmp, target);
 }
 
 /** Whether the worker process `pid` polls `taskQueue` (its identity is `<pid>@<host>`). */
