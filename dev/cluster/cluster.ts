@@ -6,7 +6,7 @@
  * reports the first part that dies unasked (`failure`) and lets tests stop, kill and restart
  * single parts.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import {
   chmodSync,
   existsSync,
@@ -207,6 +207,37 @@ export function clusterPortClaims(o: ClusterOptions): PortClaim[] {
         }))
       : []),
   ];
+}
+
+/** The ports of a cluster (all but counts and switches). */
+export type ClusterPorts = Pick<
+  ClusterOptions,
+  'port' | 'postgresPort' | 'uiPort' | 'apiPort' | 'emulatorPort' | 'codecPort' | 'metricsPort'
+>;
+
+/**
+ * A block of ports that are all free now, for a cluster with `workers` and `apis` (tests and
+ * the bench), below the range the OS hands out for outgoing connections.
+ */
+export async function findFreeClusterPorts(workers: number, apis: number): Promise<ClusterPorts> {
+  for (let attempt = 0; ; attempt++) {
+    const base = randomInt(1000, 3000) * 10;
+    const ports: ClusterPorts = {
+      port: base + 300,
+      postgresPort: base + 320,
+      uiPort: base + 321,
+      apiPort: base + 322,
+      emulatorPort: base + 340,
+      codecPort: base + 341,
+      metricsPort: base + 342,
+    };
+    try {
+      await checkPorts(clusterPortClaims({ ...ports, workers, apis, encryption: true } as ClusterOptions));
+      return ports;
+    } catch (err) {
+      if (attempt > 20) throw err;
+    }
+  }
 }
 
 /** What the cluster keeps about itself in `cluster.json`. */

@@ -12,12 +12,11 @@ import path from 'node:path';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { inject } from 'vitest';
 import {
-  clusterPortClaims,
+  findFreeClusterPorts,
   startCluster,
   type Cluster,
   type ClusterOptions,
 } from '../../dev/cluster/cluster';
-import { checkPorts } from '../../dev/ports';
 import { createDataConverter } from '../../codec/data-converter';
 import type { ApplicationDeclaration } from '../../config/types';
 import type { VerificationResult, VerificationStatus } from '../../workflows/types';
@@ -50,35 +49,8 @@ export function clusterApplications(): ApplicationDeclaration[] {
   ];
 }
 
-/** A free block of ports for a whole cluster, below the range the OS hands out for outgoing connections. */
-export async function freeClusterPorts(
-  workers: number,
-  apis: number,
-): Promise<
-  Pick<
-    ClusterOptions,
-    'port' | 'postgresPort' | 'uiPort' | 'apiPort' | 'emulatorPort' | 'codecPort' | 'metricsPort'
-  >
-> {
-  for (let attempt = 0; ; attempt++) {
-    const base = randomInt(1000, 3000) * 10;
-    const ports = {
-      port: base + 300,
-      postgresPort: base + 320,
-      uiPort: base + 321,
-      apiPort: base + 322,
-      emulatorPort: base + 340,
-      codecPort: base + 341,
-      metricsPort: base + 342,
-    };
-    try {
-      await checkPorts(clusterPortClaims({ ...ports, workers, apis, encryption: true } as ClusterOptions));
-      return ports;
-    } catch (err) {
-      if (attempt > 20) throw err;
-    }
-  }
-}
+/** A free block of ports for a whole cluster (see `findFreeClusterPorts`). */
+export const freeClusterPorts = findFreeClusterPorts;
 
 /** Writes the applications file the workers and APIs load. */
 export function writeApplications(dir: string, applications: ApplicationDeclaration[]): string {
