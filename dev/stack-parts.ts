@@ -78,6 +78,45 @@ export async function startLocalCodec(
   });
 }
 
+/** A stack's Ctrl-C / SIGTERM handling (see `onStopSignals`). */
+export interface StopSignals {
+  /** Resolves at the first SIGINT or SIGTERM. */
+  stopped: Promise<void>;
+  requested(): boolean;
+  /** Stops listening. */
+  dispose(): void;
+}
+
+/**
+ * The first SIGINT or SIGTERM asks the stack to stop (it stops its parts in order); a second
+ * one calls `forceKill` and exits 130 at once.
+ */
+export function onStopSignals(progress: (m: string) => void, forceKill: () => void): StopSignals {
+  let requested = false;
+  let wake: () => void = () => undefined;
+  const stopped = new Promise<void>((resolve) => (wake = resolve));
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (requested) {
+      progress(`${signal} again: killing everything now`);
+      forceKill();
+      process.exit(130);
+    }
+    requested = true;
+    progress(`${signal} received, stopping…`);
+    wake();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    stopped,
+    requested: () => requested,
+    dispose() {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+}
+
 /** Where a stack's first API instance and the emulator are, for the copy-paste example. */
 export interface TryIt {
   api: string;

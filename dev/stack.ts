@@ -20,7 +20,13 @@ import { createLogger } from '../worker/logging';
 import { installRuntime } from '../worker/main';
 import { checkPorts, describeTaken, PortInUseError, type PortClaim } from './ports';
 import { loadOrCreateSecrets } from './secrets';
-import { formatRunningBlock, localStackEnv, startLocalCodec, startSetUpEmulator } from './stack-parts';
+import {
+  formatRunningBlock,
+  localStackEnv,
+  onStopSignals,
+  startLocalCodec,
+  startSetUpEmulator,
+} from './stack-parts';
 import { DevServerError, startDevServer, type DevServer } from './temporal-server';
 
 export const DEV_USAGE = `Usage: otpflow dev [options]     (npm start)
@@ -217,22 +223,8 @@ export async function runDevCli(argv: string[]): Promise<number> {
     }
     cleanups.length = 0;
   };
-  let stopRequested = false;
-  let wake: () => void = () => undefined;
-  const stopped = new Promise<void>((resolve) => (wake = resolve));
   let forceKill: () => void = () => undefined;
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (stopRequested) {
-      progress(`${signal} again: killing everything now`);
-      forceKill();
-      process.exit(130);
-    }
-    stopRequested = true;
-    progress(`${signal} received, stopping…`);
-    wake();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const signals = onStopSignals(progress, () => forceKill());
 
   let runtime: Runtime | undefined;
   try {
@@ -254,7 +246,7 @@ export async function runDevCli(argv: string[]): Promise<number> {
     });
     cleanups.push(() => server.stop());
     forceKill = () => server.kill();
-    if (stopRequested) return 0;
+    if (signals.requested()) return 0;
 
     const { emulator, note: setupNote } = await startSetUpEmulator(config, {
       port: f.emulatorPort,
@@ -317,11 +309,11 @@ export async function runDevCli(argv: string[]): Promise<number> {
         resolve();
       }),
     );
-    await Promise.race([stopped, running.then(() => undefined), serverDied]);
-    return stopRequested ? 0 : 1;
+    await Promise.race([signals.stopped, running.then(() => undefined), serverDied]);
+    return signals.requested() ? 0 : 1;
   } catch (err) {
     // Ctrl-C in a terminal reaches the temporal child too; a start-up cut short by it is no failure.
-    if (stopRequested) return 0;
+    if (signals.requested()) return 0;
     progress(`failed: ${startupFailure(err, claims)}`);
     return 1;
   } finally {
@@ -330,8 +322,7 @@ export async function runDevCli(argv: string[]): Promise<number> {
     // itself only once it has had a connection or worker: a start-up that failed before would
     // leave `otpflow dev` hanging after "stopped.".
     await runtime?.shutdown();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    signals.dispose();
     progress('stopped.');
   }
 }

@@ -13,6 +13,7 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import { createOwnLocalServer, ForeignServerError } from '../dev/own-dev-server';
 import { checkPorts, PortInUseError } from '../dev/ports';
 import { DevServerError, startDevServer } from '../dev/temporal-server';
+import { stackProcessEnv } from './harness/processes';
 import { freePort } from './harness/ports';
 
 const ROOT = path.join(__dirname, '..');
@@ -54,17 +55,8 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv, limitMs = 
   });
 }
 
-function devEnv(over: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, TEMPORAL_CLI_PATH: inject('temporalCliPath'), ...over };
-  for (const k of [
-    'OTPFLOW_API_KEYS',
-    'OTPFLOW_DESTINATION_HASH_KEY',
-    'OTPFLOW_ENCRYPTION_KEYS',
-    'OTPFLOW_CONFIG',
-  ])
-    delete env[k];
-  return env;
-}
+const devEnv = (over: NodeJS.ProcessEnv = {}) =>
+  stackProcessEnv({ TEMPORAL_CLI_PATH: inject('temporalCliPath'), ...over });
 
 /** `otpflow dev` on free ports, with `over` replacing some of them. */
 async function devArgs(over: Record<string, number> = {}): Promise<string[]> {

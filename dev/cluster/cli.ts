@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { isConfigError } from '../../config/errors';
 import { EXIT_CONFIG } from '../../worker/exit-codes';
 import { PortInUseError } from '../ports';
-import { formatRunningBlock } from '../stack-parts';
+import { formatRunningBlock, onStopSignals } from '../stack-parts';
 import { ClusterToolError, resolveClusterBinaries, TEMPORAL_SERVER_VERSION } from './binaries';
 import { serverPorts } from './config-files';
 import { startCluster, type Cluster, type ClusterOptions } from './cluster';
@@ -173,29 +173,15 @@ export async function runClusterCli(argv: string[]): Promise<number> {
     return 1;
   }
 
-  let stopRequested = false;
-  let wake: () => void = () => undefined;
-  const stopped = new Promise<string | undefined>((resolve) => (wake = () => resolve(undefined)));
   let cluster: Cluster | undefined;
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (stopRequested) {
-      progress(`${signal} again: killing everything now`);
-      cluster?.kill();
-      process.exit(130);
-    }
-    stopRequested = true;
-    progress(`${signal} received, stopping…`);
-    wake();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const signals = onStopSignals(progress, () => cluster?.kill());
   try {
     const starting = startCluster({ ...f, binaries, log: progress });
     // A signal during start-up waits for the start to finish or fail, then stops it all.
     cluster = await starting;
     console.log(formatClusterBlock(cluster, cluster.config.encryptionKeys[0]?.id));
-    if (stopRequested) return 0;
-    const failure = await Promise.race([stopped, cluster.failure]);
+    if (signals.requested()) return 0;
+    const failure = await Promise.race([signals.stopped.then(() => undefined), cluster.failure]);
     if (failure === undefined) return 0;
     progress(`${failure.trim()}\nstopping everything`);
     return 1;
@@ -212,8 +198,7 @@ export async function runClusterCli(argv: string[]): Promise<number> {
     return 1;
   } finally {
     await cluster?.stop();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    signals.dispose();
     progress('stopped.');
   }
 }

@@ -63,6 +63,7 @@ function expectClean(
       flowsLost: a.flowsLost,
       wrongState: a.wrongState,
       pinsDelivered: a.pinsDelivered,
+      pinsOfLostAnswers: a.pinsOfLostAnswers,
       extraPins: a.extraPins,
       startRetries: flows.reduce((n, f) => n + f.startRetries, 0),
       ...extra,

@@ -11,7 +11,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { freeClusterPorts, writeApplications, clusterApplications } from './support';
+import { alive, stackProcessEnv } from '../harness/processes';
+import { clusterApplications, freeClusterPorts, writeApplications } from './support';
 
 const ROOT = path.join(__dirname, '..', '..');
 
@@ -34,15 +35,6 @@ function pids(out: string): number[] {
   return [...out.matchAll(/pid (\d+)/g)].map((m) => Number(m[1]));
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 const dir = mkdtempSync(path.join(tmpdir(), 'otpflow-launcher-'));
 // PostgreSQL runs as the postgres user when we are root: it must be able to enter the folder.
 chmodSync(dir, 0o755);
@@ -57,40 +49,32 @@ afterAll(async () => {
 });
 
 function launch(extra: string[] = []): Launch {
-  const p = ports;
+  const flags: Record<string, number> = {
+    '--port': ports.port,
+    '--postgres-port': ports.postgresPort,
+    '--ui-port': ports.uiPort,
+    '--api-port': ports.apiPort,
+    '--emulator-port': ports.emulatorPort,
+    '--codec-port': ports.codecPort,
+    '--metrics-port': ports.metricsPort,
+  };
   const args = [
     'bin/otpflow.js',
     'cluster',
     '--data',
     path.join(dir, 'data'),
-    '--port',
-    `${p.port}`,
-    '--postgres-port',
-    `${p.postgresPort}`,
-    '--ui-port',
-    `${p.uiPort}`,
-    '--api-port',
-    `${p.apiPort}`,
-    '--emulator-port',
-    `${p.emulatorPort}`,
-    '--codec-port',
-    `${p.codecPort}`,
-    '--metrics-port',
-    `${p.metricsPort}`,
+    ...Object.entries(flags).flatMap(([k, v]) => [k, String(v)]),
     ...extra,
   ];
   const b = inject('clusterBinaries');
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
+  const env = stackProcessEnv({
     OTPFLOW_CONFIG: configFile,
     TEMPORAL_SERVER_PATH: b.server,
     TEMPORAL_SQL_TOOL_PATH: b.sqlTool,
     TEMPORAL_UI_SERVER_PATH: b.ui,
     TEMPORAL_SCHEMA_DIR: b.schemaDir,
     OTPFLOW_POSTGRES_BIN: b.postgresBin,
-  };
-  for (const k of ['OTPFLOW_API_KEYS', 'OTPFLOW_DESTINATION_HASH_KEY', 'OTPFLOW_ENCRYPTION_KEYS'])
-    delete env[k];
+  });
   const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const l: Launch = {
     child,

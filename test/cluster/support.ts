@@ -20,7 +20,8 @@ import {
 import { createDataConverter } from '../../codec/data-converter';
 import type { ApplicationDeclaration } from '../../config/types';
 import type { VerificationResult, VerificationStatus } from '../../workflows/types';
-import { messagesAccountedFor } from '../chaos/support';
+import { messagesAccountedFor, pool, waitFor as chaosWaitFor } from '../chaos/support';
+import { stackProcessEnv } from '../harness/processes';
 import { testApplication } from '../harness/stack';
 
 /** Expiry and fallback timers of the flows an outage is aimed at, seconds. */
@@ -67,14 +68,7 @@ export async function startTestCluster(
   // PostgreSQL runs as the postgres user when we are root: it must be able to enter the folder.
   chmodSync(dir, 0o755);
   const configFile = writeApplications(dir, clusterApplications());
-  const env: NodeJS.ProcessEnv = { ...process.env, OTPFLOW_CONFIG: configFile };
-  for (const k of [
-    'OTPFLOW_API_KEYS',
-    'OTPFLOW_DESTINATION_HASH_KEY',
-    'OTPFLOW_ENCRYPTION_KEYS',
-    'OTPFLOW_TASK_QUEUE',
-  ])
-    delete env[k];
+  const env = stackProcessEnv({ OTPFLOW_CONFIG: configFile, OTPFLOW_TASK_QUEUE: undefined });
   try {
     const cluster = await startCluster({
       dataDir: path.join(dir, 'data'),
@@ -202,39 +196,14 @@ export async function startFlow(cluster: Cluster, plan: Plan, to = freshNumber()
   return { plan, to, id: String(r.body.id), startRetries: r.retries };
 }
 
-/** Runs `fn` over `items`, at most `limit` at a time. */
-export async function pool<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T, i: number) => Promise<R>,
-): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        out[i] = await fn(items[i] as T, i);
-      }
-    }),
-  );
-  return out;
-}
+export { pool };
 
 /** Waits until `fn` answers a defined value (no timing is asserted: a slow machine only waits longer). */
-export async function waitFor<T>(
+export const waitFor = <T>(
   fn: () => Promise<T | undefined> | T | undefined,
   what: string,
   timeoutMs = 180_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(250);
-  }
-}
+) => chaosWaitFor(fn, what, timeoutMs);
 
 /** A well-formed code that is certainly not `pin`. */
 const wrongCode = (pin: string) => pin.slice(0, -1) + String((Number(pin.at(-1)) + 1) % 10);
@@ -285,6 +254,8 @@ export interface Audit {
   flowsLost: number;
   wrongState: number;
   pinsDelivered: number;
+  /** PINs that reached a person although the send's answer was lost (recorded in the timeline). */
+  pinsOfLostAnswers: number;
   extraPins: number;
   /** Expiry and fallback timers that came due during the outage and fired after it. */
   timersFiredAfter: number;
@@ -308,6 +279,7 @@ export async function audit(
     flowsLost: 0,
     wrongState: 0,
     pinsDelivered: 0,
+    pinsOfLostAnswers: 0,
     extraPins: 0,
     timersFiredAfter: 0,
     problems: [],
@@ -331,6 +303,10 @@ export async function audit(
     const pins = new Set(cluster.emulator!.inbox.messages(f.to).map((m) => m.pin)).size;
     const { max } = messagesAccountedFor(result.timeline);
     a.pinsDelivered += pins;
+    for (const e of result.timeline) {
+      if (e.kind !== 'SEND') continue;
+      a.pinsOfLostAnswers += e.lostMessages ?? (e.recovered === 'SENT_BEFORE_PIN_UNKNOWN' ? 1 : 0);
+    }
     if (pins > max) {
       a.extraPins += pins - max;
       a.problems.push(`${f.plan} ${f.id}: ${pins} PINs, its timeline accounts for ${max}`);
