@@ -6,56 +6,35 @@
  * reports the first part that dies unasked (`failure`) and lets tests stop, kill and restart
  * single parts.
  */
-import { randomBytes, randomInt } from 'node:crypto';
-import {
-  chmodSync,
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
-import os from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pino from 'pino';
-import { Connection } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
 import type { CodecServer } from '../../codec/server';
 import { loadConfig } from '../../config/load';
 import type { OtpflowConfig } from '../../config/types';
 import type { Emulator } from '../../emulator';
-import { PROJECT_ROOT } from '../../scripts/temporal-cli';
-import {
-  buildWorkflowBundle,
-  ENCRYPTED_WORKFLOW_BUNDLE_PATH,
-  WORKFLOW_BUNDLE_PATH,
-  workflowSource,
-} from '../../worker/bundle';
 import { createLogger } from '../../worker/logging';
-import { checkPorts, type PortClaim } from '../ports';
-import { describeExit, startChild, type ExitInfo, type SupervisedChild } from '../processes';
+import { checkPorts } from '../ports';
+import { describeExit, type ExitInfo, type SupervisedChild } from '../processes';
 import { loadOrCreateSecrets } from '../secrets';
 import { dynamicConfigYaml, OTPFLOW_DYNAMIC_CONFIG } from '../server-flags';
 import { localStackEnv, startLocalCodec, startSetUpEmulator } from '../stack-parts';
 import type { ClusterBinaries } from './binaries';
-import {
-  configFilePath,
-  serverConfig,
-  serverPorts,
-  toYaml,
-  uiConfig,
-  type ServerPorts,
-} from './config-files';
+import { configFilePath, serverConfig, serverPorts, toYaml, uiConfig } from './config-files';
+import { ClusterStartError } from './errors';
+import { ensureWorkflowBundle, startApiProcess, startWorkerProcess } from './otpflow-processes';
+import { clusterPortClaims } from './ports';
 import { initPostgres, startPostgres } from './postgres';
 import { setUpSchema } from './schema';
 import { ensureNamespace, startTemporalServer, startUiServer } from './temporal';
 
 /** The namespace the cluster serves otpflow in. */
 export const CLUSTER_NAMESPACE = 'default';
-const BIN = path.join(PROJECT_ROOT, 'bin', 'otpflow.js');
 const PG_USER = 'temporal';
+
+export { ClusterStartError };
+export { clusterPortClaims, findFreeClusterPorts, type ClusterPorts } from './ports';
 
 export interface ClusterOptions {
   /** Where everything is kept; reused by the next start. */
@@ -88,12 +67,6 @@ export interface ClusterOptions {
   /** Run the emulator (needed by workers). @default true */
   emulator?: boolean;
   log?: (message: string) => void;
-}
-
-/** Thrown when the cluster cannot start; the parts it had started are stopped. */
-export class ClusterStartError extends Error {
-  override readonly name = 'ClusterStartError';
-  readonly code = 'CLUSTER_START';
 }
 
 /** One process of the cluster: started, stopped, killed and started again under one name. */
@@ -171,75 +144,6 @@ export interface Cluster {
   kill(): void;
 }
 
-/** Every port the cluster will listen on, with the flag that moves it. */
-export function clusterPortClaims(o: ClusterOptions): PortClaim[] {
-  const sp: ServerPorts = serverPorts(o.port);
-  const around: [keyof ServerPorts, string][] = [
-    ['history', 'Temporal history gRPC'],
-    ['matching', 'Temporal matching gRPC'],
-    ['worker', 'Temporal worker service gRPC'],
-    ['frontendHttp', 'Temporal HTTP API'],
-    ['frontendMembership', 'Temporal frontend membership'],
-    ['historyMembership', 'Temporal history membership'],
-    ['matchingMembership', 'Temporal matching membership'],
-    ['workerMembership', 'Temporal worker service membership'],
-  ];
-  const offset = (p: number) => (p > o.port ? `--port + ${p - o.port}` : `--port − ${o.port - p}`);
-  return [
-    { port: sp.frontend, what: 'Temporal gRPC', flag: '--port' },
-    ...around.map(([k, what]) => ({ port: sp[k], what: `${what}, ${offset(sp[k])}`, flag: '--port' })),
-    { port: o.postgresPort, what: 'PostgreSQL', flag: '--postgres-port' },
-    { port: o.uiPort, what: 'Temporal Web UI', flag: '--ui-port' },
-    ...Array.from({ length: o.apis }, (_, i) => ({
-      port: o.apiPort + i,
-      what: `otpflow API ${i + 1}`,
-      flag: '--api-port',
-    })),
-    ...(o.emulator === false
-      ? []
-      : [{ port: o.emulatorPort, what: 'Infobip emulator', flag: '--emulator-port' }]),
-    ...(o.encryption ? [{ port: o.codecPort, what: 'codec endpoint', flag: '--codec-port' }] : []),
-    ...(o.metricsPort
-      ? Array.from({ length: o.workers }, (_, i) => ({
-          port: o.metricsPort + i,
-          what: `worker ${i + 1} metrics`,
-          flag: '--metrics-port',
-        }))
-      : []),
-  ];
-}
-
-/** The ports of a cluster (all but counts and switches). */
-export type ClusterPorts = Pick<
-  ClusterOptions,
-  'port' | 'postgresPort' | 'uiPort' | 'apiPort' | 'emulatorPort' | 'codecPort' | 'metricsPort'
->;
-
-/**
- * A block of ports that are all free now, for a cluster with `workers` and `apis` (tests and
- * the bench), below the range the OS hands out for outgoing connections.
- */
-export async function findFreeClusterPorts(workers: number, apis: number): Promise<ClusterPorts> {
-  for (let attempt = 0; ; attempt++) {
-    const base = randomInt(1000, 3000) * 10;
-    const ports: ClusterPorts = {
-      port: base + 300,
-      postgresPort: base + 320,
-      uiPort: base + 321,
-      apiPort: base + 322,
-      emulatorPort: base + 340,
-      codecPort: base + 341,
-      metricsPort: base + 342,
-    };
-    try {
-      await checkPorts(clusterPortClaims({ ...ports, workers, apis, encryption: true } as ClusterOptions));
-      return ports;
-    } catch (err) {
-      if (attempt > 20) throw err;
-    }
-  }
-}
-
 /** What the cluster keeps about itself in `cluster.json`. */
 interface ClusterState {
   clusterName: string;
@@ -271,32 +175,6 @@ function loadOrCreateState(dir: string): ClusterState {
   };
   writeFileSync(file, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
   return state;
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Polls `ready` until it is true; fails when `child` exits first or time runs out (then stops it). */
-async function waitReady(
-  child: SupervisedChild,
-  ready: () => Promise<boolean>,
-  what: string,
-  timeoutMs = 90_000,
-): Promise<SupervisedChild> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (!child.running())
-      throw new ClusterStartError(
-        `${child.name} ${describeExit(await child.exited)} during start-up:\n${child.output()}`,
-      );
-    if (await ready().catch(() => false)) return child;
-    if (Date.now() > deadline) {
-      await child.stop(5_000);
-      throw new ClusterStartError(
-        `${child.name} did not ${what} in ${timeoutMs / 1000} s:\n${child.output()}`,
-      );
-    }
-    await sleep(250);
-  }
 }
 
 /** Starts the cluster (see the module comment). Throws `PortInUseError` or `ClusterStartError`. */
@@ -430,45 +308,11 @@ export async function startCluster(o: ClusterOptions): Promise<Cluster> {
     const workers = Array.from({ length: o.workers }, (_, i) =>
       part(`worker ${i + 1}`, () => launchWorker(i)),
     );
-    const launchWorker = (i: number) => {
-      const child = startChild({
-        name: `worker ${i + 1}`,
-        command: process.execPath,
-        args: [BIN, 'worker'],
-        cwd: PROJECT_ROOT,
-        env: {
-          ...env,
-          // The heap cap the README and the image recommend for workers.
-          NODE_OPTIONS: `${env.NODE_OPTIONS ?? ''} --max-old-space-size=384`.trim(),
-          OTPFLOW_LOG_LEVEL: echo ? 'info' : 'warn',
-          ...(o.metricsPort ? { OTPFLOW_METRICS_ADDRESS: `127.0.0.1:${o.metricsPort + i}` } : {}),
-        },
-        logFile: logFile(`worker-${i + 1}`),
-        echo,
-      });
-      return waitReady(child, () => polls(address, taskQueue, child.pid), 'poll its task queue');
-    };
+    const base = { env, address, namespace: CLUSTER_NAMESPACE, taskQueue, echo, logFile };
+    const launchWorker = (i: number) =>
+      startWorkerProcess({ ...base, index: i, metricsPort: o.metricsPort ? o.metricsPort + i : 0 });
     const apis = Array.from({ length: o.apis }, (_, i) => part(`API ${i + 1}`, () => launchApi(i)));
-    const launchApi = (i: number) => {
-      const port = o.apiPort + i;
-      const child = startChild({
-        name: `API ${i + 1}`,
-        command: process.execPath,
-        args: [BIN, 'api'],
-        cwd: PROJECT_ROOT,
-        env: {
-          ...env,
-          OTPFLOW_API_HOST: '127.0.0.1',
-          OTPFLOW_API_PORT: String(port),
-          OTPFLOW_LOG_LEVEL: echo ? 'info' : 'warn',
-        },
-        logFile: logFile(`api-${i + 1}`),
-        echo,
-      });
-      // Its own output says it listens: someone else's API on the port is never taken for it.
-      const listening = `otpflow API listening on http://127.0.0.1:${port}`;
-      return waitReady(child, async () => child.output().includes(listening), 'listen');
-    };
+    const launchApi = (i: number) => startApiProcess({ ...base, index: i, port: o.apiPort + i });
     if (workers.length > 0) await ensureWorkflowBundle(config.encryptionKeys.length > 0, log);
     if (workers.length > 0) log(`starting ${workers.length} worker(s)…`);
     await Promise.all(workers.map((w) => w.start()));
@@ -511,34 +355,5 @@ export async function startCluster(o: ClusterOptions): Promise<Cluster> {
   } catch (err) {
     await stop();
     throw err;
-  }
-}
-
-/**
- * Builds the prebuilt workflow bundle the workers load (as `npm run build` does) when it is
- * missing or older than the sources: once here, instead of in every worker process at every
- * (re)start, as a deployment ships it.
- */
-async function ensureWorkflowBundle(encrypted: boolean, log: (m: string) => void): Promise<void> {
-  if ('workflowBundle' in workflowSource(encrypted)) return;
-  const target = encrypted ? ENCRYPTED_WORKFLOW_BUNDLE_PATH : WORKFLOW_BUNDLE_PATH;
-  log(`bundling the workflows into ${path.relative(PROJECT_ROOT, target)} for the workers…`);
-  const tmp = `${target}.${process.pid}.tmp`;
-  await buildWorkflowBundle(tmp, encrypted);
-  renameSync(tmp, target);
-}
-
-/** Whether the worker process `pid` polls `taskQueue` (its identity is `<pid>@<host>`). */
-async function polls(address: string, taskQueue: string, pid: number): Promise<boolean> {
-  const conn = await Connection.connect({ address, connectTimeout: 2_000 });
-  try {
-    const r = await conn.workflowService.describeTaskQueue({
-      namespace: CLUSTER_NAMESPACE,
-      taskQueue: { name: taskQueue, kind: temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
-      taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
-    });
-    return (r.pollers ?? []).some((p) => p.identity === `${pid}@${os.hostname()}`);
-  } finally {
-    await conn.close();
   }
 }
