@@ -1,7 +1,7 @@
 # otpflow: one image for the worker, the HTTP API, setup and the emulator
 # (`docker run otpflow worker|api|setup|emulator`).
 
-FROM node:20.18.1-bookworm-slim AS build
+FROM node:20.20.2-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -10,7 +10,7 @@ COPY . .
 RUN npx tsx worker/build-bundle.ts \
  && npm prune --omit=dev --no-audit --no-fund
 
-FROM node:20.18.1-bookworm-slim
+FROM node:20.20.2-bookworm-slim
 ENV NODE_ENV=production
 # The SDK sizes a worker's workflow cache by the V8 heap limit: with Node's default a worker
 # cached ~2,300 verifications and reached 1.7 GB RSS with 10,000 pending; at 384 MiB it caches

@@ -1,16 +1,16 @@
 /**
  * Resolves what the workflow names (an application, a channel, a language) to Infobip's IDs
  * (`applicationId`, template `messageId`), finding them at Infobip by name and content the way
- * `setup.ts` created them. Answers are cached in memory for the life of the worker: Infobip
+ * `setup/applications.ts` created them. Answers are cached in memory for the life of the worker: Infobip
  * throttles listing applications (50 per 10 minutes), and IDs do not change.
  */
-import type { Channel } from '../workflows/types';
+import type { Channel } from '../domain/types';
 import type { ApplicationDeclaration } from '../config/types';
 import type { InfobipClient } from '../infobip/client';
 import type { MessageTemplate } from '../infobip/types';
-import { FailureTypes } from './types';
+import { FailureTypes } from '../domain/failures';
 import { permanent } from './failures';
-import { findMatchingTemplate, slotFor, type TemplateSlot } from './templates';
+import { findMatchingTemplate, slotFor, type TemplateSlot } from '../setup/templates';
 
 /** A resolved send target. */
 export interface ResolvedTemplate {

@@ -1,28 +1,16 @@
 /**
  * The Temporal translation boundary: every Infobip outcome becomes the right Temporal
  * behaviour. Permanent failures are non-retryable `ApplicationFailure`s with a `FailureTypes`
- * type; transient ones are retryable failures with a type of `RetryableFailureTypes`
+ * type; transient ones are retryable failures with a type of `RetryableFailureTypes` (both in
+ * `domain/failures.ts`)
  * (a throttling 429 with `nextRetryDelay` from `Retry-After`), so Temporal's retry policy
  * does the retrying — there is no retry loop under it.
  */
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { maskText } from '../domain/destination';
+import { FailureTypes, RetryableFailureTypes } from '../domain/failures';
 import { InfobipError, InfobipHttpError } from '../infobip/errors';
-import { FailureTypes } from './types';
-
-/** Types of the retryable failures activities throw (never listed in `nonRetryableErrorTypes`). */
-export const RetryableFailureTypes = {
-  /** 429 that is not a send limit: retried after `Retry-After` or with backoff. */
-  THROTTLED: 'InfobipThrottled',
-  /** 5xx answer. */
-  SERVER_ERROR: 'InfobipServerError',
-  /** Connect, headers or body timeout; 408. */
-  TIMEOUT: 'InfobipTimeout',
-  /** Refused, reset or closed connection. */
-  NETWORK: 'InfobipNetworkError',
-  /** A 2xx answer whose body could not be read. */
-  BAD_RESPONSE: 'InfobipBadResponse',
-} as const;
 
 /** Details attached to every failure translated from an `InfobipError` (no PIN, no destination). */
 export interface InfobipFailureDetails {
@@ -43,14 +31,6 @@ export interface TranslateOptions {
 
 const SEND_LIMIT = /sendPinPer|send\s*pin\s*per|per\s+(phone\s*)?number|per\s+application|per\s+destination/i;
 const DISABLED = /disabled/i;
-// Infobip's texts may echo a destination; failure messages land in workflow history.
-const PHONE_LIKE = /(?<![\w+])\+?\d{7,15}(?!\w)/g;
-const EMAIL_LIKE = /[^\s@]+@[^\s@]+\.[^\s@,)]+/g;
-
-/** Masks phone numbers and e-mail addresses in a text bound for history or logs. */
-export function redact(text: string): string {
-  return text.replace(EMAIL_LIKE, '•••@•••').replace(PHONE_LIKE, '•••');
-}
 
 /** Whether a 429 is about a send limit (per number or per application) rather than request rate. */
 export function isSendLimit(err: InfobipHttpError): boolean {
@@ -80,7 +60,8 @@ function failure(
   nextRetryDelay?: number,
 ): ApplicationFailure {
   return ApplicationFailure.create({
-    message: redact(err.message),
+    // Infobip's texts may echo a destination; failure messages land in workflow history.
+    message: maskText(err.message),
     type,
     nonRetryable,
     details: [detailsOf(err)],

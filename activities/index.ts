@@ -1,24 +1,30 @@
 /**
  * The activities of otpflow: `createActivities(deps)` returns the `OtpActivities` the
- * verification workflow calls (see `types.ts`). Setup functions live in `setup.ts`.
+ * verification workflow calls (see `types.ts`). Setting Infobip up is `setup/`'s business.
  */
 import type { Dispatcher } from 'undici';
 import type { ApplicationDeclaration } from '../config/types';
+import { isE164, isEmailAddress } from '../domain/destination';
+import { FailureTypes } from '../domain/failures';
 import type { InfobipClient } from '../infobip/client';
-import { isE164, isEmailAddress } from '../infobip/phone';
 import { ApplicationDirectory } from './directory';
 import { guarded } from './context';
 import { permanent } from './failures';
 import { reduceLookup } from './lookup';
 import { makeResendPin, makeSendPin } from './send-pin';
-import { FailureTypes, type LookupResult, type OtpActivities } from './types';
+import type { LookupResult, OtpActivities } from './types';
 import { makeVerifyPin } from './verify-pin';
 import { defaultWebhookDispatcher, makeDeliverWebhook } from './webhook';
 
 export * from './types';
-export { RetryableFailureTypes, type InfobipFailureDetails } from './failures';
-export { WebhookFailureTypes, SIGNATURE_HEADER, signWebhook } from './webhook';
-export { ensureApplication, type EnsureOptions, type EnsureResult, type SetupChange } from './setup';
+export {
+  FailureTypes,
+  RetryableFailureTypes,
+  WebhookFailureTypes,
+  type FailureType,
+} from '../domain/failures';
+export type { InfobipFailureDetails } from './failures';
+export { SIGNATURE_HEADER, signWebhook } from './webhook';
 export { reduceLookup } from './lookup';
 export type { SendHeartbeat } from './send-pin';
 

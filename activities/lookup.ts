@@ -1,6 +1,6 @@
 /**
- * Number Lookup reduced to the decision a verification needs, per the "Reading it" table of
- * `../shared/infobip-api.md`, with the raw network data kept for the timeline.
+ * Number Lookup reduced to the decision a verification needs (status group and error name, as
+ * the emulator's lookup table reads them), with the raw network data kept for the timeline.
  */
 import type { LookupResult } from './types';
 import type { NumberLookupResult } from '../infobip/types';

@@ -50,15 +50,16 @@
  * retried as is: at worst the person gets the same PIN twice, which still verifies.
  */
 import { Context } from '@temporalio/activity';
-import type { Channel } from '../workflows/types';
+import { fitsChannel } from '../domain/destination';
+import { FailureTypes } from '../domain/failures';
+import type { Channel } from '../domain/types';
 import type { InfobipClient } from '../infobip/client';
 import { InfobipError } from '../infobip/errors';
-import { isE164, isEmailAddress } from '../infobip/phone';
 import type { SendEmailPinResponse, SendPinResponse } from '../infobip/types';
 import type { ApplicationDirectory } from './directory';
 import { Heartbeats, guarded } from './context';
 import { permanent, type TranslateOptions } from './failures';
-import { FailureTypes, type ResendPinInput, type SendPinInput, type SendPinResult } from './types';
+import type { ResendPinInput, SendPinInput, SendPinResult } from './types';
 
 /** Heartbeat details of `sendPin`, carried from one attempt to the next by Temporal. */
 export interface SendHeartbeat {
@@ -80,8 +81,7 @@ export interface SendDeps {
 
 /** Rejects a destination that cannot carry a PIN over the channel, before any call. */
 export function checkDestination(channel: Channel, to: string): void {
-  const ok = channel === 'EMAIL' ? isEmailAddress(to) : isE164(to);
-  if (!ok) {
+  if (!fitsChannel(channel, to)) {
     throw permanent(
       FailureTypes.INVALID_DESTINATION,
       channel === 'EMAIL'

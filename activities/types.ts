@@ -2,7 +2,7 @@
  * The contract between the verification workflow and its activities. The workflow imports
  * this file as types only; `createActivities(deps)` implements `OtpActivities`.
  */
-import type { Channel } from '../workflows/types';
+import type { Channel } from '../domain/types';
 
 /** Number Lookup reduced to what a verification needs. */
 export type LookupOutcome = 'REACHABLE' | 'ABSENT' | 'INVALID' | 'NO_SMS';
@@ -78,8 +78,6 @@ export interface WebhookInput {
 export interface WebhookResult {
   httpStatus: number;
 }
-
-export { FailureTypes, type FailureType } from '../workflows/failure-types';
 
 /** Activities the verification workflow calls. */
 export interface OtpActivities {

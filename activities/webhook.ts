@@ -7,26 +7,18 @@
  * de-duplication. 2xx is delivered; 408, 429 and 5xx and network failures are retried;
  * other 4xx answers are final (`WebhookRejected`).
  */
-import { createHmac } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { Agent, type Dispatcher } from 'undici';
+import { maskText } from '../domain/destination';
+import { FailureTypes, WebhookFailureTypes } from '../domain/failures';
 import { parseRetryAfter, transportError } from '../infobip/transport';
-import { FailureTypes, type WebhookInput, type WebhookResult } from './types';
-import { permanent, redact, toTemporalFailure } from './failures';
+import type { WebhookInput, WebhookResult } from './types';
+import { permanent, toTemporalFailure } from './failures';
+// The signature scheme lives with its verifier, in the client library (README: webhooks).
+import { SIGNATURE_HEADER, signWebhook } from '../client/webhook';
 
-/** Failure types of webhook delivery. */
-export const WebhookFailureTypes = {
-  /** The receiver answered 4xx (not 408/429): non-retryable. */
-  REJECTED: 'WebhookRejected',
-  /** 408, 429 or 5xx: retryable. */
-  UNAVAILABLE: 'WebhookUnavailable',
-  /** No answer: retryable. */
-  NETWORK: 'WebhookNetworkError',
-} as const;
-
-/** Header carrying the signature. */
-export const SIGNATURE_HEADER = 'x-otpflow-signature';
+export { SIGNATURE_HEADER, signWebhook };
 
 /** Keys never sent in a webhook body, at any depth. */
 const FORBIDDEN_KEYS = new Set(['pin', 'code', 'otp', 'destination', 'msisdn']);
@@ -38,12 +30,6 @@ export interface WebhookDeps {
   dispatcher: Dispatcher;
   /** Milliseconds for the receiver's answer. */
   timeoutMs: number;
-}
-
-/** `t=<t>,v1=<hex>` for `body` signed at unix second `t`. */
-export function signWebhook(secret: string, t: number, body: string): string {
-  const v1 = createHmac('sha256', secret).update(`${t}.${body}`).digest('hex');
-  return `t=${t},v1=${v1}`;
 }
 
 function scrub(value: unknown): unknown {
@@ -113,7 +99,7 @@ export function makeDeliverWebhook(deps: WebhookDeps): (input: WebhookInput) => 
     }
     const status = res.statusCode;
     if (status >= 200 && status < 300) return { httpStatus: status };
-    const message = redact(`${call} answered ${status}`);
+    const message = maskText(`${call} answered ${status}`);
     if (status === 408 || status === 429 || status >= 500) {
       const retryAfter = parseRetryAfter(headerOf(res.headers['retry-after']));
       throw ApplicationFailure.create({

@@ -16,7 +16,7 @@ import {
   setHandler,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
-import { OTP_STATUS } from '../workflows/constants';
+import { OTP_STATUS } from '../domain/constants';
 import type { BaselineActivities } from './baseline-activities';
 
 /** How an activity runs: `L` local, `R` regular (through the server's activity task queue). */

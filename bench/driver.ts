@@ -5,15 +5,12 @@
 import { createHmac } from 'node:crypto';
 import { WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import {
-  NOT_PENDING,
-  verificationWorkflow,
-  verifyUpdate,
-  type VerificationInput,
-  type VerificationPolicy,
-} from '../workflows';
+import { maskDestination } from '../domain/destination';
+import { NOT_PENDING } from '../domain/failures';
+import { verifyUpdate } from '../domain/messages';
+import type { VerificationInput, VerificationPolicy } from '../domain/types';
+import { verificationWorkflow } from '../workflows';
 import { workflowStartOptions } from '../client/start-input';
-import { maskDestination } from '../workflows/validation';
 import {
   baselineCheckUpdate,
   baselineWorkflow,

@@ -7,7 +7,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { WorkflowHandle } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
-import { resendUpdate, verifyUpdate, type VerificationPolicy } from '../workflows';
+import { resendUpdate, verifyUpdate } from '../domain/messages';
+import type { VerificationPolicy } from '../domain/types';
 import { nextNumber, otpflowInput, runFlows, startVerification, type FlowTarget } from './driver';
 import type { BenchStack } from './stack';
 

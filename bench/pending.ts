@@ -8,7 +8,7 @@
  * a slow machine reports how many it reached instead of running for ever.
  */
 import type { Client } from '@temporalio/client';
-import type { VerificationResult } from '../workflows';
+import type { VerificationResult } from '../domain/types';
 import { nextNumber, otpflowInput, startVerification } from './driver';
 import { cpuPercent, distribution, type Distribution } from './machine';
 import type { BenchStack } from './stack';

@@ -96,7 +96,7 @@ const log = (m: string) => console.error(`[bench ${new Date().toISOString().slic
 /**
  * Activity kinds of otpflow's happy path, which the baseline copies: lookup local, send and
  * verify regular (verify became a regular activity in 987b8c3 so a lost workflow task cannot
- * re-run it and spend an Infobip attempt). Update this when `workflows/verification.ts` changes.
+ * re-run it and spend an Infobip attempt). Update this when `workflows/activity-options.ts` changes.
  */
 const OTPFLOW_KINDS: BaselineInput['kinds'] = 'LRR';
 

@@ -3,24 +3,10 @@
  * on `code` or `instanceof`, never on message text. Business outcomes of a check (wrong code,
  * locked, expired by this check) are return values, not errors.
  */
-import type { VerificationStatus } from '../workflows/types';
+import { OtpError, OtpErrorCodes, type InvalidInputError } from '../domain/errors';
+import type { VerificationStatus } from '../domain/types';
 
-/** Stable codes of every error this library throws. */
-export const OtpErrorCodes = {
-  UNKNOWN_VERIFICATION: 'OTP_UNKNOWN_VERIFICATION',
-  ALREADY_FINISHED: 'OTP_ALREADY_FINISHED',
-  INVALID_INPUT: 'OTP_INVALID_INPUT',
-  RATE_LIMITED: 'OTP_RATE_LIMITED',
-  CHECK_UNAVAILABLE: 'OTP_CHECK_UNAVAILABLE',
-  TEMPORAL_UNREACHABLE: 'OTP_TEMPORAL_UNREACHABLE',
-} as const;
-
-export type OtpErrorCode = (typeof OtpErrorCodes)[keyof typeof OtpErrorCodes];
-
-/** Base class of the library's errors; `code` is stable. */
-export abstract class OtpError extends Error {
-  abstract readonly code: OtpErrorCode;
-}
+export { OtpError, OtpErrorCodes, InvalidInputError, type OtpErrorCode } from '../domain/errors';
 
 /**
  * Thrown when no verification has this ID, or it belongs to an application this client does
@@ -46,18 +32,6 @@ export class VerificationFinishedError extends OtpError {
     readonly status: VerificationStatus,
   ) {
     super(`verification ${id} already finished as ${status}`);
-  }
-}
-
-/** Thrown when input can never succeed (bad destination, unknown application, malformed code…); `field` names it. */
-export class InvalidInputError extends OtpError {
-  override readonly name = 'InvalidInputError';
-  readonly code = OtpErrorCodes.INVALID_INPUT;
-  constructor(
-    readonly field: string,
-    readonly reason: string,
-  ) {
-    super(`${field}: ${reason}`);
   }
 }
 
@@ -103,4 +77,18 @@ export class TemporalUnreachableError extends OtpError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
   }
+}
+
+/** Every error the library throws, told apart by `code` (a `switch` on it narrows the type). */
+export type LibraryError =
+  | UnknownVerificationError
+  | VerificationFinishedError
+  | InvalidInputError
+  | RateLimitedError
+  | CheckUnavailableError
+  | TemporalUnreachableError;
+
+/** Whether `err` is one of the library's errors (anything else is a bug or a foreign error). */
+export function isLibraryError(err: unknown): err is LibraryError {
+  return err instanceof OtpError;
 }

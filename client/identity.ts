@@ -3,18 +3,17 @@
  * keyed hash (for IDs and search attributes), its masked form (for people) and the derived ID.
  */
 import { createHmac } from 'node:crypto';
-import { VERIFICATION_ID_PREFIX } from '../workflows/constants';
-import type { Channel } from '../workflows/types';
+import { VERIFICATION_ID_PREFIX } from '../domain/constants';
 import {
-  InvalidInputError as WorkflowInvalidInput,
   maskDestination,
+  normalisedDestination,
   parseDestination,
   type Destination,
-} from '../workflows/validation';
-import { InvalidInputError } from './errors';
+} from '../domain/destination';
+import type { Channel } from '../domain/types';
 
 /** Hex characters kept of the HMAC: 128 bits, plenty against collisions, short enough for IDs. */
-export const DESTINATION_HASH_LENGTH = 32;
+const DESTINATION_HASH_LENGTH = 32;
 
 /** A destination ready for a verification. */
 export interface DestinationIdentity {
@@ -28,8 +27,9 @@ export interface DestinationIdentity {
 }
 
 /**
- * Parses and normalises a destination for a channel and derives its hash and masked form.
- * Throws `InvalidInputError` naming `field` when it is not a valid phone number / e-mail address.
+ * Parses and normalises a destination for a channel (fully: libphonenumber-js) and derives
+ * its hash and masked form. Throws `InvalidInputError` naming `field` when it is not a valid
+ * phone number / e-mail address.
  */
 export function identifyDestination(
   value: unknown,
@@ -37,15 +37,12 @@ export function identifyDestination(
   key: Buffer,
   field = 'destination',
 ): DestinationIdentity {
-  let parsed: Destination;
-  try {
-    parsed = parseDestination(value, channel, field);
-  } catch (err) {
-    if (err instanceof WorkflowInvalidInput)
-      throw new InvalidInputError(err.field, err.message.slice(err.field.length + 2));
-    throw err;
-  }
-  const normalised = parsed.kind === 'phone' ? parsed.e164 : parsed.address;
+  return identityOf(parseDestination(value, channel, field), key);
+}
+
+/** Hash and masked form of a destination already parsed. */
+export function identityOf(parsed: Destination, key: Buffer): DestinationIdentity {
+  const normalised = normalisedDestination(parsed);
   return { parsed, normalised, hash: hashDestination(normalised, key), masked: maskDestination(normalised) };
 }
 
@@ -58,6 +55,3 @@ export function hashDestination(normalised: string, key: Buffer): string {
 export function verificationId(application: string, destinationHash: string): string {
   return `${VERIFICATION_ID_PREFIX}${application}-${destinationHash}`;
 }
-
-/** Caller-chosen IDs: letters, digits and `._:-`, at most 128 characters. */
-export const CALLER_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;

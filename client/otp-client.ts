@@ -9,27 +9,47 @@
  * `VerificationFinishedError` carrying the final status (so a finished `VERIFIED` flow never
  * answers `verified: true` again, whatever code is sent).
  */
+import { randomUUID } from 'node:crypto';
 import type { Client, WorkflowExecutionDescription, WorkflowHandle } from '@temporalio/client';
-import { WorkflowNotFoundError } from '@temporalio/client';
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import { WithStartWorkflowOperation, WorkflowNotFoundError } from '@temporalio/client';
 import type { ApplicationDeclaration } from '../config/types';
-import { OTP_APPLICATION, OTP_CHANNEL, OTP_DESTINATION_HASH, OTP_STATUS } from '../workflows/constants';
-import { cancelSignal, resendUpdate, statusQuery, verifyUpdate } from '../workflows/messages';
-import type { Channel, CheckResult, ResendResult, VerificationStatus } from '../workflows/types';
-import { TERMINAL_STATUSES } from '../workflows/types';
+import {
+  MAX_VERIFICATION_ID_LENGTH,
+  OTP_APPLICATION,
+  OTP_CHANNEL,
+  OTP_STATUS,
+  START_REQUEST_MEMO,
+} from '../domain/constants';
+import { cancelSignal, resendUpdate, startUpdate, statusQuery, verifyUpdate } from '../domain/messages';
+import type {
+  Channel,
+  CheckResult,
+  ResendResult,
+  StartAnswer,
+  StartRequest,
+  VerificationStatus,
+} from '../domain/types';
+import { TERMINAL_STATUSES } from '../domain/types';
 import {
   InvalidInputError,
   RateLimitedError,
+  TemporalUnreachableError,
   UnknownVerificationError,
   VerificationFinishedError,
 } from './errors';
-import { listQuery, type ListFilter, type VerificationSummary } from './list';
+import {
+  listPage,
+  listQuery,
+  type ListFilter,
+  type VerificationPage,
+  type VerificationSummary,
+} from './list';
 import { prepareStart, workflowStartOptions, type StartInput } from './start-input';
-import { translateTemporalError } from './temporal-errors';
+import { attachedAnswer, startAnswerMissing, startMayRetry, translateTemporalError } from './temporal-errors';
 import { closedView, runningFallback, runningView, type VerificationView } from './views';
 
 export type { StartInput } from './start-input';
-export type { ListFilter, VerificationSummary } from './list';
+export type { ListFilter, VerificationPage, VerificationSummary } from './list';
 export type { VerificationView } from './views';
 
 /** Name of the workflow type the client starts and accepts. */
@@ -45,9 +65,19 @@ export interface OtpClientOptions {
   destinationHashKey: Buffer;
   /** Task queue of the otpflow workers. */
   taskQueue: string;
-  /** How long `start` waits for the first PIN to go out before answering. @default 15000 */
+  /**
+   * How long `start` waits for its answer, which comes once the first send is known (a worker
+   * must run the flow). Past it, `start` answers what Temporal knows without a worker: the
+   * status from the search attributes (`LOOKUP` until a worker took the flow), no `expiresAt`.
+   * When Temporal itself does not answer, `start` throws `TemporalUnreachableError` after at
+   * most `startWaitMs` + `rpcTimeoutMs`.
+   * @default 15000
+   */
   startWaitMs?: number;
-  /** Deadline of the calls that open every operation (describe, start); bounds waiting for a Temporal that is down. @default 5000 */
+  /**
+   * Deadline of the calls that open every other operation (describe), and of the look a start
+   * without an answer takes; bounds waiting for a Temporal that is down. @default 5000
+   */
   rpcTimeoutMs?: number;
 }
 
@@ -63,6 +93,10 @@ export interface StartResult {
   /** False when a pending verification for the same ID existed and nothing new was sent. */
   created: boolean;
   reason?: string;
+  /** Language of the message template used. */
+  language: string;
+  /** The language asked for, present when it had no template and `language` (the application's default) was used. */
+  requestedLanguage?: string;
 }
 
 /** Answer of an accepted `resend`. */
@@ -76,8 +110,25 @@ interface Resolved {
   application: string;
 }
 
-const IN_FLIGHT: readonly VerificationStatus[] = ['LOOKUP', 'SENDING'];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** First and longest pause between start attempts Temporal or the flow asked to repeat. */
+const START_RETRY_MS = { first: 50, max: 500 };
+
+/** The language part of a start's answer: what the template is in, and what was asked for. */
+type StartLanguage = Pick<StartResult, 'language' | 'requestedLanguage'>;
+
+function startResult(id: string, answer: StartAnswer, language: StartLanguage): StartResult {
+  return {
+    id,
+    status: answer.status,
+    channel: answer.channel,
+    destination: answer.destinationMasked,
+    ...(answer.expiresAt ? { expiresAt: answer.expiresAt } : {}),
+    ...(answer.reason ? { reason: answer.reason } : {}),
+    created: answer.created,
+    ...language,
+  };
+}
 
 /** The otpflow client library. Every method throws the errors of `errors.ts`. */
 export class OtpClient {
@@ -101,44 +152,54 @@ export class OtpClient {
   }
 
   /**
-   * Starts a verification, or attaches to the pending one with the same ID (then nothing is
-   * sent and `created` is false). Waits up to `startWaitMs` for the first PIN so the answer
-   * carries `expiresAt`. Throws `InvalidInputError` before starting anything when the input
-   * can never succeed.
+   * Starts a verification, or attaches to the running one with the same ID (then nothing is
+   * sent and `created` is false), and answers once the first send is known: `PENDING` with
+   * `expiresAt`, or the status the flow ended with before a PIN went out. One
+   * update-with-start call: the workflow starts with the `start` Update, whose handler answers.
+   * Throws `InvalidInputError` before starting anything when the input can never succeed, and
+   * with field `id` when a caller-chosen ID belongs to another destination. Bounded by
+   * `startWaitMs` (see there).
    */
   async start(req: StartInput): Promise<StartResult> {
-    const { id, app, input } = prepareStart(this.options.applications, this.options.destinationHashKey, req);
-    const wf = this.options.client.workflow;
-    const startOptions = workflowStartOptions(id, this.options.taskQueue, input);
-    let created = false;
-    for (let attempt = 1; !created; attempt++) {
+    const { id, app, input, requestedLanguage } = prepareStart(
+      this.options.applications,
+      this.options.destinationHashKey,
+      req,
+    );
+    const language: StartLanguage = {
+      language: input.language ?? app.defaultLanguage,
+      ...(requestedLanguage ? { requestedLanguage } : {}),
+    };
+    const { client, taskQueue } = this.options;
+    const requestId = randomUUID();
+    const options = workflowStartOptions(id, taskQueue, input, requestId);
+    const request: StartRequest = {
+      requestId,
+      application: app.name,
+      destinationHash: input.destinationHash,
+    };
+    const deadline = Date.now() + (this.options.startWaitMs ?? 15_000);
+    for (let pause = START_RETRY_MS.first; ; pause = Math.min(pause * 2, START_RETRY_MS.max)) {
       try {
-        await this.options.client.withDeadline(Date.now() + (this.options.rpcTimeoutMs ?? 5000), () =>
-          wf.start(WORKFLOW_TYPE, startOptions),
+        const answer = await client.withDeadline(deadline, () =>
+          client.workflow.executeUpdateWithStart(startUpdate, {
+            args: [request],
+            startWorkflowOperation: new WithStartWorkflowOperation(WORKFLOW_TYPE, options),
+          }),
         );
-        created = true;
+        return startResult(id, answer, language);
       } catch (err) {
-        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw translateTemporalError(err, id);
-        const existing = await this.resolve(id).catch(() => undefined);
-        // It closed between our start and our look: a new run is allowed now, start once more.
-        if (existing && existing.info.status.name !== 'RUNNING' && attempt === 1) continue;
-        const sameFlow =
-          existing?.application === app.name &&
-          existing.info.typedSearchAttributes.get(OTP_DESTINATION_HASH) === input.destinationHash;
-        if (!sameFlow) throw new InvalidInputError('id', 'is already used by another verification');
-        break;
+        const attached = attachedAnswer(err);
+        if (attached) return startResult(id, attached, language);
+        // Ten Updates in flight per flow at most, a flow closing under us: back off, start again.
+        const jittered = pause * (0.5 + Math.random());
+        if (startMayRetry(err) && Date.now() + jittered < deadline) {
+          await sleep(jittered);
+          continue;
+        }
+        return this.startedWithoutAnswer(err, id, app.name, requestId, language);
       }
     }
-    const view = await this.waitForFirstSend(id);
-    return {
-      id,
-      status: view.status,
-      channel: view.channel,
-      destination: view.destination || input.destinationMasked,
-      ...(view.expiresAt ? { expiresAt: view.expiresAt } : {}),
-      ...(view.reason ? { reason: view.reason } : {}),
-      created,
-    };
   }
 
   /**
@@ -239,17 +300,35 @@ export class OtpClient {
     return out;
   }
 
+  /**
+   * One page of `list`, newest first, with a token for the next page (the HTTP API's
+   * `GET /v1/verifications`). Never returns destinations; needs no encryption key.
+   */
+  async listPage(filter: ListFilter & { pageToken?: string } = {}): Promise<VerificationPage> {
+    const query = listQuery(filter, this.applicationNames, WORKFLOW_TYPE);
+    if (this.apps.size === 0) return { verifications: [] };
+    try {
+      return await listPage(
+        this.options.client,
+        query,
+        filter.limit ?? 50,
+        filter.pageToken,
+        this.options.destinationHashKey,
+      );
+    } catch (err) {
+      throw translateTemporalError(err, '*');
+    }
+  }
+
   /** Describes `id`; unknown, not a verification, or of another application → `UnknownVerificationError`. */
   private async resolve(id: string): Promise<Resolved> {
-    if (typeof id !== 'string' || id.length === 0 || id.length > 256)
+    if (typeof id !== 'string' || id.length === 0 || id.length > MAX_VERIFICATION_ID_LENGTH)
       throw new UnknownVerificationError(String(id).slice(0, 64));
     const handle = this.options.client.workflow.getHandle(id);
     let info: WorkflowExecutionDescription;
     try {
       // Every operation starts here: when Temporal is down it fails fast instead of after gRPC's retries.
-      info = await this.options.client.withDeadline(Date.now() + (this.options.rpcTimeoutMs ?? 5000), () =>
-        handle.describe(),
-      );
+      info = await this.withRpcDeadline(() => handle.describe());
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) throw new UnknownVerificationError(id);
       throw translateTemporalError(err, id);
@@ -285,22 +364,41 @@ export class OtpClient {
     }
   }
 
-  /** Polls the status query until the first PIN went out or the flow ended (bounded by startWaitMs). */
-  private async waitForFirstSend(id: string): Promise<VerificationView> {
-    const deadline = Date.now() + (this.options.startWaitMs ?? 15_000);
-    let pause = 25;
-    for (;;) {
-      const v = await this.resolve(id);
-      if (v.info.status.name !== 'RUNNING') return this.view(v);
-      if (Date.now() >= deadline) return runningFallback(v.info, v.application);
-      // Without a worker a query waits for one; the deadline bounds that wait.
-      const view = await this.options.client
-        .withDeadline(deadline, () => this.view(v))
-        .catch(() => undefined);
-      if (view && !IN_FLIGHT.includes(view.status)) return view;
-      if (Date.now() >= deadline) return view ?? runningFallback(v.info, v.application);
-      await sleep(pause);
-      pause = Math.min(pause * 2, 250);
+  /**
+   * After a start that got no answer in time: what Temporal knows of flow `id` without a
+   * worker (`created` from the memo's start request). Throws the start's error when it was a
+   * refusal, `InvalidInputError` (`id`) when the ID belongs to another kind of workflow, and
+   * `TemporalUnreachableError` when there is no flow `id` (the start did not happen).
+   */
+  private async startedWithoutAnswer(
+    err: unknown,
+    id: string,
+    application: string,
+    requestId: string,
+    language: StartLanguage,
+  ): Promise<StartResult> {
+    if (!startAnswerMissing(err)) throw translateTemporalError(err, id);
+    const handle = this.options.client.workflow.getHandle(id);
+    let info: WorkflowExecutionDescription;
+    try {
+      info = await this.withRpcDeadline(() => handle.describe());
+    } catch (lookup) {
+      if (!(lookup instanceof WorkflowNotFoundError)) throw translateTemporalError(lookup, id);
+      throw new TemporalUnreachableError(`Temporal did not start verification ${id} in time`, { cause: err });
     }
+    if (info.type !== WORKFLOW_TYPE || info.typedSearchAttributes.get(OTP_APPLICATION) !== application)
+      throw new InvalidInputError('id', 'is already used by another workflow');
+    const view =
+      info.status.name === 'RUNNING'
+        ? runningFallback(info, application)
+        : await this.view({ handle, info, application });
+    const { status, reason, channel, destination } = view;
+    const created = info.memo?.[START_REQUEST_MEMO] === requestId;
+    return { id, status, channel, destination, ...(reason ? { reason } : {}), created, ...language };
+  }
+
+  /** Runs a call that opens an operation under the `rpcTimeoutMs` deadline. */
+  private withRpcDeadline<T>(fn: () => Promise<T>): Promise<T> {
+    return this.options.client.withDeadline(Date.now() + (this.options.rpcTimeoutMs ?? 5000), fn);
   }
 }

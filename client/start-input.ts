@@ -3,22 +3,39 @@
  * everything first so that a start that can never succeed is refused before anything runs.
  */
 import type { ApplicationDeclaration } from '../config/types';
-import { OTP_APPLICATION, OTP_CHANNEL, OTP_DESTINATION_HASH, OTP_STATUS } from '../workflows/constants';
-import type { Channel, VerificationInput, VerificationPolicy } from '../workflows/types';
-import { CHANNELS } from '../workflows/types';
-import { InvalidInputError as WorkflowInvalidInput, validateInput } from '../workflows/validation';
-import { InvalidInputError } from './errors';
-import { CALLER_ID_PATTERN, identifyDestination, verificationId } from './identity';
+import {
+  CALLER_ID_PATTERN,
+  OTP_APPLICATION,
+  OTP_CHANNEL,
+  OTP_DESTINATION_HASH,
+  OTP_STATUS,
+  START_REQUEST_MEMO,
+} from '../domain/constants';
+import { InvalidInputError } from '../domain/errors';
+import { validateInput } from '../domain/input';
+import type { Channel, VerificationInput, VerificationPolicy } from '../domain/types';
+import { CHANNELS } from '../domain/types';
+import { identityOf, verificationId } from './identity';
 
 /** What a caller gives to start a verification. */
 export interface StartInput {
   /** Application name; may be omitted when exactly one application is declared. */
   application?: string;
-  /** E.164 phone number, or an e-mail address for channel EMAIL. */
-  destination: string;
+  /**
+   * Phone number (`+41 79 302 67 27`, `0041…`, or national where the application declares a
+   * `defaultCountry`), or an e-mail address for channel EMAIL. The same name as the HTTP API's
+   * and the CLI's `to`.
+   */
+  to?: string;
+  /** @deprecated the old name of `to`; still accepted. */
+  destination?: string;
   /** First channel (`sms`, `voice`, `email`, any case). @default `EMAIL` for an address, else `SMS` */
   channel?: string;
-  /** Template language. @default the application's `defaultLanguage` */
+  /**
+   * Template language. One without a template for the channel falls back to the application's
+   * `defaultLanguage` (the answer's `language` and `requestedLanguage` say so).
+   * @default the application's `defaultLanguage`
+   */
   language?: string;
   /** Values for the template's placeholders (never `pin`). */
   placeholders?: Record<string, string>;
@@ -26,6 +43,11 @@ export interface StartInput {
   email?: string;
   /** Caller-chosen verification ID. @default `otp-<application>-<hash of destination>` */
   id?: string;
+  /**
+   * A shorter lifetime than the application's `policy.ttlSeconds`, in seconds (never longer):
+   * for trying expiry by hand (`otpflow start --ttl 20`). @default the application's
+   */
+  ttlSeconds?: number;
 }
 
 /** A validated start: the workflow ID, its input and the declaration it came from. */
@@ -33,6 +55,8 @@ export interface PreparedStart {
   id: string;
   app: ApplicationDeclaration;
   input: VerificationInput;
+  /** The language asked for when it had no template and the default was used instead. */
+  requestedLanguage?: string;
 }
 
 const TEMPLATE_KEY: Record<Channel, 'sms' | 'voice' | 'email'> = {
@@ -74,11 +98,49 @@ function parseChannel(value: unknown, destination: unknown): Channel {
   return upper as Channel;
 }
 
+/** What a requested language must look like before it is looked up (else 400, not a fallback). */
+const LANGUAGE_CODE = /^[A-Za-z]{2,3}(?:[_-][A-Za-z]{2,4})?$/;
+
+/**
+ * The template language of a start: the one asked for when the channel has a template in it,
+ * else the application's default (`fellBack`). A default without a template is refused.
+ */
+function chooseLanguage(
+  app: ApplicationDeclaration,
+  channel: Channel,
+  templates: Record<string, unknown>,
+  requested: unknown,
+): { language: string; fellBack: boolean } {
+  if (requested !== undefined && (typeof requested !== 'string' || !LANGUAGE_CODE.test(requested)))
+    throw new InvalidInputError('language', 'must be a language code such as "en", "pt_br" or "pt-BR"');
+  if (requested !== undefined && templates[requested]) return { language: requested, fellBack: false };
+  if (!templates[app.defaultLanguage]) {
+    throw new InvalidInputError(
+      'language',
+      `no ${channel} template in "${String(requested ?? app.defaultLanguage).slice(0, 16)}" (have: ${Object.keys(templates).join(', ')})`,
+    );
+  }
+  return { language: app.defaultLanguage, fellBack: requested !== undefined };
+}
+
+/** The TTL of a start: the application's, or a shorter one the caller asked for. */
+function shorterTtl(app: ApplicationDeclaration, ttl: unknown): number {
+  if (ttl === undefined) return app.policy.ttlSeconds;
+  if (typeof ttl !== 'number' || !Number.isInteger(ttl) || ttl < 1 || ttl > app.policy.ttlSeconds) {
+    throw new InvalidInputError(
+      'ttlSeconds',
+      `must be an integer from 1 to ${app.policy.ttlSeconds} (application "${app.name}"'s TTL)`,
+    );
+  }
+  return ttl;
+}
+
 /**
  * Validates a start request against the declared applications and builds the workflow input.
  * Throws `InvalidInputError` naming the field: unknown or disabled application, bad
- * destination (libphonenumber-js), a country the application does not allow, a channel or
- * language without a template, a malformed ID.
+ * destination (libphonenumber-js; field `to`), a country the application does not allow, a
+ * channel without a template, a malformed ID. A language without a template falls back to the
+ * application's default.
  */
 export function prepareStart(
   applications: readonly ApplicationDeclaration[],
@@ -87,18 +149,37 @@ export function prepareStart(
 ): PreparedStart {
   if (!req || typeof req !== 'object') throw new InvalidInputError('body', 'must be an object');
   const app = resolveApplication(applications, req.application);
-  const channel = parseChannel(req.channel, req.destination);
+  const to = req.to ?? req.destination;
+  const channel = parseChannel(req.channel, to);
   const templates = app.templates[TEMPLATE_KEY[channel]];
   if (!templates || Object.keys(templates).length === 0) {
     throw new InvalidInputError('channel', `application "${app.name}" has no ${channel} template`);
   }
-  if (req.language !== undefined && (typeof req.language !== 'string' || !templates[req.language])) {
-    throw new InvalidInputError(
-      'language',
-      `no ${channel} template in "${String(req.language).slice(0, 16)}" (have: ${Object.keys(templates).join(', ')})`,
-    );
+  const { language, fellBack } = chooseLanguage(app, channel, templates, req.language);
+  // One full check of everything (the destination parsed once, with libphonenumber-js); the
+  // workflow re-checks only the form.
+  const draft: VerificationInput = {
+    application: app.name,
+    destination: to as string,
+    channel,
+    language,
+    ...(req.placeholders !== undefined ? { placeholders: req.placeholders } : {}),
+    ...(req.email !== undefined ? { email: req.email } : {}),
+    policy: { ...policyOf(app), ttlSeconds: shorterTtl(app, req.ttlSeconds) },
+    destinationMasked: '',
+    destinationHash: '',
+    ...(app.webhook ? { webhook: { url: app.webhook.url, secretRef: app.webhook.secretEnv } } : {}),
+  };
+  let parsed;
+  try {
+    parsed = validateInput(draft, 'full', { defaultCountry: app.defaultCountry });
+  } catch (err) {
+    // The workflow's input calls it `destination`; callers of every kind call it `to`.
+    if (err instanceof InvalidInputError && err.field === 'destination')
+      throw new InvalidInputError('to', err.reason);
+    throw err;
   }
-  const who = identifyDestination(req.destination, channel, key);
+  const who = identityOf(parsed, key);
   if (req.id !== undefined && (typeof req.id !== 'string' || !CALLER_ID_PATTERN.test(req.id))) {
     throw new InvalidInputError(
       'id',
@@ -106,41 +187,39 @@ export function prepareStart(
     );
   }
   const input: VerificationInput = {
-    application: app.name,
+    ...draft,
+    ...(draft.email !== undefined ? { email: draft.email.trim().toLowerCase() } : {}),
     destination: who.normalised,
-    channel,
-    language: req.language ?? app.defaultLanguage,
-    ...(req.placeholders !== undefined ? { placeholders: req.placeholders } : {}),
-    ...(req.email !== undefined ? { email: req.email } : {}),
-    policy: policyOf(app),
     destinationMasked: who.masked,
     destinationHash: who.hash,
-    ...(app.webhook ? { webhook: { url: app.webhook.url, secretRef: app.webhook.secretEnv } } : {}),
   };
-  try {
-    validateInput(input);
-  } catch (err) {
-    if (err instanceof WorkflowInvalidInput) {
-      throw new InvalidInputError(err.field, err.message.slice(err.field.length + 2));
-    }
-    throw err;
-  }
-  return { id: req.id ?? verificationId(app.name, who.hash), app, input };
+  return {
+    id: req.id ?? verificationId(app.name, who.hash),
+    app,
+    input,
+    ...(fellBack ? { requestedLanguage: String(req.language) } : {}),
+  };
 }
 
 /**
  * Options of the workflow start: search attributes and UI metadata carry the application,
- * channel, keyed hash and masked destination, never the destination in clear. Conflict policy
- * FAIL (then `OtpClient.start` attaches): the effect of USE_EXISTING — one flow, one PIN — while
- * telling the caller whether it started one, which the 1.24 client's USE_EXISTING hides.
+ * channel, keyed hash and masked destination, never the destination in clear; the memo also
+ * carries the start call's `requestId` when given (see `StartRequest`). Conflict policy
+ * USE_EXISTING: a start for a running flow attaches to it (`OtpClient.start` sends it with
+ * the `start` Update, which tells the caller whether it started the flow).
  */
-export function workflowStartOptions(id: string, taskQueue: string, input: VerificationInput) {
+export function workflowStartOptions(
+  id: string,
+  taskQueue: string,
+  input: VerificationInput,
+  requestId?: string,
+) {
   const { application, channel, destinationMasked, destinationHash, policy } = input;
   return {
     workflowId: id,
     taskQueue,
     args: [input] as [VerificationInput],
-    workflowIdConflictPolicy: 'FAIL' as const,
+    workflowIdConflictPolicy: 'USE_EXISTING' as const,
     workflowIdReusePolicy: 'ALLOW_DUPLICATE' as const,
     typedSearchAttributes: [
       { key: OTP_STATUS, value: 'LOOKUP' },
@@ -148,7 +227,7 @@ export function workflowStartOptions(id: string, taskQueue: string, input: Verif
       { key: OTP_CHANNEL, value: channel },
       { key: OTP_DESTINATION_HASH, value: destinationHash },
     ],
-    memo: { destination: destinationMasked },
+    memo: { destination: destinationMasked, ...(requestId ? { [START_REQUEST_MEMO]: requestId } : {}) },
     staticSummary: `${application} · ${destinationMasked} · ${channel}`,
     staticDetails: [
       `**${application}** verification of ${destinationMasked} by ${channel}`,

@@ -1,12 +1,21 @@
 /** Translation of Temporal client errors into the library's typed errors (see `errors.ts`). */
 import {
   ServiceError,
+  WorkflowNotFoundError,
   WorkflowUpdateFailedError,
   WorkflowUpdateRPCTimeoutOrCancelledError,
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { TERMINAL_STATUSES, type VerificationStatus } from '../workflows/types';
-import { CHECK_UNAVAILABLE, INVALID_INPUT, NOT_PENDING, RESEND_FAILED } from '../workflows/verification';
+import { ConfigError } from '../config/errors';
+import {
+  ATTACHED,
+  CHECK_UNAVAILABLE,
+  CLOSING,
+  INVALID_INPUT,
+  NOT_PENDING,
+  RESEND_FAILED,
+} from '../domain/failures';
+import { TERMINAL_STATUSES, type StartAnswer, type VerificationStatus } from '../domain/types';
 import {
   CheckUnavailableError,
   InvalidInputError,
@@ -15,16 +24,10 @@ import {
   VerificationFinishedError,
 } from './errors';
 
-/** Failure types thrown by the workflow's update validators and handlers. */
-export const WORKFLOW_FAILURE = {
-  INVALID_INPUT,
-  NOT_PENDING,
-  CHECK_UNAVAILABLE,
-  RESEND_FAILED,
-} as const;
-
 /** gRPC status codes that mean "the server is not there" rather than "the server said no". */
 const UNREACHABLE_GRPC = new Set([4 /* DEADLINE_EXCEEDED */, 14 /* UNAVAILABLE */]);
+const RESOURCE_EXHAUSTED = 8;
+const UNAVAILABLE = 14;
 
 function grpcCode(err: unknown): number | undefined {
   for (let e: unknown = err, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
@@ -45,17 +48,90 @@ export function isUnreachable(err: unknown): boolean {
   );
 }
 
+/** The ApplicationFailure a workflow's update validator or handler failed with, if that is what `err` is. */
+function updateFailure(err: unknown): ApplicationFailure | undefined {
+  return err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure
+    ? err.cause
+    : undefined;
+}
+
+/** The answer a start that attached to a running flow got from the flow's validator, if `err` is that. */
+export function attachedAnswer(err: unknown): StartAnswer | undefined {
+  const failure = updateFailure(err);
+  return failure?.type === ATTACHED ? (failure.details?.[0] as StartAnswer | undefined) : undefined;
+}
+
 /**
- * Maps an error from a Temporal call on verification `id` to the library's errors; returns
- * errors it does not recognise unchanged.
+ * True when a start should simply be made again: Temporal refused a further Update on the
+ * flow (at most ten run at once per flow) or asked to retry (it aborts an Update when it
+ * reloads the flow's state; or it is not reachable), or the flow reached its outcome and is
+ * closing (then the next start starts a new one), or it closed between the start and its
+ * Update. The client's own gRPC retries usually absorb the first two before they get here.
+ */
+export function startMayRetry(err: unknown): boolean {
+  const code = grpcCode(err);
+  return (
+    code === RESOURCE_EXHAUSTED ||
+    code === UNAVAILABLE ||
+    updateFailure(err)?.type === CLOSING ||
+    err instanceof WorkflowNotFoundError
+  );
+}
+
+/** True when the workflow an Update reached has no handler for it (another kind of workflow). */
+function isUnknownUpdate(err: unknown): boolean {
+  return updateFailure(err)?.message.startsWith('No registered handler for update') === true;
+}
+
+/**
+ * True when a start got no answer although it may have started the flow: no worker answered
+ * in time, or Temporal kept asking to try again until the deadline.
+ */
+export function startAnswerMissing(err: unknown): boolean {
+  return (
+    startMayRetry(err) ||
+    isUnknownUpdate(err) ||
+    err instanceof WorkflowUpdateRPCTimeoutOrCancelledError ||
+    grpcCode(err) === 4 /* DEADLINE_EXCEEDED */
+  );
+}
+
+/**
+ * A payload this client cannot read because of its keys: encrypted while it has none
+ * (Temporal's "Unknown encoding: binary/encrypted"), or under a key it lacks. That is a
+ * configuration error, said plainly, not an internal one.
+ */
+function keyProblem(err: unknown): ConfigError | undefined {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (/Unknown encoding: binary\/encrypted/.test(e.message)) {
+      return new ConfigError([
+        {
+          path: 'OTPFLOW_ENCRYPTION_KEYS',
+          message: 'is not set, but the verifications are encrypted: set it to the keys the workers use',
+        },
+      ]);
+    }
+    const code = (e as { code?: unknown }).code;
+    if (code === 'CODEC_UNKNOWN_KEY' || code === 'CODEC_DECRYPT_FAILED')
+      return new ConfigError([{ path: 'OTPFLOW_ENCRYPTION_KEYS', message: e.message }]);
+  }
+  return undefined;
+}
+
+/**
+ * Maps an error from a Temporal call on verification `id` to the library's errors (and a
+ * missing or wrong encryption key to a `ConfigError`); returns errors it does not recognise
+ * unchanged.
  */
 export function translateTemporalError(err: unknown, id: string): unknown {
   if (err instanceof OtpError) return err;
-  if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
-    const failure = err.cause;
+  const keys = keyProblem(err);
+  if (keys) return keys;
+  const failure = updateFailure(err);
+  if (failure) {
     const details = (failure.details ?? []) as unknown[];
     switch (failure.type) {
-      case WORKFLOW_FAILURE.NOT_PENDING: {
+      case NOT_PENDING: {
         const status = (details[0] as VerificationStatus | undefined) ?? 'FAILED';
         // Still looking up or sending: nothing to check yet, which is not an ending.
         if (!TERMINAL_STATUSES.includes(status)) {
@@ -65,16 +141,13 @@ export function translateTemporalError(err: unknown, id: string): unknown {
         }
         return new VerificationFinishedError(id, status);
       }
-      case WORKFLOW_FAILURE.INVALID_INPUT: {
+      case INVALID_INPUT: {
         const field = typeof details[0] === 'string' ? details[0] : 'code';
-        const prefix = `${field}: `;
-        return new InvalidInputError(
-          field,
-          failure.message.startsWith(prefix) ? failure.message.slice(prefix.length) : failure.message,
-        );
+        const reason = typeof details[1] === 'string' ? details[1] : failure.message;
+        return new InvalidInputError(field, reason);
       }
-      case WORKFLOW_FAILURE.CHECK_UNAVAILABLE:
-      case WORKFLOW_FAILURE.RESEND_FAILED:
+      case CHECK_UNAVAILABLE:
+      case RESEND_FAILED:
         return new CheckUnavailableError(failure.message);
     }
   }

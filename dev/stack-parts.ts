@@ -8,7 +8,8 @@ import { EncryptionCodec } from '../codec/encryption-codec';
 import { createCodecServer, type CodecServer } from '../codec/server';
 import type { OtpflowConfig } from '../config/types';
 import { createEmulator, DEFAULT_API_KEY, type Emulator } from '../emulator';
-import { runSetup } from '../worker/setup-cli';
+import { ExitCode } from '../cli/exit-codes';
+import { runSetup } from '../setup/main';
 import type { DevSecrets } from './secrets';
 
 /**
@@ -99,7 +100,7 @@ export function onStopSignals(progress: (m: string) => void, forceKill: () => vo
     if (requested) {
       progress(`${signal} again: killing everything now`);
       forceKill();
-      process.exit(130);
+      process.exit(ExitCode.INTERRUPTED);
     }
     requested = true;
     progress(`${signal} received, stopping…`);
@@ -123,6 +124,15 @@ export interface TryIt {
   apiKey: string;
   emulator: string;
   inbox: string;
+  /** Variables a second terminal needs (the CLI, a client, real-Infobip tools), printed as `export` lines. */
+  exports?: Record<string, string | undefined>;
+}
+
+/** `export NAME='value'` lines for a shell, empty values left out. */
+function exportLines(vars: Record<string, string | undefined>): string[] {
+  return Object.entries(vars)
+    .filter((e): e is [string, string] => Boolean(e[1]))
+    .map(([name, value]) => `  export ${name}='${value.replace(/'/g, `'\\''`)}'`);
 }
 
 /** The block a stack prints once it runs: a title, one row per part, and an example to try. */
@@ -130,6 +140,7 @@ export function formatRunningBlock(title: string, rows: [string, string][], t: T
   const phone = '+41793026727';
   const auth = `-H 'Authorization: Bearer ${t.apiKey}' -H 'Content-Type: application/json'`;
   const width = Math.max(...rows.map(([k]) => k.length));
+  const exports = t.exports ?? {};
   return [
     '',
     `━━ ${title} ━━ Ctrl-C stops everything`,
@@ -142,6 +153,9 @@ export function formatRunningBlock(title: string, rows: [string, string][], t: T
     `  # the PIN arrives in the inbox: ${t.inbox}  (or: curl -s '${t.emulator}/emulator/messages?to=${phone.slice(1)}')`,
     `  curl -s -X POST ${t.api}/v1/verifications/<id>/check ${auth} \\`,
     `    -d '{"code":"<PIN>"}'`,
+    ...(Object.keys(exports).length > 0
+      ? ['', 'For the CLI (npx otpflow start …) and your code, in another terminal:', ...exportLines(exports)]
+      : []),
     '',
   ].join('\n');
 }

@@ -9,13 +9,13 @@ import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { NativeConnection, type Runtime } from '@temporalio/worker';
 import { connectOtp } from '../client/connect';
-import { createApiServer } from '../client/api/server';
-import { isConfigError } from '../config/errors';
+import { createApiServer } from '../api/server';
 import { loadConfig } from '../config/load';
-import type { OtpflowConfig } from '../config/types';
 import { resolveTemporalCli, systemProbe } from '../scripts/temporal-cli';
+import { DEFAULT_API_KEY } from '../emulator';
 import { createOtpWorker } from '../worker/create-worker';
-import { EXIT_CONFIG } from '../worker/exit-codes';
+import { ExitCode } from '../cli/exit-codes';
+import { loadOrExit } from '../cli/process-command';
 import { createLogger } from '../worker/logging';
 import { installRuntime } from '../worker/main';
 import { checkPorts, describeTaken, PortInUseError, type PortClaim } from './ports';
@@ -42,8 +42,8 @@ Options (defaults in brackets):
   --emulator-port N   Infobip emulator port [8090]
   --codec-port N      codec endpoint port [8888]
   --metrics-port N    worker Prometheus metrics port, 0 for none [9464]
-  --db FILE           keep Temporal's state in FILE (SQLite), the emulator's in a sibling
-                      FILE.emulator.json and the generated secrets in FILE.secrets.json
+  --db FILE           keep Temporal's state in FILE (SQLite), the emulator's and the generated
+                      secrets beside it: dev.db → dev.emulator.json, dev.secrets.json
   --no-encryption     leave payloads unencrypted (no codec endpoint)
   --verbose           worker and API logs on stderr (JSON)
   -h, --help          show this help
@@ -62,6 +62,8 @@ export interface DevStackUrls {
   inbox: string;
   codec?: string;
   metrics?: string;
+  /** Variables a second terminal needs (the CLI, a client, real-Infobip tools), printed as `export` lines. */
+  exports?: Record<string, string | undefined>;
 }
 
 interface Flags {
@@ -180,31 +182,25 @@ export async function runDevCli(argv: string[]): Promise<number> {
     flags = parseFlags(argv);
   } catch (err) {
     console.error(`otpflow dev: ${(err as Error).message}\n\n${DEV_USAGE}`);
-    return 2;
+    return ExitCode.BAD_INPUT;
   }
   if (flags === 'help') {
     console.log(DEV_USAGE);
-    return 0;
+    return ExitCode.OK;
   }
   const f = flags;
   const progress = (m: string) => console.error(`otpflow dev: ${m}`);
 
   const secrets = loadOrCreateSecrets(f.db ? sibling(f.db, 'secrets.json') : undefined);
   const env = localStackEnv(process.env, secrets, f.encryption);
-  let config: OtpflowConfig;
-  try {
-    config = loadConfig(env, { require: ['destinationHashKey', 'apiKeys'] });
-  } catch (err) {
-    if (!isConfigError(err)) throw err;
-    console.error((err as Error).message);
-    return EXIT_CONFIG;
-  }
+  const config = loadOrExit(() => loadConfig(env, { require: ['destinationHashKey', 'apiKeys'] }));
+  if (typeof config === 'number') return config;
   const cli = resolveTemporalCli(systemProbe, { build: false });
   if (cli.source === 'sdk-download') {
     console.error(
       `otpflow dev: no Temporal CLI found (${cli.reason}). Run \`npm start\` (it builds one) or set TEMPORAL_CLI_PATH.`,
     );
-    return 1;
+    return ExitCode.FAILED;
   }
   // Every port is checked before anything starts: a taken one is refused with its flag.
   const claims = devPortClaims(f, config.encryptionKeys.length > 0);
@@ -213,7 +209,7 @@ export async function runDevCli(argv: string[]): Promise<number> {
   } catch (err) {
     if (!(err instanceof PortInUseError)) throw err;
     for (const line of err.message.split('\n')) progress(line);
-    return 1;
+    return ExitCode.FAILED;
   }
 
   const cleanups: (() => Promise<void>)[] = [];
@@ -230,7 +226,8 @@ export async function runDevCli(argv: string[]): Promise<number> {
   try {
     const logger = f.verbose
       ? createLogger(config.worker?.logLevel ?? 'info', pino.destination(2))
-      : createLogger('warn', pino.destination(2));
+      : // Without --verbose only errors: retried activity failures and the like are expected here.
+        createLogger('error', pino.destination(2));
     runtime = installRuntime(logger, f.metricsPort ? `127.0.0.1:${f.metricsPort}` : undefined, []);
 
     const codec = await startLocalCodec(config, { port: f.codecPort, uiPort: f.uiPort, logger });
@@ -246,7 +243,7 @@ export async function runDevCli(argv: string[]): Promise<number> {
     });
     cleanups.push(() => server.stop());
     forceKill = () => server.kill();
-    if (signals.requested()) return 0;
+    if (signals.requested()) return ExitCode.OK;
 
     const { emulator, note: setupNote } = await startSetUpEmulator(config, {
       port: f.emulatorPort,
@@ -293,11 +290,22 @@ export async function runDevCli(argv: string[]): Promise<number> {
       inbox: `${emulator.url}/emulator`,
       codec: codec?.url,
       metrics: f.metricsPort ? `http://127.0.0.1:${f.metricsPort}/metrics` : undefined,
+      exports: {
+        TEMPORAL_ADDRESS: server.address,
+        TEMPORAL_NAMESPACE: server.namespace,
+        OTPFLOW_DESTINATION_HASH_KEY: env.OTPFLOW_DESTINATION_HASH_KEY,
+        OTPFLOW_ENCRYPTION_KEYS: env.OTPFLOW_ENCRYPTION_KEYS,
+        OTPFLOW_API_KEYS: env.OTPFLOW_API_KEYS,
+        INFOBIP_BASE_URL: emulator.url,
+        INFOBIP_API_KEY: DEFAULT_API_KEY,
+      },
     };
     console.log(
       formatBlock(urls, {
         setup: setupNote,
-        state: f.db ? `${f.db} (+ .emulator.json, .secrets.json)` : 'in memory (use --db FILE to keep it)',
+        state: f.db
+          ? `${f.db} (+ ${sibling(f.db, 'emulator.json')}, ${sibling(f.db, 'secrets.json')})`
+          : 'in memory (use --db FILE to keep it)',
         encryption: `payloads encrypted with key "${config.encryptionKeys[0]?.id}"`,
       }),
     );
@@ -310,12 +318,12 @@ export async function runDevCli(argv: string[]): Promise<number> {
       }),
     );
     await Promise.race([signals.stopped, running.then(() => undefined), serverDied]);
-    return signals.requested() ? 0 : 1;
+    return signals.requested() ? ExitCode.OK : ExitCode.FAILED;
   } catch (err) {
     // Ctrl-C in a terminal reaches the temporal child too; a start-up cut short by it is no failure.
-    if (signals.requested()) return 0;
+    if (signals.requested()) return ExitCode.OK;
     progress(`failed: ${startupFailure(err, claims)}`);
-    return 1;
+    return ExitCode.FAILED;
   } finally {
     await cleanup();
     // An installed Runtime keeps the process alive until it is shut down, which happens by

@@ -4,7 +4,7 @@
  */
 import { Connection } from '@temporalio/client';
 import type { SearchAttributeType } from '@temporalio/common';
-import { SEARCH_ATTRIBUTES } from '../workflows/constants';
+import { SEARCH_ATTRIBUTES } from '../domain/constants';
 import { ForeignServerError, probeNamespace, proveOwnServer } from './own-dev-server';
 import { describeExit, startChild } from './processes';
 import { devServerExtraArgs } from './server-flags';

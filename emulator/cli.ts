@@ -1,9 +1,9 @@
 /**
- * `otpflow emulator [--port N] [--host H] [--api-key K …] [--data FILE] [--no-management-limits]`:
- * runs the Infobip emulator until SIGINT or SIGTERM.
+ * `otpflow emulator [--port N] [--host H] [--api-key K …] [--data FILE] [--no-management-limits]
+ * [--report-url URL …]`: runs the Infobip emulator until SIGINT or SIGTERM.
  */
 import { parseArgs } from 'node:util';
-import { createEmulator, DEFAULT_API_KEY } from './index';
+import { createEmulator, DEFAULT_API_KEY, parseSubscription, type ReportOptions } from './index';
 
 /** Usage text of the `emulator` command. */
 export const EMULATOR_USAGE = `Usage: otpflow emulator [options]
@@ -17,6 +17,12 @@ Options:
   --data FILE              keep state in FILE across restarts (default: memory only)
   --rate-limit-envelope E  body of 429 answers: legacy or E429 (default legacy)
   --no-management-limits   do not throttle application management like Infobip does
+  --report-url URL         push delivery reports of tracked sends to URL (also PUT /emulator/subscription)
+  --report-basic U:P       push them with Authorization: Basic (Infobip's BASIC security settings)
+  --report-delay MS        time from a send to its report (default 1000)
+  --report-late-delay MS   time to a late report: DELIVERED_LATE, EXPIRED (default 30000)
+  --report-retry-scale X   factor on Infobip's retry cycle of 1 min + 1 min·n² (default 1)
+  --report-max-retries N   retries of a failed push before giving up (default 20)
   -h, --help               show this help
 `;
 
@@ -46,6 +52,12 @@ export async function runEmulatorCli(
         data: { type: 'string' },
         'rate-limit-envelope': { type: 'string' },
         'no-management-limits': { type: 'boolean' },
+        'report-url': { type: 'string' },
+        'report-basic': { type: 'string' },
+        'report-delay': { type: 'string' },
+        'report-late-delay': { type: 'string' },
+        'report-retry-scale': { type: 'string' },
+        'report-max-retries': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -72,11 +84,18 @@ export async function runEmulatorCli(
     dataFile: values.data,
     rateLimitEnvelope: envelope,
     managementLimits: !values['no-management-limits'],
+    reports: reportOptions(values),
   });
   out(`Infobip emulator listening on ${emulator.url}`);
   out(`  API keys: ${emulator.apiKeys.join(', ')}  (Authorization: App <key>)`);
   out(`  Phone inbox: ${emulator.url}/emulator`);
   out(values.data ? `  State file: ${values.data}` : '  State: in memory (use --data FILE to keep it)');
+  const sub = emulator.reports.subscription();
+  out(
+    sub
+      ? `  Delivery reports: ${sub.url}${sub.basic ? ` (Basic, user ${sub.basic.username})` : ''}`
+      : '  Delivery reports: no subscription (use --report-url URL or PUT /emulator/subscription)',
+  );
 
   await new Promise<void>((resolve) => {
     const stop = (signal: NodeJS.Signals) => {
@@ -91,4 +110,46 @@ export async function runEmulatorCli(
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
+}
+
+/** A number flag: undefined when absent. @throws EmulatorCliError when it is not a number. */
+function numberFlag(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0)
+    throw new EmulatorCliError(`--${name} must be a non-negative number, got ${value}`);
+  return n;
+}
+
+/** The `reports` option from the `--report-*` flags. @throws EmulatorCliError on a malformed flag. */
+function reportOptions(values: Record<string, string | boolean | string[] | undefined>): ReportOptions {
+  const str = (k: string) => values[k] as string | undefined;
+  const options: ReportOptions = {
+    delayMs: numberFlag('report-delay', str('report-delay')),
+    lateDelayMs: numberFlag('report-late-delay', str('report-late-delay')),
+    retryTimeScale: numberFlag('report-retry-scale', str('report-retry-scale')),
+    maxRetries: numberFlag('report-max-retries', str('report-max-retries')),
+  };
+  if (options.retryTimeScale === 0) throw new EmulatorCliError('--report-retry-scale must be above 0');
+  if (options.maxRetries !== undefined && !Number.isInteger(options.maxRetries))
+    throw new EmulatorCliError('--report-max-retries must be a whole number');
+  const url = str('report-url');
+  const basic = str('report-basic');
+  if (basic !== undefined && url === undefined)
+    throw new EmulatorCliError('--report-basic needs --report-url');
+  if (url !== undefined) {
+    let credentials: { username: string; password: string } | undefined;
+    if (basic !== undefined) {
+      const colon = basic.indexOf(':');
+      if (colon <= 0 || colon === basic.length - 1)
+        throw new EmulatorCliError('--report-basic must be USER:PASSWORD');
+      credentials = { username: basic.slice(0, colon), password: basic.slice(colon + 1) };
+    }
+    try {
+      options.subscription = parseSubscription({ url, ...(credentials && { basic: credentials }) });
+    } catch (err) {
+      throw new EmulatorCliError(`--report-url/--report-basic: ${(err as Error).message}`);
+    }
+  }
+  return options;
 }

@@ -11,8 +11,11 @@ export interface EmulatorContext {
   lookupTable?: Readonly<Record<string, LookupOutcome>>;
   /** Whether Infobip's per-account throttles on application management apply. */
   managementLimits: boolean;
-  /** Records a delivered message in the inbox and tells live viewers. */
-  deliver(message: InboxMessage): void;
+  /**
+   * Records a delivered message in the inbox and tells live viewers; a `tracked` SMS or voice
+   * message (with its `externalMessageId`) then gets its delivery outcome and reports.
+   */
+  deliver(message: InboxMessage, tracked?: boolean): void;
 }
 
 /** A routed Infobip API request. */

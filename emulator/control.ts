@@ -1,13 +1,15 @@
 /**
  * The emulator's own endpoints under /emulator (no authentication, never faulted):
- * inbox page and live events, messages, faults, request stats.
+ * inbox page and live events, messages, faults, request stats, the delivery-report
+ * subscription and the log of report pushes.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readBody, sendJson, MAX_BODY_BYTES } from './http-util';
-import { FaultRuleError, InfobipApiError, errorBody } from './errors';
+import { EmulatorConfigError, FaultRuleError, InfobipApiError, errorBody } from './errors';
 import { normalizeMsisdn } from './lookup-table';
 import { INBOX_PAGE } from './inbox-page';
 import type { Faults } from './faults';
+import type { ReportDispatcher } from './reports';
 import type { InboxMessage, Store } from './state';
 
 /** Live viewers of the inbox (Server-Sent Events). */
@@ -28,7 +30,7 @@ export class InboxEvents {
     this.heartbeat ??= setInterval(() => this.send(': ping\n\n'), 15_000).unref();
   }
 
-  publish(event: 'message' | 'clear', data: unknown): void {
+  publish(event: 'message' | 'clear' | 'delivery', data: unknown): void {
     if (this.clients.size > 0) this.send(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
   }
 
@@ -73,6 +75,7 @@ export interface ControlDeps {
   faults: Faults;
   stats: Map<string, number>;
   events: InboxEvents;
+  reports: ReportDispatcher;
 }
 
 function controlError(res: ServerResponse, status: number, text: string, requestId: string): void {
@@ -119,19 +122,8 @@ export async function handleControl(
       return sendJson(res, 200, { faults: [] }, requestId);
     }
     if (method === 'POST') {
-      if (body === null)
-        return controlError(
-          res,
-          413,
-          `Request body too large: the limit is ${MAX_BODY_BYTES} bytes`,
-          requestId,
-        );
-      let input: unknown;
-      try {
-        input = JSON.parse(body.toString('utf8'));
-      } catch (err) {
-        return controlError(res, 400, `Malformed JSON in request body: ${(err as Error).message}`, requestId);
-      }
+      const input = jsonBody(res, body, requestId);
+      if (input === NO_BODY) return;
       try {
         return sendJson(res, 201, deps.faults.add(input), requestId);
       } catch (err) {
@@ -152,5 +144,73 @@ export async function handleControl(
       return sendJson(res, 200, { requests: {} }, requestId);
     }
   }
+  if (path === '/emulator/subscription') return subscriptionEndpoint(deps, req, res, body, requestId);
+  if (path === '/emulator/reports') {
+    if (method === 'GET') {
+      const messageId = query.get('messageId') ?? undefined;
+      const reports = deps.reports.list({ messageId, to: to === undefined ? undefined : destinationKey(to) });
+      return sendJson(res, 200, { reports }, requestId);
+    }
+    if (method === 'DELETE') {
+      deps.reports.clear();
+      return sendJson(res, 200, { reports: [] }, requestId);
+    }
+  }
   controlError(res, 404, `Unknown emulator endpoint: ${method} ${path}`, requestId);
+}
+
+const NO_BODY = Symbol('no body');
+
+/** The parsed JSON body, or NO_BODY after answering 413/400. */
+function jsonBody(res: ServerResponse, body: Buffer | null, requestId: string): unknown {
+  if (body === null) {
+    controlError(res, 413, `Request body too large: the limit is ${MAX_BODY_BYTES} bytes`, requestId);
+    return NO_BODY;
+  }
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch (err) {
+    controlError(res, 400, `Malformed JSON in request body: ${(err as Error).message}`, requestId);
+    return NO_BODY;
+  }
+}
+
+/** `GET|PUT|DELETE /emulator/subscription`: where delivery reports are pushed (password never shown). */
+function subscriptionEndpoint(
+  deps: ControlDeps,
+  req: IncomingMessage,
+  res: ServerResponse,
+  body: Buffer | null,
+  requestId: string,
+): void {
+  const view = () => {
+    const sub = deps.reports.subscription();
+    return {
+      subscription: sub
+        ? { url: sub.url, ...(sub.basic && { basic: { username: sub.basic.username } }) }
+        : null,
+    };
+  };
+  if (req.method === 'GET') return sendJson(res, 200, view(), requestId);
+  if (req.method === 'DELETE') {
+    deps.reports.subscribe(undefined);
+    return sendJson(res, 200, view(), requestId);
+  }
+  if (req.method === 'PUT') {
+    const input = jsonBody(res, body, requestId);
+    if (input === NO_BODY) return;
+    try {
+      deps.reports.subscribe(input);
+    } catch (err) {
+      if (err instanceof EmulatorConfigError) return controlError(res, 400, err.message, requestId);
+      throw err;
+    }
+    return sendJson(res, 200, view(), requestId);
+  }
+  controlError(
+    res,
+    404,
+    `Unknown emulator endpoint: ${req.method ?? 'GET'} /emulator/subscription`,
+    requestId,
+  );
 }

@@ -1,12 +1,15 @@
 /**
- * Fault injection for the Infobip API paths (never /emulator/*).
+ * Fault injection for the Infobip API paths (never /emulator/*) and for the delivery reports the
+ * emulator pushes (rules with `match.report: true`).
  *
- * A rule: `{ match?: {method?, path?}, times?, probability?, action }`. Rules are tried in the
+ * A rule: `{ match?: {method?, path?, report?}, times?, probability?, action }`. Rules are tried in the
  * order they were added; the first one that matches (and wins its probability draw) fires.
  * `path` is exact (the concrete path, or the operation template such as
  * `/2fa/2/pin/{pinId}/verify`), a prefix when it ends with `*`, or a regular expression on the
  * concrete path when it starts with `^`. `times` bounds how often the rule fires (then it is
- * removed); without `times` it fires until deleted.
+ * removed); without `times` it fires until deleted. A report rule's `path` is matched against the
+ * path of the subscription URL, and its action is `{latencyMs}` (the push attempt waits first) or
+ * `{dropReport: true}` (the report is lost: no push, no retry).
  */
 import { FaultRuleError } from './errors';
 
@@ -19,7 +22,9 @@ export type FaultAction =
   /** Destroy the connection without answering and without processing. */
   | { reset: true }
   /** Process the request fully (state changes, messages delivered), then destroy the connection unanswered. */
-  | { dropResponse: true };
+  | { dropResponse: true }
+  /** Report rules only: lose the report (it is never pushed nor retried). */
+  | { dropReport: true };
 
 /** Which requests a rule applies to. */
 export interface FaultMatch {
@@ -27,6 +32,8 @@ export interface FaultMatch {
   method?: string;
   /** Exact path or operation template, `prefix*`, or `^regex`; all Infobip paths when absent. */
   path?: string;
+  /** True: the rule applies to delivery-report pushes (and `path` to the subscription URL's path), not to API requests. */
+  report?: boolean;
 }
 
 /** A rule as posted to `POST /emulator/faults` or passed in `faults` at start-up. */
@@ -74,8 +81,12 @@ export function parseFaultRule(input: unknown): FaultRuleInput {
         fail(`match.path is not a valid regular expression: ${(err as Error).message}`);
       }
     }
+    if (match.report !== undefined && typeof match.report !== 'boolean')
+      fail('match.report must be a boolean');
     rule.match = { method: match.method as string | undefined, path: match.path as string | undefined };
+    if (match.report === true) rule.match.report = true;
   }
+  const report = rule.match?.report === true;
   if (times !== undefined) {
     if (typeof times !== 'number' || !Number.isInteger(times) || times < 1)
       fail('times must be a positive integer');
@@ -87,9 +98,17 @@ export function parseFaultRule(input: unknown): FaultRuleInput {
     rule.probability = probability;
   }
   if (!isObject(action))
-    fail('action must be an object: {status}, {latencyMs}, {reset: true} or {dropResponse: true}');
-  const kinds = ['status', 'latencyMs', 'reset', 'dropResponse'].filter((k) => action[k] !== undefined);
-  if (kinds.length !== 1) fail('action must have exactly one of status, latencyMs, reset, dropResponse');
+    fail(
+      'action must be an object: {status}, {latencyMs}, {reset: true}, {dropResponse: true} or {dropReport: true}',
+    );
+  const kinds = ['status', 'latencyMs', 'reset', 'dropResponse', 'dropReport'].filter(
+    (k) => action[k] !== undefined,
+  );
+  if (kinds.length !== 1)
+    fail('action must have exactly one of status, latencyMs, reset, dropResponse, dropReport');
+  if (report && kinds[0] !== 'latencyMs' && kinds[0] !== 'dropReport')
+    fail('a report rule (match.report: true) takes action {latencyMs} or {dropReport: true}');
+  if (!report && kinds[0] === 'dropReport') fail('action.dropReport needs match.report: true');
   if (action.status !== undefined) {
     if (
       typeof action.status !== 'number' ||
@@ -116,9 +135,12 @@ export function parseFaultRule(input: unknown): FaultRuleInput {
   } else if (action.reset !== undefined) {
     if (action.reset !== true) fail('action.reset must be true');
     rule.action = { reset: true };
-  } else {
+  } else if (action.dropResponse !== undefined) {
     if (action.dropResponse !== true) fail('action.dropResponse must be true');
     rule.action = { dropResponse: true };
+  } else {
+    if (action.dropReport !== true) fail('action.dropReport must be true');
+    rule.action = { dropReport: true };
   }
   return rule;
 }
@@ -167,11 +189,25 @@ export class Faults {
     this.compiled = [];
   }
 
-  /** The action to apply to this request, if a rule fires; counts the firing. */
+  /** The action to apply to this API request, if a rule fires; counts the firing. */
   pick(method: string, path: string, template: string | undefined): FaultAction | undefined {
+    return this.fire(false, method, path, template);
+  }
+
+  /** The action to apply to a push of a delivery report to a URL with this path, if a report rule fires. */
+  pickReport(path: string): FaultAction | undefined {
+    return this.fire(true, 'POST', path, undefined);
+  }
+
+  private fire(
+    report: boolean,
+    method: string,
+    path: string,
+    template: string | undefined,
+  ): FaultAction | undefined {
     if (this.compiled.length === 0) return undefined;
     for (const c of this.compiled) {
-      if (!c.test(method, path, template)) continue;
+      if ((c.rule.match?.report === true) !== report || !c.test(method, path, template)) continue;
       if (c.rule.probability !== undefined && Math.random() >= c.rule.probability) continue;
       c.rule.fired++;
       if (c.rule.times !== undefined && c.rule.fired >= c.rule.times)

@@ -2,7 +2,8 @@
  * The phone inbox page served at GET /emulator: one "phone" per destination, messages as
  * bubbles, updated live over Server-Sent Events. Self-contained (inline CSS and JS).
  * Stable hooks for browser tests: data-testid="destination" (with data-destination),
- * "message" (with data-channel), "pin", "message-text", "clear-inbox", "empty".
+ * "message" (with data-channel, data-message-id), "pin", "message-text", "clear-inbox", "empty",
+ * "delivery" (a tracked message's delivery status, with data-status: PENDING, DELIVERED, …).
  */
 export const INBOX_PAGE = `<!doctype html>
 <html lang="en">
@@ -31,6 +32,10 @@ export const INBOX_PAGE = `<!doctype html>
   .msg[data-channel="VOICE"] .badge { background:#2f6fd6; }
   .msg[data-channel="EMAIL"] .badge { background:#2e8b57; }
   .text { white-space:pre-wrap; word-break:break-word; }
+  .delivery { margin-left:auto; padding:1px 6px; border-radius:8px; font-size:10px; letter-spacing:.04em; background:#8a94a6; color:#fff; }
+  .delivery[data-status="DELIVERED"] { background:#2e8b57; }
+  .delivery[data-status="UNDELIVERABLE"], .delivery[data-status="REJECTED"], .delivery[data-status="EXPIRED"] { background:#c0392b; }
+  .msg.failed .pin { text-decoration:line-through; opacity:.6; }
   .pin { display:inline-block; margin-top:4px; font:600 20px/1.2 ui-monospace, Menlo, Consolas, monospace; letter-spacing:.12em; color:var(--accent); }
   .empty { padding:40px 16px; color:var(--muted); text-align:center; width:100%; }
   @media (max-width: 420px) { main { padding:8px; gap:10px; } .phone { max-width:none; border-width:5px; border-radius:16px; } }
@@ -47,6 +52,7 @@ export const INBOX_PAGE = `<!doctype html>
   var phones = document.getElementById('phones');
   var statusEl = document.getElementById('status');
   var byDest = new Map();
+  var byId = new Map();
   function el(tag, cls, text) { var e = document.createElement(tag); if (cls) e.className = cls; if (text != null) e.textContent = text; return e; }
   function phoneFor(to) {
     var p = byDest.get(to);
@@ -63,18 +69,30 @@ export const INBOX_PAGE = `<!doctype html>
   function add(m) {
     var p = phoneFor(m.to);
     var b = el('article', 'msg'); b.setAttribute('data-testid', 'message'); b.setAttribute('data-channel', m.channel);
-    b.setAttribute('data-pin-id', m.pinId);
+    b.setAttribute('data-pin-id', m.pinId); b.setAttribute('data-message-id', m.id);
     var meta = el('div', 'meta'); meta.appendChild(el('span', 'badge', m.channel));
     meta.appendChild(el('span', null, m.from + ' · ' + new Date(m.sentAt).toLocaleTimeString()));
     b.appendChild(meta);
+    byId.set(m.id, { article: b, meta: meta });
+    if (m.delivery) showDelivery(m.id, m.delivery);
     var t = el('div', 'text', m.text); t.setAttribute('data-testid', 'message-text'); b.appendChild(t);
     var pin = el('div', 'pin', m.pin); pin.setAttribute('data-testid', 'pin'); pin.title = 'PIN'; b.appendChild(pin);
     p.screen.appendChild(b); p.screen.scrollTop = p.screen.scrollHeight;
     p.n++; p.count.textContent = p.n + (p.n === 1 ? ' message' : ' messages');
     phones.prepend(p.root);
   }
+  function showDelivery(id, d) {
+    var entry = byId.get(id);
+    if (!entry || !d) return;
+    var badge = entry.meta.querySelector('[data-testid="delivery"]');
+    if (!badge) { badge = el('span', 'delivery'); badge.setAttribute('data-testid', 'delivery'); entry.meta.appendChild(badge); }
+    badge.setAttribute('data-status', d.status);
+    badge.textContent = d.status;
+    badge.title = d.statusName + (d.errorName && d.errorName !== 'NO_ERROR' ? ' · ' + d.errorName : '') + ' (' + d.outcome + ')';
+    entry.article.classList.toggle('failed', d.status !== 'PENDING' && d.status !== 'DELIVERED');
+  }
   function reset() {
-    byDest.clear(); phones.textContent = '';
+    byDest.clear(); byId.clear(); phones.textContent = '';
     var e = el('p', 'empty', 'No messages yet. Send a PIN and it shows up here.'); e.setAttribute('data-testid', 'empty'); phones.appendChild(e);
   }
   function load() {
@@ -88,6 +106,7 @@ export const INBOX_PAGE = `<!doctype html>
   es.addEventListener('error', function () { statusEl.textContent = 'reconnecting…'; });
   es.addEventListener('message', function (ev) { add(JSON.parse(ev.data)); });
   es.addEventListener('clear', function () { load(); });
+  es.addEventListener('delivery', function (ev) { var d = JSON.parse(ev.data); showDelivery(d.id, d.delivery); });
 })();
 </script>
 </body>

@@ -1,6 +1,7 @@
 /**
  * The Infobip emulator: an Infobip-compatible 2FA and Number Lookup server for development and
- * tests, with a phone inbox (`/emulator`), fault injection and request stats.
+ * tests, with a phone inbox (`/emulator`), delivery reports pushed to a subscription URL, fault
+ * injection and request stats.
  *
  * ```ts
  * const emu = await createEmulator();          // http://127.0.0.1:<random port>
@@ -19,8 +20,15 @@ import { InboxEvents, clearInbox, handleControl, inboxMessages } from './control
 import { MAX_BODY_BYTES, nextRequestId, sendJson } from './http-util';
 import type { EmulatorContext } from './context';
 import type { LookupOutcome } from './lookup-table';
+import { ReportDispatcher, type ReportOptions } from './reports';
+import type { ReportPush, ReportSubscription } from './report-push';
 
-export type { InboxMessage, Application, Template, Pin, Channel, PinType } from './state';
+export type { InboxMessage, MessageDelivery, Application, Template, Pin, Channel, PinType } from './state';
+export type { ReportOptions } from './reports';
+export type { ReportPush, ReportSubscription, PushAttempt, PushState } from './report-push';
+export type { ReportBody, ReportResult } from './report-body';
+export { parseSubscription, retryDelayMs } from './report-push';
+export * from './delivery-table';
 export type { FaultRule, FaultRuleInput, FaultAction, FaultMatch } from './faults';
 export type { RateLimitEnvelope } from './errors';
 export { InfobipApiError, EmulatorConfigError, FaultRuleError } from './errors';
@@ -62,6 +70,8 @@ export interface EmulatorOptions {
   managementLimits?: boolean;
   /** Largest accepted request body in bytes; larger ones are answered 413. @default 1048576 */
   maxBodyBytes?: number;
+  /** Delivery reports of tracked sends: subscription, delays, retry cycle (see `ReportOptions`). @default {} */
+  reports?: ReportOptions;
 }
 
 /** A running emulator. */
@@ -83,6 +93,18 @@ export interface Emulator {
     add(rule: FaultRuleInput): FaultRule;
     list(): FaultRule[];
     remove(id: string): boolean;
+    clear(): void;
+  };
+  /** Delivery reports (same as `/emulator/subscription` and `/emulator/reports`). */
+  reports: {
+    /** Sets the subscription reports are pushed to (throws EmulatorConfigError if malformed), or clears it with undefined. */
+    subscribe(subscription: ReportSubscription | undefined): void;
+    subscription(): ReportSubscription | undefined;
+    /** Pushes made or planned, oldest first. */
+    pushes(filter?: { messageId?: string; to?: string }): ReportPush[];
+    /** Resolves once no outcome is still to play out and no push is waiting or retrying. */
+    idle(): Promise<void>;
+    /** Forgets the pushes made and gives up those still waiting or retrying. */
     clear(): void;
   };
   /** Requests seen per operation (`"POST /2fa/2/pin/{pinId}/verify"`), including faulted and rejected ones. */
@@ -112,14 +134,25 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
   const stats = new Map<string, number>();
   const events = new InboxEvents();
   const clock = options.clock ?? Date.now;
+  const reports = new ReportDispatcher(
+    {
+      store,
+      faults,
+      now: clock,
+      lookupTable: options.lookupTable,
+      publish: (m) => events.publish('delivery', { id: m.id, to: m.to, delivery: m.delivery }),
+    },
+    options.reports,
+  );
   const ctx: EmulatorContext = {
     store,
     now: clock,
     lookupTable: options.lookupTable,
     managementLimits: options.managementLimits ?? true,
-    deliver(message) {
+    deliver(message, tracked) {
       store.addInbox(message);
       events.publish('message', message);
+      if (tracked) reports.track(message);
     },
   };
   const api = createApiHandler({
@@ -130,7 +163,7 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
     rateLimitEnvelope: options.rateLimitEnvelope ?? 'legacy',
     maxBodyBytes: options.maxBodyBytes ?? MAX_BODY_BYTES,
   });
-  const control = { store, faults, stats, events };
+  const control = { store, faults, stats, events, reports };
 
   const server = createServer((req, res) => {
     const requestId = nextRequestId();
@@ -201,6 +234,13 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
       remove: (id) => faults.remove(id),
       clear: () => faults.clear(),
     },
+    reports: {
+      subscribe: (subscription) => void reports.subscribe(subscription),
+      subscription: () => reports.subscription(),
+      pushes: (filter) => reports.list(filter),
+      idle: () => reports.idle(),
+      clear: () => reports.clear(),
+    },
     stats: {
       requests: () => Object.fromEntries(stats),
       reset: () => stats.clear(),
@@ -208,6 +248,7 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
     flush: () => store.flush(),
     close() {
       closing ??= (async () => {
+        reports.close();
         events.close();
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeAllConnections();

@@ -6,6 +6,7 @@
  * `…0001` absent, `…0003` unknown subscriber, `…0006` cannot receive SMS, and so on. Every
  * other well-formed number (6–15 digits, optional leading `+`) is reachable. Strings that are
  * not such numbers get a per-number REJECTED_DESTINATION result (the request itself is fine).
+ * Delivery reports use `…0021`–`…0028` the same way (see `delivery-table.ts`).
  */
 
 import { LOOKUP_COUNTRIES, type EmulatedCountry, type EmulatedNetwork } from './networks';
@@ -285,6 +286,7 @@ export function testNumber(outcome: LookupOutcome = 'REACHABLE', countryPrefix =
   let middle = '';
   const randomLength = suffix ? national - 4 : national;
   for (let i = 0; i < randomLength; i++) middle += String(Math.floor(Math.random() * 10));
-  if (!suffix && LOOKUP_SUFFIXES[middle.slice(-4)]) middle = middle.slice(0, -1) + '0';
+  // Last four digits 00xx are reserved for test outcomes (lookup and delivery): never drawn at random.
+  if (!suffix && middle.slice(-4).startsWith('00')) middle = `${middle.slice(0, -4)}1${middle.slice(-3)}`;
   return `${country?.countryPrefix ?? '41'}${prefix}${middle}${suffix ?? ''}`;
 }

@@ -1,4 +1,5 @@
 /** Sending, resending and verifying PINs over SMS, voice and e-mail; verification status. */
+import { randomUUID } from 'node:crypto';
 import { badRequest, notFound, tooManyRequests } from './errors';
 import { parseDuration, parseRate, type Rate } from './durations';
 import { Fields, bodyObject } from './validate';
@@ -35,14 +36,19 @@ function readPlaceholders(f: Fields, key = 'placeholders'): Record<string, strin
   return placeholders;
 }
 
+/**
+ * Puts the message in the inbox; a tracked SMS or voice message gets an `externalMessageId`
+ * (returned, for the send's answer) and its delivery reports. E-mail is never tracked.
+ */
 function deliver(
   ctx: EmulatorContext,
   pin: Pin,
   template: Template,
   channel: Channel,
   from: string | undefined,
-  placeholders?: Record<string, string>,
-): void {
+  placeholders: Record<string, string> | undefined,
+  trackDelivery: boolean,
+): string | undefined {
   let text: string;
   let sender: string;
   if (channel === 'EMAIL') {
@@ -55,29 +61,40 @@ function deliver(
     sender = from ?? template.senderId ?? (channel === 'SMS' ? 'InfoSMS' : 'InfoVoice');
     text = renderText(template.messageText ?? '{{pin}}', pin.pin, placeholders);
   }
-  ctx.deliver({
-    id: newId(),
-    channel,
-    to: pin.to,
-    from: sender,
-    text,
-    pin: pin.pin,
-    pinId: pin.pinId,
-    applicationId: pin.applicationId,
-    messageId: pin.messageId,
-    sentAt: new Date(ctx.now()).toISOString(),
-  });
+  const tracked = trackDelivery && channel !== 'EMAIL';
+  const externalMessageId = tracked ? randomUUID() : undefined;
+  ctx.deliver(
+    {
+      id: newId(),
+      channel,
+      to: pin.to,
+      from: sender,
+      text,
+      pin: pin.pin,
+      pinId: pin.pinId,
+      applicationId: pin.applicationId,
+      messageId: pin.messageId,
+      sentAt: new Date(ctx.now()).toISOString(),
+      ...(externalMessageId && { externalMessageId }),
+    },
+    tracked,
+  );
+  return externalMessageId;
 }
 
-function sendAnswer(channel: Channel, pin: Pin, sent: boolean): unknown {
-  if (channel === 'VOICE') return { pinId: pin.pinId, to: pin.to, callStatus: 'PENDING_ACCEPTED' };
+function sendAnswer(channel: Channel, pin: Pin, sent: boolean, externalMessageId?: string): unknown {
   if (channel === 'EMAIL') return { pinId: pin.pinId, to: pin.to, emailStatus: EMAIL_STATUS };
-  return {
-    pinId: pin.pinId,
-    to: pin.to,
-    ncStatus: pin.ncStatus ?? 'NC_NOT_CONFIGURED',
-    smsStatus: sent ? 'MESSAGE_SENT' : 'MESSAGE_NOT_SENT',
-  };
+  const answer: Record<string, unknown> =
+    channel === 'VOICE'
+      ? { pinId: pin.pinId, to: pin.to, callStatus: 'PENDING_ACCEPTED' }
+      : {
+          pinId: pin.pinId,
+          to: pin.to,
+          ncStatus: pin.ncStatus ?? 'NC_NOT_CONFIGURED',
+          smsStatus: sent ? 'MESSAGE_SENT' : 'MESSAGE_NOT_SENT',
+        };
+  if (externalMessageId) answer.externalMessageId = externalMessageId;
+  return answer;
 }
 
 function startAuthentication(ctx: EmulatorContext, req: ApiRequest, channel: Channel): ApiReply {
@@ -87,8 +104,10 @@ function startAuthentication(ctx: EmulatorContext, req: ApiRequest, channel: Cha
   const rawTo = f.string('to', { required: true });
   const from = f.string('from');
   const placeholders = readPlaceholders(f);
+  // E-mail requests have no trackDelivery in Infobip's API: the field is ignored like any unknown one.
+  let trackDelivery = false;
   if (channel === 'EMAIL') readPlaceholders(f, 'landingPagePlaceholders');
-  else f.boolean('trackDelivery');
+  else trackDelivery = f.boolean('trackDelivery') ?? false;
   let to: string | undefined;
   if (rawTo !== undefined) {
     if (channel === 'EMAIL') {
@@ -159,9 +178,11 @@ function startAuthentication(ctx: EmulatorContext, req: ApiRequest, channel: Cha
   recordNumber();
   recordApp();
   ctx.store.pins.set(pin.pinId, pin);
-  if (sent) deliver(ctx, pin, template, channel, from, placeholders);
+  const externalMessageId = sent
+    ? deliver(ctx, pin, template, channel, from, placeholders, trackDelivery)
+    : undefined;
   ctx.store.changed();
-  return { status: 200, body: sendAnswer(channel, pin, sent) };
+  return { status: 200, body: sendAnswer(channel, pin, sent, externalMessageId) };
 }
 
 function resend(ctx: EmulatorContext, req: ApiRequest, channel: Channel): ApiReply {
@@ -170,8 +191,9 @@ function resend(ctx: EmulatorContext, req: ApiRequest, channel: Channel): ApiRep
   if (!pin) throw notFound(`PIN ${pinId} not found`);
   const f = new Fields(bodyObject(req.body, true));
   const placeholders = readPlaceholders(f);
+  let trackDelivery = false;
   if (channel === 'EMAIL') readPlaceholders(f, 'landingPagePlaceholders');
-  else f.boolean('trackDelivery');
+  else trackDelivery = f.boolean('trackDelivery') ?? false;
   f.check();
   if ((pin.channel === 'EMAIL') !== (channel === 'EMAIL')) {
     throw badRequest(
@@ -192,12 +214,21 @@ function resend(ctx: EmulatorContext, req: ApiRequest, channel: Channel): ApiRep
   );
   const sent = channel !== 'SMS' || pin.ncStatus !== 'NC_DESTINATION_NOT_REACHABLE';
   record();
+  let externalMessageId: string | undefined;
   if (sent) {
     pin.sent = true;
-    deliver(ctx, pin, template, channel, pin.from, placeholders ?? pin.placeholders);
+    externalMessageId = deliver(
+      ctx,
+      pin,
+      template,
+      channel,
+      pin.from,
+      placeholders ?? pin.placeholders,
+      trackDelivery,
+    );
   }
   ctx.store.changed();
-  return { status: 200, body: sendAnswer(channel, pin, sent) };
+  return { status: 200, body: sendAnswer(channel, pin, sent, externalMessageId) };
 }
 
 export const sendSmsPin: ApiHandler = (ctx, req) => startAuthentication(ctx, req, 'SMS');

@@ -74,6 +74,20 @@ export interface Pin {
   consumed: boolean;
 }
 
+/** Where a tracked message stands (as its delivery reports tell it). */
+export interface MessageDelivery {
+  /** Status group of the latest report: PENDING until the outcome is known. */
+  status: 'PENDING' | 'UNDELIVERABLE' | 'DELIVERED' | 'EXPIRED' | 'REJECTED';
+  /** Infobip's status name, e.g. `DELIVERED_TO_HANDSET`. */
+  statusName: string;
+  /** Infobip's error name, e.g. `EC_ABSENT_SUBSCRIBER` (`NO_ERROR` when none). */
+  errorName: string;
+  /** The outcome the number's test suffix chose (see `delivery-table.ts`). */
+  outcome: string;
+  /** ISO time of the last change. */
+  updatedAt: string;
+}
+
 /** One message in the phone inbox. */
 export interface InboxMessage {
   id: string;
@@ -86,6 +100,10 @@ export interface InboxMessage {
   applicationId: string;
   messageId: string;
   sentAt: string;
+  /** The message's id in delivery reports (`externalMessageId` of the send); tracked sends only. */
+  externalMessageId?: string;
+  /** Delivery status of a tracked message, updated as its outcome plays out; absent when untracked. */
+  delivery?: MessageDelivery;
 }
 
 interface PersistedState {

@@ -5,7 +5,8 @@
  * with Infobip's parsed answer on 2xx and rejects with an `InfobipError` otherwise.
  */
 import { InfobipInvalidArgumentError } from './errors';
-import { isEmailAddress, isE164, toInfobipNumber } from './phone';
+import { isE164, isEmailAddress } from '../domain/destination';
+import { toInfobipNumber } from './phone';
 import { Transport, type CallOptions, type InfobipClientOptions } from './transport';
 import type {
   Application,
@@ -15,6 +16,7 @@ import type {
   MessageTemplate,
   MessageTemplateRequest,
   NumberLookupResponse,
+  ResendEmailPinRequest,
   ResendPinRequest,
   SendEmailPinRequest,
   SendEmailPinResponse,
@@ -168,7 +170,10 @@ export class InfobipClient {
     return this.post<SendPinResponse>(`/2fa/2/pin/${seg(pinId)}/resend`, req, opts);
   }
 
-  /** `POST /2fa/2/pin/{pinId}/resend/voice`. */
+  /**
+   * `POST /2fa/2/pin/{pinId}/resend/voice`: the same PIN read out in a call. A PIN first sent by
+   * SMS may be resent by voice (and the other way round); an e-mail PIN only by e-mail.
+   */
   async resendVoicePin(
     pinId: string,
     req: ResendPinRequest = {},
@@ -180,7 +185,7 @@ export class InfobipClient {
   /** `POST /2fa/2/pin/{pinId}/resend/email`. */
   async resendEmailPin(
     pinId: string,
-    req: ResendPinRequest = {},
+    req: ResendEmailPinRequest = {},
     opts: CallOptions = {},
   ): Promise<SendEmailPinResponse> {
     return this.post<SendEmailPinResponse>(`/2fa/2/pin/${seg(pinId)}/resend/email`, req, opts);

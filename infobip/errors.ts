@@ -156,7 +156,20 @@ export class InfobipInvalidArgumentError extends InfobipError {
   }
 }
 
-/** Whether `err` is any error of this client. */
-export function isInfobipError(err: unknown): err is InfobipError {
-  return err instanceof InfobipError;
+/**
+ * Thrown by `parseDeliveryReports` when a pushed delivery-report body is not one: not JSON, no
+ * `results` array, or an entry whose required field is missing or of the wrong type. `path`
+ * names the first offending place (`results[0].status.groupId`). Not an `InfobipError`: no call
+ * was made, Infobip called us.
+ */
+export class InfobipReportError extends Error {
+  override readonly name = 'InfobipReportError';
+  readonly code = 'INFOBIP_BAD_REPORT' as const;
+  /** Where in the body the problem is (`results[2].messageId`); `''` for the body itself. */
+  readonly path: string;
+
+  constructor(path: string, reason: string) {
+    super(`Delivery report ${path === '' ? 'body' : path} ${reason}`);
+    this.path = path;
+  }
 }

@@ -1,6 +1,7 @@
 /**
  * Request and response types of the Infobip operations otpflow uses, written by hand from
- * `../shared/infobip-openapi/` (2FA and Number Lookup, v3.210.0); `test/infobip-schema.test.ts`
+ * Infobip's OpenAPI documents (2FA and Number Lookup, v3.210.0; the trimmed copy the tests use
+ * is in `emulator/openapi/`); `test/infobip-schema.test.ts`
  * checks them against the published schemas. Phone numbers in *arguments* are E.164
  * (`+41793026727`); fields of *responses* are as Infobip sends them (digits, `41793026727`).
  */
@@ -113,10 +114,14 @@ export interface SendPinRequest {
   to: string;
   from?: string;
   placeholders?: Record<string, string>;
+  /**
+   * Ask for delivery reports (pushed to the account's Subscriptions webhook, see
+   * `parseDeliveryReports`); the answer then carries `externalMessageId`. @default false
+   */
   trackDelivery?: boolean;
 }
 
-/** Arguments of a PIN send over e-mail (`StartEmailAuthenticationRequest`). */
+/** Arguments of a PIN send over e-mail (`StartEmailAuthenticationRequest`: no `trackDelivery`). */
 export interface SendEmailPinRequest {
   applicationId: string;
   messageId: string;
@@ -143,6 +148,7 @@ export interface SendPinResponse {
   smsStatus?: 'MESSAGE_SENT' | 'MESSAGE_NOT_SENT' | string;
   /** `PENDING_ACCEPTED` (voice). */
   callStatus?: string;
+  /** With `trackDelivery`: the `messageId` the delivery reports of this message will carry. */
   externalMessageId?: string;
 }
 
@@ -153,10 +159,16 @@ export interface SendEmailPinResponse {
   emailStatus?: { name?: string; description?: string };
 }
 
-/** `ResendPinRequest` / `ResendPinRequestViaEmail`. */
+/** `ResendPinRequest` (SMS and voice resends). */
 export interface ResendPinRequest {
   placeholders?: Record<string, string>;
+  /** Delivery reports for the resent message; its answer then carries a new `externalMessageId`. @default false */
   trackDelivery?: boolean;
+}
+
+/** `ResendPinRequestViaEmail` (no `trackDelivery`: e-mail sends get no delivery reports). */
+export interface ResendEmailPinRequest {
+  placeholders?: Record<string, string>;
   landingPagePlaceholders?: Record<string, string>;
 }
 

@@ -9,13 +9,8 @@ import { WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createActivities,
-  ensureApplication,
-  FailureTypes,
-  type OtpActivities,
-  type SendPinResult,
-} from '../activities';
+import { createActivities, FailureTypes, type OtpActivities, type SendPinResult } from '../activities';
+import { ensureApplication } from '../setup/applications';
 import {
   bundleProbeWorkflow,
   freshNumber,
@@ -23,7 +18,7 @@ import {
   sampleDeclaration,
   startInfobip,
   type InfobipFixture,
-} from '../activities/testing';
+} from './kits/infobip';
 import { connectTestEnv, uniqueTaskQueue } from './harness/temporal';
 
 let env: TestWorkflowEnvironment;

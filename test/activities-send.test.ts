@@ -10,15 +10,15 @@ import { DefaultLogger } from '@temporalio/worker';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   createActivities,
-  ensureApplication,
   FailureTypes,
   RetryableFailureTypes,
   type OtpActivities,
   type SendHeartbeat,
   type SendPinResult,
 } from '../activities';
+import { ensureApplication } from '../setup/applications';
 import { sendResult } from '../activities/send-pin';
-import { freshNumber, sampleDeclaration, startInfobip, type InfobipFixture } from '../activities/testing';
+import { freshNumber, sampleDeclaration, startInfobip, type InfobipFixture } from './kits/infobip';
 
 const quiet = new DefaultLogger('ERROR');
 const app = sampleDeclaration('send');

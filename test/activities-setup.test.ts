@@ -5,8 +5,9 @@
  */
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createActivities, ensureApplication } from '../activities';
-import { freshNumber, sampleDeclaration, startInfobip, type InfobipFixture } from '../activities/testing';
+import { createActivities } from '../activities';
+import { ensureApplication } from '../setup/applications';
+import { freshNumber, sampleDeclaration, startInfobip, type InfobipFixture } from './kits/infobip';
 import type { ApplicationDeclaration } from '../config/types';
 
 let fx: InfobipFixture;

@@ -7,14 +7,9 @@ import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createActivities,
-  ensureApplication,
-  FailureTypes,
-  RetryableFailureTypes,
-  type OtpActivities,
-} from '../activities';
-import { freshNumber, sampleDeclaration, startInfobip, type InfobipFixture } from '../activities/testing';
+import { createActivities, FailureTypes, RetryableFailureTypes, type OtpActivities } from '../activities';
+import { ensureApplication } from '../setup/applications';
+import { freshNumber, sampleDeclaration, startInfobip, type InfobipFixture } from './kits/infobip';
 
 const quiet = new DefaultLogger('ERROR');
 let fx: InfobipFixture;

@@ -6,7 +6,7 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApiServer } from '../client/api/server';
+import { createApiServer } from '../api/server';
 import { OtpClient } from '../client/otp-client';
 import { startStack, testApplication, testNumber, type Stack } from './harness/stack';
 import { connectTestEnv } from './harness/temporal';

@@ -1,15 +1,26 @@
 /** Pure parts of the client library: destination identity, start validation, list queries, CLI output. */
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { ExitCode, formatCheck } from '../client/cli-output';
-import { ServiceError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { ExitCode } from '../cli/exit-codes';
+import { formatCheck } from '../cli/output';
+import {
+  ServiceError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
+} from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { CheckUnavailableError, InvalidInputError, TemporalUnreachableError } from '../client/errors';
-import { translateTemporalError } from '../client/temporal-errors';
+import {
+  attachedAnswer,
+  startAnswerMissing,
+  startMayRetry,
+  translateTemporalError,
+} from '../client/temporal-errors';
 import { hashDestination, identifyDestination, verificationId } from '../client/identity';
 import { listQuery } from '../client/list';
 import { prepareStart } from '../client/start-input';
-import { testApplication } from '../client/testing';
+import { testApplication } from './kits/client';
 
 const KEY = Buffer.alloc(32, 3);
 
@@ -30,7 +41,7 @@ describe('destination identity', () => {
   });
 
   it('rejects what libphonenumber does not accept, naming the field', () => {
-    for (const bad of ['+41 79 302 67 27', '+999123456789', '0041793026727', '', 42]) {
+    for (const bad of ['+41 79 30', '+999123456789', '079 302 67 27', '+41 79 302 67 27 ext', '', 42]) {
       expect(() => identifyDestination(bad, 'SMS', KEY)).toThrow(InvalidInputError);
     }
   });
@@ -82,12 +93,44 @@ describe('start validation', () => {
   });
 
   it('refuses a country the application does not allow and a disabled application', () => {
-    expect(() => prepareStart(apps, KEY, { destination: '+4915112345678' })).toThrow(
-      /destination: numbers from DE/,
-    );
+    expect(() => prepareStart(apps, KEY, { to: '+4915112345678' })).toThrow(/^to: numbers from DE/);
+    expect(() => prepareStart(apps, KEY, { destination: '+4915112345678' })).toThrow(/^to: numbers from DE/);
     const off = [{ ...testApplication('off'), enabled: false }];
     expect(() => prepareStart(off, KEY, { destination: '+41793026727', application: 'off' })).toThrow(
       /disabled/,
+    );
+  });
+});
+
+describe('language fallback', () => {
+  const app = testApplication(
+    'multi',
+    {},
+    {
+      defaultLanguage: 'en',
+      templates: {
+        sms: { en: { messageText: '{{pin}}' }, de: { messageText: '{{pin}}' } },
+        voice: { de: { messageText: '{{pin}}' } },
+      },
+    },
+  );
+
+  it('uses the application default for a language without a template, and says which was asked', () => {
+    const fr = prepareStart([app], KEY, { to: '+41793026727', language: 'fr' });
+    expect(fr.input.language).toBe('en');
+    expect(fr.requestedLanguage).toBe('fr');
+    const de = prepareStart([app], KEY, { to: '+41793026727', language: 'de' });
+    expect(de.input.language).toBe('de');
+    expect(de.requestedLanguage).toBeUndefined();
+    expect(prepareStart([app], KEY, { to: '+41793026727' }).requestedLanguage).toBeUndefined();
+  });
+
+  it('still refuses a malformed language, and a channel whose templates lack the default language', () => {
+    expect(() => prepareStart([app], KEY, { to: '+41793026727', language: 'not a language' })).toThrow(
+      /^language: must be a language code/,
+    );
+    expect(() => prepareStart([app], KEY, { to: '+41793026727', channel: 'voice', language: 'fr' })).toThrow(
+      /^language: no VOICE template in "fr" \(have: de\)/,
     );
   });
 });
@@ -120,7 +163,9 @@ describe('Temporal error translation', () => {
     expect(translateTemporalError(updateFailure('NotPending', 'SENDING'), 'v')).toBeInstanceOf(
       CheckUnavailableError,
     );
-    expect(translateTemporalError(updateFailure('InvalidInput', 'code'), 'v')).toMatchObject({
+    expect(
+      translateTemporalError(updateFailure('InvalidInput', 'code', 'must be 6 characters long'), 'v'),
+    ).toMatchObject({
       field: 'code',
       reason: 'must be 6 characters long',
     });
@@ -139,6 +184,45 @@ describe('Temporal error translation', () => {
   });
 });
 
+describe('start failures', () => {
+  const updateFailure = (type: string | undefined, message: string, ...details: unknown[]) =>
+    new WorkflowUpdateFailedError('update failed', ApplicationFailure.create({ message, type, details }));
+  const grpc = (code: number) =>
+    new ServiceError('Update-With-Start failed', { cause: Object.assign(new Error('x'), { code }) });
+
+  it('reads the answer of a start that attached from its rejection, and nothing else', () => {
+    const answer = { status: 'PENDING', channel: 'SMS', destinationMasked: '+41•••••6727', created: false };
+    expect(attachedAnswer(updateFailure('Attached', 'attached', answer))).toEqual(answer);
+    expect(attachedAnswer(updateFailure('Closing', 'closing', 'VERIFIED'))).toBeUndefined();
+    expect(attachedAnswer(grpc(8))).toBeUndefined();
+  });
+
+  it('starts again for a closing flow, a full flow, an aborted or raced Update; never for a refusal', () => {
+    expect(startMayRetry(updateFailure('Closing', 'closing', 'VERIFIED'))).toBe(true);
+    expect(startMayRetry(grpc(8))).toBe(true);
+    expect(startMayRetry(grpc(14))).toBe(true);
+    expect(
+      startMayRetry(new WorkflowNotFoundError('workflow execution already completed', 'v', undefined)),
+    ).toBe(true);
+    expect(startMayRetry(updateFailure('InvalidInput', 'id: is already used', 'id'))).toBe(false);
+    expect(startMayRetry(grpc(7))).toBe(false);
+  });
+
+  it('tells a start that got no answer (it may have started the flow) from one that was refused', () => {
+    expect(startAnswerMissing(new WorkflowUpdateRPCTimeoutOrCancelledError('deadline'))).toBe(true);
+    expect(startAnswerMissing(updateFailure(undefined, 'No registered handler for update: start'))).toBe(
+      true,
+    );
+    expect(startAnswerMissing(grpc(8))).toBe(true);
+    const refused = updateFailure('InvalidInput', 'id: is already used', 'id', 'is already used');
+    expect(startAnswerMissing(refused)).toBe(false);
+    expect(translateTemporalError(refused, 'v')).toMatchObject({
+      field: 'id',
+      reason: 'is already used',
+    });
+  });
+});
+
 describe('CLI check output', () => {
   it('maps outcomes to lines and exit codes', () => {
     expect(formatCheck('x', { status: 'VERIFIED', verified: true, attemptsRemaining: 2 })).toEqual([
@@ -150,7 +234,7 @@ describe('CLI check output', () => {
       1,
     ]);
     expect(formatCheck('x', { status: 'LOCKED', verified: false, attemptsRemaining: 0 })[1]).toBe(
-      ExitCode.NOT_VERIFIED,
+      ExitCode.FAILED,
     );
   });
 });

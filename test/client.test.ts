@@ -1,14 +1,17 @@
 /**
  * OtpClient against a real worker on the shared dev server (stub activities that accept
  * STUB_CODE): start and attach, wrong then right code, locked, expired, cancel, resend
- * cooldown, malformed codes, unknown and foreign IDs, invalid input, list.
+ * cooldown, malformed codes, unknown and foreign IDs, invalid input, list; a start without a
+ * worker and without Temporal.
  */
+import { Client, Connection } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CheckUnavailableError,
   InvalidInputError,
   RateLimitedError,
+  TemporalUnreachableError,
   UnknownVerificationError,
   VerificationFinishedError,
 } from '../client/errors';
@@ -19,13 +22,15 @@ import {
   STUB_UNAVAILABLE_CODE,
   stubActivities,
   testApplication,
-} from '../client/testing';
-import { connectTestEnv, startWorker, type RunningWorker } from './harness/temporal';
+} from './kits/client';
+import { freePort } from './harness/ports';
+import { connectTestEnv, startWorker, uniqueTaskQueue, type RunningWorker } from './harness/temporal';
 
 let env: TestWorkflowEnvironment;
 let worker: RunningWorker;
 let otp: OtpClient;
 const stub = stubActivities();
+const HASH_KEY = Buffer.from('k'.repeat(32));
 const applications = [
   testApplication('login'),
   testApplication('strict', { maxAttempts: 2 }),
@@ -40,7 +45,7 @@ beforeAll(async () => {
   otp = new OtpClient({
     client: env.client,
     applications,
-    destinationHashKey: Buffer.from('k'.repeat(32)),
+    destinationHashKey: HASH_KEY,
     taskQueue: worker.taskQueue,
   });
 });
@@ -72,6 +77,98 @@ describe('OtpClient', () => {
     const desc = await env.client.workflow.getHandle(first.id).describe();
     expect(JSON.stringify(desc.searchAttributes)).not.toContain(to.slice(1));
     expect(await desc.staticSummary()).toBe(`login · ${first.destination} · SMS`);
+  });
+
+  it('starts a new verification when the last one for the destination has just ended', async () => {
+    const to = randomPhone();
+    const first = await otp.start({ application: 'login', destination: to });
+    expect(await otp.check(first.id, STUB_CODE)).toMatchObject({ verified: true });
+    const again = await otp.start({ application: 'login', destination: to });
+    expect(again).toMatchObject({ id: first.id, status: 'PENDING', created: true });
+    expect(again.expiresAt).not.toBe(first.expiresAt);
+    expect(stub.sends.filter((s) => s.to === to)).toHaveLength(2);
+  });
+
+  it('answers from the search attributes when no worker runs, then attaches once one does', async () => {
+    const taskQueue = uniqueTaskQueue('idle');
+    const idle = new OtpClient({
+      client: env.client,
+      applications,
+      destinationHashKey: HASH_KEY,
+      taskQueue,
+      startWaitMs: 1500,
+    });
+    const to = randomPhone();
+    const first = await idle.start({ application: 'login', destination: to });
+    expect(first).toEqual({
+      id: expect.stringMatching(/^otp-login-/),
+      status: 'LOOKUP',
+      channel: 'SMS',
+      destination: `${to.slice(0, 3)}•••••${to.slice(-4)}`,
+      created: true,
+    });
+    expect(await idle.start({ application: 'login', destination: to })).toMatchObject({
+      id: first.id,
+      status: 'LOOKUP',
+      created: false,
+    });
+    const late = await startWorker(env, { taskQueue, activities: stub.activities });
+    try {
+      const attached = await idle.start({ application: 'login', destination: to });
+      expect(attached).toMatchObject({ id: first.id, status: 'PENDING', created: false });
+      expect(Date.parse(attached.expiresAt ?? '')).toBeGreaterThan(Date.now());
+      expect(stub.sends.filter((s) => s.to === to)).toHaveLength(1);
+      await idle.cancel(first.id);
+    } finally {
+      await late.shutdown();
+    }
+  });
+
+  it('throws TemporalUnreachableError from start when Temporal does not answer', async () => {
+    const connection = Connection.lazy({ address: `127.0.0.1:${await freePort()}` });
+    try {
+      const down = new OtpClient({
+        client: new Client({ connection }),
+        applications,
+        destinationHashKey: HASH_KEY,
+        taskQueue: worker.taskQueue,
+        startWaitMs: 1000,
+        rpcTimeoutMs: 1000,
+      });
+      const err = await down
+        .start({ application: 'login', destination: randomPhone() })
+        .catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(TemporalUnreachableError);
+      expect(err).toMatchObject({ code: 'OTP_TEMPORAL_UNREACHABLE' });
+    } finally {
+      await connection.close();
+    }
+  });
+
+  it('refuses a caller ID that belongs to another kind of workflow', async () => {
+    const id = `foreign-${Date.now()}`;
+    // A workflow of another type under that ID, on a queue no worker polls: it stays running.
+    const foreign = await env.client.workflow.start('webhookWorkflow', {
+      workflowId: id,
+      taskQueue: uniqueTaskQueue('nobody'),
+      args: [{ application: 'login', url: 'http://127.0.0.1:1/', body: {} }],
+    });
+    try {
+      const short = new OtpClient({
+        client: env.client,
+        applications,
+        destinationHashKey: HASH_KEY,
+        taskQueue: worker.taskQueue,
+        startWaitMs: 1000,
+      });
+      const err = await short
+        .start({ application: 'login', destination: randomPhone(), id })
+        .catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(InvalidInputError);
+      expect(err).toMatchObject({ field: 'id', reason: 'is already used by another workflow' });
+    } finally {
+      await foreign.terminate();
+    }
   });
 
   it('answers a wrong code with attempts left, then VERIFIED; a later check throws VERIFIED-finished', async () => {
@@ -189,12 +286,13 @@ describe('OtpClient', () => {
     const cases: [Parameters<OtpClient['start']>[0], string][] = [
       [{ application: 'nope', destination: randomPhone() }, 'application'],
       [{ destination: randomPhone() }, 'application'],
-      [{ application: 'login', destination: '+4112' }, 'destination'],
-      [{ application: 'login', destination: '0791234567' }, 'destination'],
-      [{ application: 'swiss', destination: '+4915112345678' }, 'destination'],
+      [{ application: 'login', to: '+4112' }, 'to'],
+      [{ application: 'login', to: '0791234567' }, 'to'],
+      // The old name of the field still works, and errors use the new one.
+      [{ application: 'swiss', destination: '+4915112345678' }, 'to'],
       [{ application: 'login', destination: 'a@example.com', channel: 'email' }, 'channel'],
       [{ application: 'login', destination: randomPhone(), channel: 'fax' }, 'channel'],
-      [{ application: 'login', destination: randomPhone(), language: 'xx' }, 'language'],
+      [{ application: 'login', to: randomPhone(), language: 'not a language' }, 'language'],
       [{ application: 'login', destination: randomPhone(), id: 'bad id!' }, 'id'],
       [{ application: 'login', destination: randomPhone(), placeholders: { pin: '1' } }, 'placeholders.pin'],
     ];

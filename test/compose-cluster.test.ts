@@ -13,7 +13,7 @@ import { NUM_HISTORY_SHARDS } from '../dev/cluster/config-files';
 import { schemaSteps, SQL_PLUGIN } from '../dev/cluster/schema';
 import { NAMESPACE_RETENTION_HOURS } from '../dev/cluster/temporal';
 import { dynamicConfigYaml, OTPFLOW_DYNAMIC_CONFIG } from '../dev/server-flags';
-import { SEARCH_ATTRIBUTES } from '../workflows/constants';
+import { SEARCH_ATTRIBUTES } from '../domain/constants';
 
 interface Service {
   image?: string;

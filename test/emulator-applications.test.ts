@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEmulator, DEFAULT_CONFIGURATION, type Emulator } from '../emulator';
-import { emulatorClient, type EmulatorClient } from '../emulator/testing';
+import { emulatorClient, type EmulatorClient } from './kits/emulator';
 
 let emu: Emulator;
 let api: EmulatorClient;

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Pool } from 'undici';
 import { createEmulator, testNumber, FaultRuleError, type Emulator } from '../emulator';
-import { createAppWithTemplate, emulatorClient, type EmulatorClient } from '../emulator/testing';
+import { createAppWithTemplate, emulatorClient, type EmulatorClient } from './kits/emulator';
 
 let emu: Emulator;
 let api: EmulatorClient;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEmulator, testNumber, type Emulator } from '../emulator';
-import { createAppWithTemplate, emulatorClient, type EmulatorClient } from '../emulator/testing';
+import { createAppWithTemplate, emulatorClient, type EmulatorClient } from './kits/emulator';
 
 let emu: Emulator;
 let api: EmulatorClient;

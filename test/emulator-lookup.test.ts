@@ -12,12 +12,7 @@ import {
 /** A lookup result as the tests read it (schema-checked by the client). */
 type Result = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-import {
-  emulatorClient,
-  OpenApiValidator,
-  SchemaMismatchError,
-  type EmulatorClient,
-} from '../emulator/testing';
+import { emulatorClient, OpenApiValidator, SchemaMismatchError, type EmulatorClient } from './kits/emulator';
 
 let emu: Emulator;
 let api: EmulatorClient;

@@ -6,7 +6,7 @@ import { once } from 'node:events';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createEmulator, testNumber, EmulatorConfigError } from '../emulator';
 import { runEmulatorCli, EmulatorCliError } from '../emulator/cli';
-import { createAppWithTemplate, emulatorClient } from '../emulator/testing';
+import { createAppWithTemplate, emulatorClient } from './kits/emulator';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'otpflow-emulator-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

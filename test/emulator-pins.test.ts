@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createEmulator, testNumber, PIN_ALPHABETS, type Emulator } from '../emulator';
-import { createAppWithTemplate, emulatorClient, type EmulatorClient } from '../emulator/testing';
+import { createAppWithTemplate, emulatorClient, type EmulatorClient } from './kits/emulator';
 
 let now = 1_700_000_000_000;
 let emu: Emulator;

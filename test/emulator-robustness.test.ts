@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { createEmulator, type Emulator } from '../emulator';
 import { ROUTES } from '../emulator/routes';
-import { createAppWithTemplate, emulatorClient, type EmulatorClient } from '../emulator/testing';
+import { createAppWithTemplate, emulatorClient, type EmulatorClient } from './kits/emulator';
 
 let emu: Emulator;
 let api: EmulatorClient;

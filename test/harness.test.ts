@@ -7,7 +7,9 @@ import { randomUUID } from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { OtpActivities } from '../activities/types';
-import { SEARCH_ATTRIBUTES, verificationWorkflow, type VerificationInput } from '../workflows';
+import { SEARCH_ATTRIBUTES } from '../domain/constants';
+import type { VerificationInput } from '../domain/types';
+import { verificationWorkflow } from '../workflows';
 import { connectTestEnv, startWorker } from './harness/temporal';
 
 let env: TestWorkflowEnvironment;

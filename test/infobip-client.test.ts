@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InfobipInvalidArgumentError } from '../infobip';
-import { freshNumber, startInfobip, type InfobipFixture } from '../activities/testing';
+import { freshNumber, startInfobip, type InfobipFixture } from './kits/infobip';
 
 let fx: InfobipFixture;
 beforeAll(async () => {

@@ -18,7 +18,7 @@ import {
   parseRetryAfter,
   type InfobipClient,
 } from '../infobip';
-import { freshNumber, startInfobip, TEST_API_KEY, type InfobipFixture } from '../activities/testing';
+import { freshNumber, startInfobip, TEST_API_KEY, type InfobipFixture } from './kits/infobip';
 
 let fx: InfobipFixture;
 let appId: string;

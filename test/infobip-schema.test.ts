@@ -15,9 +15,9 @@ import {
   type MessageTemplateRequest,
   type SendPinRequest,
 } from '../infobip';
-import { OpenApiValidator, OPENAPI_DIR } from '../emulator/testing';
+import { OpenApiValidator, OPENAPI_DIR } from './kits/emulator';
 import { matchRoute } from '../emulator/routes';
-import { freshNumber, startInfobip, TEST_API_KEY, type InfobipFixture } from '../activities/testing';
+import { freshNumber, startInfobip, TEST_API_KEY, type InfobipFixture } from './kits/infobip';
 
 type Json = Record<string, unknown>;
 
@@ -183,7 +183,7 @@ async function exerciseEveryOperation(): Promise<
     to,
     from: 'otpflow',
     placeholders: { name: 'x' },
-    trackDelivery: false,
+    trackDelivery: true,
   };
   const sms = await rec('POST', '/2fa/2/pin', client.sendSmsPin(send, { ncNeeded: true }));
   const voice = await rec('POST', '/2fa/2/pin/voice', client.sendVoicePin(send));
@@ -202,12 +202,12 @@ async function exerciseEveryOperation(): Promise<
   await rec(
     'POST',
     '/2fa/2/pin/{pinId}/resend',
-    client.resendSmsPin(sms.pinId, { placeholders: { name: 'y' }, trackDelivery: false }),
+    client.resendSmsPin(sms.pinId, { placeholders: { name: 'y' }, trackDelivery: true }),
   );
   await rec(
     'POST',
     '/2fa/2/pin/{pinId}/resend/voice',
-    client.resendVoicePin(voice.pinId, { placeholders: { name: 'y' } }),
+    client.resendVoicePin(voice.pinId, { placeholders: { name: 'y' }, trackDelivery: false }),
   );
   await rec(
     'POST',
@@ -251,6 +251,19 @@ describe('Infobip types against the OpenAPI documents', () => {
     const status = captured.find((c) => c.template === '/2fa/2/applications/{appId}/verifications');
     expect(new URLSearchParams(status?.query).get('msisdn')).toMatch(/^\d+$/);
     expect(new URLSearchParams(status?.query).get('sent')).toBe('true');
+  });
+
+  it('tracked sends and resends answer with an externalMessageId, untracked ones without', () => {
+    const answer = (template: string) =>
+      answers.find((a) => a.template === template)?.answer as { externalMessageId?: string };
+    expect(answer('/2fa/2/pin').externalMessageId).toEqual(expect.any(String));
+    expect(answer('/2fa/2/pin/voice').externalMessageId).toEqual(expect.any(String));
+    expect(answer('/2fa/2/pin/{pinId}/resend').externalMessageId).toEqual(expect.any(String));
+    expect(answer('/2fa/2/pin/{pinId}/resend/voice').externalMessageId).toBeUndefined();
+    const bodies = captured.filter((c) => c.template.startsWith('/2fa/2/pin') && c.body !== undefined);
+    expect(bodies.filter((c) => (c.body as { trackDelivery?: boolean }).trackDelivery === true)).toHaveLength(
+      3,
+    );
   });
 
   it('every answer the client parsed validates against its response schema', () => {

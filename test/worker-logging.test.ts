@@ -1,11 +1,12 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../worker/logging';
-import { maskPhone, maskText, redact } from '../worker/redact';
+import { maskDestination, maskText } from '../domain/destination';
+import { redact } from '../worker/redact';
 
 describe('log redaction', () => {
   it('masks phone numbers and addresses, keeps IDs and timestamps intact', () => {
-    expect(maskPhone('+41793026727')).toBe('+41•••••6727');
+    expect(maskDestination('+41793026727')).toBe('+41•••••6727');
     const text = maskText(
       'to +41793026727 (41 79 302 67 27) run 12345678-1234-5678-1234-567812345678 at 2026-11-25T18:30:20Z mail john@example.com',
     );

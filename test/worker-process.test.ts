@@ -14,7 +14,7 @@ import { createDataConverter, toJsonPayloads } from '../codec';
 import { createEmulator, type Emulator } from '../emulator';
 import { loadConfig } from '../config';
 import { OtpClient } from '../client/otp-client';
-import { randomPhone } from '../client/testing';
+import { randomPhone } from './kits/client';
 import { connectTestEnv, uniqueTaskQueue } from './harness/temporal';
 import { inject } from 'vitest';
 import { freePort } from './harness/ports';
@@ -64,6 +64,17 @@ async function until<T>(
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
+
+/** One line of otpflow's log format: pino JSON, a level name, an ISO time. */
+function expectLogLine(line: string): Record<string, unknown> {
+  const record = JSON.parse(line) as Record<string, unknown>;
+  expect(LEVELS, line).toContain(record.level);
+  expect(record.time, line).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+  expect(record.service, line).toBe('otpflow');
+  return record;
 }
 
 describe('otpflow setup and worker processes', { timeout: 180_000 }, () => {
@@ -142,7 +153,7 @@ describe('otpflow setup and worker processes', { timeout: 180_000 }, () => {
         taskQueue: config.temporal.taskQueue,
       };
       const otp = new OtpClient(clientOptions);
-      const otpNoWait = new OtpClient({ ...clientOptions, startWaitMs: 0 });
+      const otpShortWait = new OtpClient({ ...clientOptions, startWaitMs: 8000 });
 
       // A first verification, to see logs and metrics.
       const phone = randomPhone();
@@ -194,27 +205,56 @@ describe('otpflow setup and worker processes', { timeout: 180_000 }, () => {
       });
       const phone2 = randomPhone();
       const sendsBefore = emu.stats.requests()['POST /2fa/2/pin'] ?? 0;
-      const second = await otpNoWait.start({ application: 'login', destination: phone2 });
+      const starting = otpShortWait.start({ application: 'login', destination: phone2 });
       // The emulator holds the send for 3 s: once it has the request, the activity is in flight.
       await until('send in flight', () =>
         (emu.stats.requests()['POST /2fa/2/pin'] ?? 0) > sendsBefore ? true : undefined,
       );
       worker.child.kill('SIGTERM');
       expect(await worker.exited).toBe(0);
+      // No worker is left to see the send complete: start answers what Temporal knows of the flow.
+      const second = await starting;
+      expect(second).toMatchObject({ status: 'LOOKUP', created: true });
+      expect(second.expiresAt).toBeUndefined();
       const history2 = await env.client.workflow.getHandle(second.id).fetchHistory();
       const completed = history2.events?.filter((e) => e.activityTaskCompletedEventAttributes) ?? [];
       expect(completed.length).toBe(1);
       expect(emu.inbox.messages(phone2)).toHaveLength(1);
 
-      const lines = worker.stdout.filter((l) => l.startsWith('{'));
+      // Nothing but JSON lines of the one format on stdout.
+      const lines = worker.stdout.filter((l) => l.trim() !== '');
       expect(lines.length).toBeGreaterThan(3);
-      for (const l of lines) JSON.parse(l);
+      for (const l of lines) expectLogLine(l);
       const all = worker.stdout.join('\n') + worker.stderr.join('');
       for (const secret of [phone.slice(1), phone2.slice(1), pin, phone.slice(-7)])
         expect(all).not.toContain(secret);
       expect(all).toContain('"worker stopped"');
     } finally {
       if (worker.child.exitCode === null) worker.child.kill('SIGKILL');
+    }
+  });
+
+  it('api: the same JSON log lines as the worker on stdout, nothing plain', async () => {
+    const api = run(['api', '--port', '0'], { ...baseEnv, OTPFLOW_API_KEYS: 'api-key-0123456789abcdef' });
+    try {
+      const listening = await until(
+        'API listening',
+        () => api.stdout.find((l) => l.includes('"API listening"')),
+        60_000,
+      );
+      const { address } = expectLogLine(listening) as { address: string };
+      const res = await fetch(`${address}/v1/verifications/otp-login-x`, {
+        headers: { authorization: 'Bearer api-key-0123456789abcdef' },
+      });
+      expect(res.status).toBe(404);
+      await until('a request log', () => api.stdout.some((l) => l.includes('"request completed"')));
+      api.child.kill('SIGTERM');
+      expect(await api.exited).toBe(0);
+      const lines = api.stdout.filter((l) => l.trim() !== '');
+      expect(lines.length).toBeGreaterThan(2);
+      for (const l of lines) expectLogLine(l);
+    } finally {
+      if (api.child.exitCode === null) api.child.kill('SIGKILL');
     }
   });
 });

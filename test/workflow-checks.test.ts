@@ -2,7 +2,7 @@
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { statusQuery, submitCodeSignal, verifyUpdate } from '../workflows';
+import { statusQuery, submitCodeSignal, verifyUpdate } from '../domain/messages';
 import { eventually, historyEventTypes, recordHistory, startFlow, waitSettled } from './harness/flows';
 import { startStack, testNumber, type Stack } from './harness/stack';
 import { connectTestEnv } from './harness/temporal';

@@ -7,7 +7,9 @@
  * suites: they were recorded from the workflow as of ee24efd with checks sent all at once (five
  * and twelve) and a cancel racing the send, and are kept as they are. They pin the order in
  * which concurrent checks queue on the lock and complete, which a leaner mutex once changed
- * without failing any other test.
+ * without failing any other test. `expired-with-webhook` was recorded when a verification still
+ * delivered its webhook itself (before `WEBHOOK_WORKFLOW_PATCH`): it keeps that path replaying,
+ * and no suite records it any more; `expired-with-webhook-workflow` is the path since.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -27,8 +29,10 @@ describe('recorded histories', () => {
   it.each(files)('%s replays without nondeterminism', async (file) => {
     installQuietRuntime();
     const history = historyFromJSON(JSON.parse(readFileSync(path.join(HISTORIES_DIR, file), 'utf8')));
+    // The flow's own ID: the webhook workflow's ID is derived from it.
+    const workflowId = history.events?.[0]?.workflowExecutionStartedEventAttributes?.workflowId || file;
     await expect(
-      Worker.runReplayHistory({ workflowBundle: { codePath: workflowBundlePath() } }, history, file),
+      Worker.runReplayHistory({ workflowBundle: { codePath: workflowBundlePath() } }, history, workflowId),
     ).resolves.toBeUndefined();
   });
 });

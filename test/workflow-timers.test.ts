@@ -1,10 +1,14 @@
 /** Expiry, resend, fallback and cancel of the verification workflow, with real timers in seconds. */
+import { createHmac } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cancelSignal, resendUpdate, statusQuery, verifyUpdate } from '../workflows';
+import { SIGNATURE_HEADER } from '../activities';
+import { cancelSignal, resendUpdate, statusQuery, verifyUpdate } from '../domain/messages';
+import type { TimelineEntry } from '../domain/types';
+import type { webhookWorkflow } from '../workflows';
 import { eventually, recordHistory, startFlow, waitSettled } from './harness/flows';
 import { startStack, testNumber, type Stack } from './harness/stack';
 import { connectTestEnv } from './harness/temporal';
@@ -12,60 +16,81 @@ import { connectTestEnv } from './harness/temporal';
 const VERIFY = 'POST /2fa/2/pin/{pinId}/verify';
 let env: TestWorkflowEnvironment;
 let stack: Stack;
-let slowHook: Server;
-let slowHookUrl: string;
-let hookCalls = 0;
+let hook: Server;
+let hookUrl: string;
+/** What the webhook receiver answers: 503 (down) until a test says otherwise. */
+let hookStatus = 503;
+const hookCalls: { signature: string; body: string; status: number }[] = [];
 
 beforeAll(async () => {
   env = await connectTestEnv();
   stack = await startStack(env);
-  // A webhook receiver that answers after 4 s keeps a finished flow open for a while.
-  slowHook = createServer((req, res) => {
-    hookCalls += 1;
-    req.resume();
-    setTimeout(() => res.writeHead(204).end(), 4000);
+  hook = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      hookCalls.push({ signature: String(req.headers[SIGNATURE_HEADER]), body, status: hookStatus });
+      res.writeHead(hookStatus).end();
+    });
   });
-  await new Promise<void>((r) => slowHook.listen(0, '127.0.0.1', r));
-  slowHookUrl = `http://127.0.0.1:${(slowHook.address() as AddressInfo).port}/hook`;
+  await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
+  hookUrl = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook`;
 });
 afterAll(async () => {
   await stack?.close();
-  await new Promise((r) => slowHook?.close(r));
+  hook?.closeAllConnections();
+  await new Promise((r) => hook?.close(r));
   await env?.teardown();
 });
 
 describe('verification workflow: timers', () => {
-  it('expires on its own timer and answers a late code EXPIRED without calling Infobip', async () => {
+  it('expires on its own timer and closes at once while its webhook receiver is still down', async () => {
     const to = testNumber();
+    hookStatus = 503;
     const handle = await startFlow(
       stack,
       stack.input(to, {
         policy: { ttlSeconds: 2 },
-        webhook: { url: slowHookUrl, secretRef: 'TEST_WEBHOOK_SECRET' },
+        webhook: { url: hookUrl, secretRef: 'TEST_WEBHOOK_SECRET' },
       }),
     );
     const state = await waitSettled(handle);
     const verifies = stack.requests(VERIFY);
-    await eventually(
-      () => handle.query(statusQuery),
-      (s) => s.status === 'EXPIRED',
-    );
+    const result = await handle.result();
     expect(Date.now()).toBeGreaterThanOrEqual(Date.parse(state.expiresAt!));
-    // The flow is still open (delivering its webhook): the late code is refused by the validator.
+    expect(result.status).toBe('EXPIRED');
+    // Closed at its outcome: the receiver has not taken the webhook yet.
+    expect((await handle.describe()).status.name).toBe('COMPLETED');
+    expect(hookCalls.filter((c) => c.status === 204)).toHaveLength(0);
+    const webhook = result.timeline.at(-1) as Extract<TimelineEntry, { kind: 'WEBHOOK' }>;
+    expect(webhook).toMatchObject({ kind: 'WEBHOOK', outcome: 'SCHEDULED' });
+    expect(webhook.deliveryWorkflowId).toBe(`${handle.workflowId}/webhook/${handle.firstExecutionRunId}`);
+    // A late code reaches nothing: the flow is closed, Infobip is not asked.
     const err = await handle
       .executeUpdate(verifyUpdate, { args: [stack.inbox(to)[0]!.pin] })
       .catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(WorkflowUpdateFailedError);
-    expect((err as WorkflowUpdateFailedError).cause).toMatchObject({
-      type: 'NotPending',
-      details: ['EXPIRED'],
-    });
+    expect(err).toBeInstanceOf(WorkflowNotFoundError);
     expect(stack.requests(VERIFY)).toBe(verifies);
-    const result = await handle.result();
-    expect(result.status).toBe('EXPIRED');
-    expect(result.timeline.at(-1)).toMatchObject({ kind: 'WEBHOOK', outcome: 'DELIVERED', httpStatus: 204 });
-    expect(hookCalls).toBeGreaterThan(0);
-    await recordHistory(handle, 'expired-with-webhook');
+
+    // The webhook workflow keeps retrying on its own and delivers once the receiver is back.
+    const delivery = env.client.workflow.getHandle<typeof webhookWorkflow>(webhook.deliveryWorkflowId!);
+    expect((await delivery.describe()).status.name).toBe('RUNNING');
+    await eventually(
+      () => hookCalls.length,
+      (n) => n > 0,
+    );
+    hookStatus = 204;
+    expect(await delivery.result()).toEqual({ httpStatus: 204 });
+    const delivered = hookCalls.at(-1)!;
+    const [, t, v1] = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(delivered.signature) ?? [];
+    expect(v1).toBe(createHmac('sha256', 'test-secret').update(`${t}.${delivered.body}`).digest('hex'));
+    expect(JSON.parse(delivered.body)).toMatchObject({
+      verificationId: handle.workflowId,
+      status: 'EXPIRED',
+      verified: false,
+    });
+    expect(delivered.body).not.toContain(to.slice(1));
+    await recordHistory(handle, 'expired-with-webhook-workflow');
   });
 
   it('refuses a resend within the cooldown and sends the same PIN again after it', async () => {
@@ -124,6 +149,13 @@ describe('verification workflow: timers', () => {
     await handle.signal(cancelSignal, 'user closed the dialog');
     const result = await handle.result();
     expect(result).toMatchObject({ status: 'CANCELLED', reason: 'user closed the dialog', verified: false });
+    // Without a webhook nothing more happens at the end: no webhook workflow, no patch marker.
+    expect(result.timeline.some((e) => e.kind === 'WEBHOOK')).toBe(false);
+    const { events } = await handle.fetchHistory();
+    expect(events?.filter((e) => e.startChildWorkflowExecutionInitiatedEventAttributes)).toEqual([]);
+    expect(events?.map((e) => e.markerRecordedEventAttributes?.markerName).filter(Boolean)).not.toContain(
+      'core_patch',
+    );
     await recordHistory(handle, 'cancelled');
   });
 });

@@ -9,8 +9,8 @@ import { createCodecServer, type CodecServer } from '../codec/server';
 import { EncryptionCodec } from '../codec/encryption-codec';
 import type { OtpflowConfig } from '../config/types';
 import { createOtpWorker } from './create-worker';
-import { startCommand } from './command';
-import { EXIT_CONFIG } from './exit-codes';
+import { startCommand } from '../cli/process-command';
+import { ExitCode } from '../cli/exit-codes';
 import { createLogger, runtimeLogger, type Logger } from './logging';
 
 export const WORKER_USAGE = `Usage: otpflow worker
@@ -23,8 +23,6 @@ TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS*, TEMPORAL_PROFILE.
 Options:
   --check   validate the configuration and exit
   --help    show this help`;
-
-export { EXIT_CONFIG };
 
 /** Installs the Runtime once per process: logs through `logger`, metrics on `metricsAddress`. */
 export function installRuntime(
@@ -90,7 +88,7 @@ export async function runWorkerCli(argv: string[]): Promise<number> {
     console.log(
       `Configuration is valid: ${config.applications.length} application(s) from ${config.configFile}`,
     );
-    return 0;
+    return ExitCode.OK;
   }
 
   const logger = createLogger(config.worker?.logLevel);
@@ -101,7 +99,7 @@ export async function runWorkerCli(argv: string[]): Promise<number> {
     connection = await NativeConnection.connect(connectionOptions);
   } catch (err) {
     logger.error({ err, address: connectionOptions.address }, 'cannot connect to Temporal');
-    return 1;
+    return ExitCode.UNREACHABLE;
   }
   const codec = await startConfiguredCodecServer(config, logger);
   try {
@@ -122,10 +120,10 @@ export async function runWorkerCli(argv: string[]): Promise<number> {
     await worker.run();
     await close();
     logger.info('worker stopped');
-    return 0;
+    return ExitCode.OK;
   } catch (err) {
     logger.error({ err }, 'worker failed');
-    return 1;
+    return ExitCode.FAILED;
   } finally {
     await codec?.close();
     await connection.close();

@@ -1,12 +1,7 @@
-/** Workflow entry point for the bundler: the verification workflow, its messages and I/O types. */
-export {
-  verificationWorkflow,
-  attemptsWithin,
-  INVALID_INPUT,
-  NOT_PENDING,
-  CHECK_UNAVAILABLE,
-  RESEND_FAILED,
-} from './verification';
-export * from './messages';
-export * from './types';
-export * from './constants';
+/**
+ * Workflow entry point for the bundler: the workflows a worker registers (the verification and
+ * the webhook delivery it starts). Their messages, types and constants live in `domain/`, which
+ * callers import without loading workflow code.
+ */
+export { verificationWorkflow } from './verification';
+export { webhookWorkflow } from './webhook';

@@ -7,7 +7,7 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { isConfigError } from '../../config/errors';
-import { EXIT_CONFIG } from '../../worker/exit-codes';
+import { ExitCode } from '../../cli/exit-codes';
 import { PortInUseError } from '../ports';
 import { formatRunningBlock, onStopSignals } from '../stack-parts';
 import { ClusterToolError, resolveClusterBinaries, TEMPORAL_SERVER_VERSION } from './binaries';
@@ -155,11 +155,11 @@ export async function runClusterCli(argv: string[]): Promise<number> {
     flags = parseFlags(argv);
   } catch (err) {
     console.error(`otpflow cluster: ${(err as Error).message}\n\n${CLUSTER_USAGE}`);
-    return 2;
+    return ExitCode.BAD_INPUT;
   }
   if (flags === 'help') {
     console.log(CLUSTER_USAGE);
-    return 0;
+    return ExitCode.OK;
   }
   const f = flags;
   const progress = (m: string) => console.error(`otpflow cluster: ${m}`);
@@ -170,7 +170,7 @@ export async function runClusterCli(argv: string[]): Promise<number> {
   } catch (err) {
     if (!(err instanceof ClusterToolError)) throw err;
     progress(err.message);
-    return 1;
+    return ExitCode.FAILED;
   }
 
   let cluster: Cluster | undefined;
@@ -180,22 +180,22 @@ export async function runClusterCli(argv: string[]): Promise<number> {
     // A signal during start-up waits for the start to finish or fail, then stops it all.
     cluster = await starting;
     console.log(formatClusterBlock(cluster, cluster.config.encryptionKeys[0]?.id));
-    if (signals.requested()) return 0;
+    if (signals.requested()) return ExitCode.OK;
     const failure = await Promise.race([signals.stopped.then(() => undefined), cluster.failure]);
-    if (failure === undefined) return 0;
+    if (failure === undefined) return ExitCode.OK;
     progress(`${failure.trim()}\nstopping everything`);
-    return 1;
+    return ExitCode.FAILED;
   } catch (err) {
     if (err instanceof PortInUseError) {
       for (const line of err.message.split('\n')) progress(line);
-      return 1;
+      return ExitCode.FAILED;
     }
     if (isConfigError(err)) {
       console.error((err as Error).message);
-      return EXIT_CONFIG;
+      return ExitCode.CONFIG;
     }
     progress(`failed: ${(err as Error).message}`);
-    return 1;
+    return ExitCode.FAILED;
   } finally {
     await cluster?.stop();
     signals.dispose();

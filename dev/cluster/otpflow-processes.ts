@@ -66,14 +66,28 @@ export function startApiProcess(
       ...o.env,
       OTPFLOW_API_HOST: '127.0.0.1',
       OTPFLOW_API_PORT: String(o.port),
-      OTPFLOW_LOG_LEVEL: o.echo ? 'info' : 'warn',
+      // Info, a deployment's default: its "API listening" line is how it proves itself below.
+      OTPFLOW_LOG_LEVEL: 'info',
     },
     logFile: o.logFile(`api-${o.index + 1}`),
     echo: o.echo,
   });
   // Its own output says it listens: someone else's API on the port is never taken for it.
-  const listening = `otpflow API listening on http://127.0.0.1:${o.port}`;
-  return waitReady(child, async () => child.output().includes(listening), 'listen');
+  const address = `http://127.0.0.1:${o.port}`;
+  return waitReady(child, async () => saysListening(child.output(), address), 'listen');
+}
+
+/** Whether a JSON log line of `output` is the API's "API listening" at `address`. */
+export function saysListening(output: string, address: string): boolean {
+  return output.split('\n').some((line) => {
+    if (!line.includes('API listening')) return false;
+    try {
+      const entry = JSON.parse(line) as { msg?: unknown; address?: unknown };
+      return entry.msg === 'API listening' && entry.address === address;
+    } catch {
+      return false;
+    }
+  });
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

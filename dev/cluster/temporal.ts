@@ -11,7 +11,7 @@ import { Connection, isGrpcServiceError } from '@temporalio/client';
 import type { SearchAttributeType } from '@temporalio/common';
 import { msToTs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
-import { SEARCH_ATTRIBUTES } from '../../workflows/constants';
+import { SEARCH_ATTRIBUTES } from '../../domain/constants';
 import { ForeignServerError } from '../own-dev-server';
 import { startChild, type SupervisedChild } from '../processes';
 

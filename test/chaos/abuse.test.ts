@@ -7,10 +7,10 @@ import * as crypto from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createApiServer } from '../../client/api/server';
+import { createApiServer } from '../../api/server';
 import { InvalidInputError, VerificationFinishedError } from '../../client/errors';
 import { OtpClient } from '../../client/otp-client';
-import { statusQuery } from '../../workflows/messages';
+import { statusQuery } from '../../domain/messages';
 import { testNumber } from '../harness/stack';
 import { connectTestEnv } from '../harness/temporal';
 import {
@@ -184,9 +184,9 @@ describe('allowed countries', () => {
   it('refuses a number from another country before anything starts or reaches Infobip', async () => {
     const before = stack.emulator.stats.requests();
     const german = '+4915112345678';
-    await expect(otp.start({ application: swiss.name, destination: german })).rejects.toMatchObject({
+    await expect(otp.start({ application: swiss.name, to: german })).rejects.toMatchObject({
       code: 'OTP_INVALID_INPUT',
-      field: 'destination',
+      field: 'to',
     });
     const res = await fetch(`${base}/v1/verifications`, {
       method: 'POST',

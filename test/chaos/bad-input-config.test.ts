@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, it } from 'vitest';
-import { testApplication } from '../../client/testing';
+import { testApplication } from '../kits/client';
 import { loadConfig } from '../../config';
 import { codeOf, runCatalogue, type Row } from './catalogue';
 import { reportFigures } from './support';

@@ -11,7 +11,7 @@ import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { FastifyInstance } from 'fastify';
 import { expect, inject } from 'vitest';
-import { createApiServer } from '../../client/api/server';
+import { createApiServer } from '../../api/server';
 import { OtpClient, type StartInput } from '../../client/otp-client';
 import { testNumber } from '../harness/stack';
 import { connectTestEnv } from '../harness/temporal';

@@ -7,8 +7,8 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FaultRuleInput } from '../../emulator';
-import { cancelSignal, statusQuery, verifyUpdate } from '../../workflows/messages';
-import type { VerificationInput, VerificationState } from '../../workflows/types';
+import { cancelSignal, statusQuery, verifyUpdate } from '../../domain/messages';
+import type { VerificationInput, VerificationState } from '../../domain/types';
 import { testNumber } from '../harness/stack';
 import { connectTestEnv } from '../harness/temporal';
 import {

@@ -14,7 +14,7 @@ import { Client } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
-import { ensureApplication } from '../../activities';
+import { ensureApplication } from '../../setup/applications';
 import { OtpClient } from '../../client/otp-client';
 import { createDataConverter, EncryptionCodec } from '../../codec';
 import { createEmulator, type Emulator } from '../../emulator';

@@ -7,8 +7,8 @@
  */
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { statusQuery, verifyUpdate } from '../../workflows/messages';
-import type { VerificationState } from '../../workflows/types';
+import { statusQuery, verifyUpdate } from '../../domain/messages';
+import type { VerificationState } from '../../domain/types';
 import { testNumber } from '../harness/stack';
 import { connectTestEnv } from '../harness/temporal';
 import {

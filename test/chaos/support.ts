@@ -9,7 +9,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { createActivities, ensureApplication } from '../../activities';
+import { createActivities } from '../../activities';
+import { ensureApplication } from '../../setup/applications';
 import type { ApplicationDeclaration } from '../../config/types';
 import { createEmulator, type Emulator, type EmulatorOptions } from '../../emulator';
 import { createInfobipClient, type InfobipClient, type InfobipClientOptions } from '../../infobip';
@@ -20,8 +21,8 @@ import type {
   VerificationInput,
   VerificationPolicy,
   VerificationResult,
-} from '../../workflows/types';
-import { maskDestination } from '../../workflows/validation';
+} from '../../domain/types';
+import { maskDestination } from '../../domain/destination';
 import { testApplication, testPolicy } from '../harness/stack';
 import { startWorker, type RunningWorker } from '../harness/temporal';
 

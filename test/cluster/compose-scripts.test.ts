@@ -19,7 +19,7 @@ import { NAMESPACE_RETENTION_HOURS, startTemporalServer } from '../../dev/cluste
 import type { SupervisedChild } from '../../dev/processes';
 import { dynamicConfigYaml } from '../../dev/server-flags';
 import { resolveTemporalCli, systemProbe } from '../../scripts/temporal-cli';
-import { SEARCH_ATTRIBUTES } from '../../workflows/constants';
+import { SEARCH_ATTRIBUTES } from '../../domain/constants';
 import { freeClusterPorts } from './support';
 
 const compose = parse(readFileSync(path.join(__dirname, '..', '..', 'docker-compose.yml'), 'utf8')) as {

@@ -10,7 +10,7 @@ import { rmSync } from 'node:fs';
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Cluster, ClusterPart } from '../../dev/cluster/cluster';
-import type { TimelineEntry } from '../../workflows/types';
+import type { TimelineEntry } from '../../domain/types';
 import { reportFigures } from '../chaos/support';
 import {
   audit,

@@ -19,7 +19,7 @@ import {
 } from '../../dev/cluster/cluster';
 import { createDataConverter } from '../../codec/data-converter';
 import type { ApplicationDeclaration } from '../../config/types';
-import type { VerificationResult, VerificationStatus } from '../../workflows/types';
+import type { VerificationResult, VerificationStatus } from '../../domain/types';
 import { messagesAccountedFor, pool, waitFor as chaosWaitFor } from '../chaos/support';
 import { stackProcessEnv } from '../harness/processes';
 import { testApplication } from '../harness/stack';

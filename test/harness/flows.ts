@@ -6,12 +6,9 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { PROJECT_ROOT } from '../../scripts/temporal-cli';
 import { workflowStartOptions } from '../../client/start-input';
-import {
-  statusQuery,
-  verificationWorkflow,
-  type VerificationInput,
-  type VerificationState,
-} from '../../workflows';
+import { statusQuery } from '../../domain/messages';
+import type { VerificationInput, VerificationState } from '../../domain/types';
+import { verificationWorkflow } from '../../workflows';
 import type { Stack } from './stack';
 
 export type VerificationHandle = WorkflowHandle<typeof verificationWorkflow>;

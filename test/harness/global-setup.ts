@@ -18,8 +18,9 @@ import {
   resolveTemporalCli,
   systemProbe,
 } from '../../scripts/temporal-cli';
-import { SEARCH_ATTRIBUTES } from '../../workflows/constants';
-import { createOwnLocalServer, devServerExtraArgs, executableFor } from './dev-server';
+import { SEARCH_ATTRIBUTES } from '../../domain/constants';
+import { createOwnLocalServer, executableFor } from '../../dev/own-dev-server';
+import { devServerExtraArgs } from '../../dev/server-flags';
 import { freePort } from './ports';
 
 declare module 'vitest' {

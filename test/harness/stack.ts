@@ -6,12 +6,12 @@ import { createHmac, randomInt, randomUUID } from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../../activities';
-import { ensureApplication } from '../../activities/setup';
+import { ensureApplication } from '../../setup/applications';
 import type { ApplicationDeclaration } from '../../config/types';
 import { createEmulator, type Emulator, type EmulatorOptions } from '../../emulator';
 import { createInfobipClient, type InfobipClient } from '../../infobip';
-import { maskDestination } from '../../workflows/validation';
-import type { Channel, VerificationInput, VerificationPolicy } from '../../workflows/types';
+import { maskDestination } from '../../domain/destination';
+import type { Channel, VerificationInput, VerificationPolicy } from '../../domain/types';
 import { startWorker, type RunningWorker } from './temporal';
 
 const API_KEY = 'stack-test-key';

@@ -1,0 +1,371 @@
+/**
+ * The HTTP API on fastify: verifications over `OtpClient`, bearer API keys, JSON-schema
+ * validation with named fields, `application/problem+json` errors, `/openapi.json` from the
+ * same schemas, `/healthz` and `/readyz`.
+ */
+import { bearerToken, createKeyMatcher } from '../config/api-keys';
+import swagger from '@fastify/swagger';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyRequest,
+} from 'fastify';
+import type { OtpClient } from '../client/otp-client';
+import { MAX_VERIFICATION_ID_LENGTH } from '../domain/constants';
+import { NOT_FOUND_PROBLEM, problem, problemFor, sendProblem } from './problems';
+import {
+  bodyErrors,
+  checkBody,
+  commonErrors,
+  healthResponse,
+  idParams,
+  listQuery,
+  listResponse,
+  problemResponse,
+  resendResponse,
+  sharedSchemas,
+  startBody,
+  startResponse,
+  withApplications,
+} from './schemas';
+
+/** Methods a route may be called with; any other on a known path answers 405. */
+const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE', 'QUERY'] as const;
+/** The API's paths and their methods (HEAD comes with GET). */
+const ROUTES: Record<string, readonly string[]> = {
+  '/healthz': ['GET', 'HEAD'],
+  '/readyz': ['GET', 'HEAD'],
+  '/openapi.json': ['GET', 'HEAD'],
+  '/v1/verifications': ['GET', 'HEAD', 'POST'],
+  '/v1/verifications/:id': ['GET', 'HEAD'],
+  '/v1/verifications/:id/check': ['POST'],
+  '/v1/verifications/:id/resend': ['POST'],
+  '/v1/verifications/:id/cancel': ['POST'],
+};
+
+/** An API key, optionally limited to some applications (a tenant). */
+export interface ApiKey {
+  key: string;
+  /** Applications this key may start and see; absent: all applications of the client. */
+  applications?: string[];
+}
+
+/** Options of `createApiServer`. */
+export interface ApiServerOptions {
+  otp: OtpClient;
+  /** Accepted bearer keys. No keys: every /v1 request is refused. */
+  apiKeys: (string | ApiKey)[];
+  /** A pino logger, `true` for fastify's default, or `false`. @default false */
+  logger?: FastifyBaseLogger | boolean;
+  /** Whether Temporal is reachable, for `/readyz`. @default always ready */
+  ready?: () => Promise<boolean>;
+  /** Largest request body in bytes. @default 16384 */
+  bodyLimit?: number;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The client scoped to the caller's API key (set by the auth hook). */
+    otp: OtpClient | null;
+  }
+}
+
+interface IdRequest {
+  Params: { id: string };
+}
+
+/** Field name and message of the first schema violation, e.g. `to` / `must be string`. */
+function validationProblem(err: FastifyError) {
+  const first = err.validation?.[0];
+  const context = err.validationContext ?? 'body';
+  if (!first) return problem('invalid-input', err.message, { field: context });
+  const path = first.instancePath.split('/').filter(Boolean).join('.');
+  const params = first.params as Record<string, unknown>;
+  let field = path || context;
+  let message = first.message ?? 'is invalid';
+  if (first.keyword === 'required') {
+    field = [path, String(params.missingProperty)].filter(Boolean).join('.');
+    message = 'is required';
+  } else if (first.keyword === 'additionalProperties') {
+    field = [path, String(params.additionalProperty)].filter(Boolean).join('.');
+    message = 'is not an accepted field';
+  } else if (first.keyword === 'enum') {
+    const values = new Set((params.allowedValues as unknown[]).map((v) => String(v).toLowerCase()));
+    message = `must be one of ${[...values].join(', ')}`;
+  }
+  return problem('invalid-input', `${field}: ${message}`, { field });
+}
+
+/** Builds the API server (not yet listening). */
+export function createApiServer(options: ApiServerOptions): FastifyInstance {
+  const logger = options.logger ?? false;
+  const app = Fastify({
+    ...(typeof logger === 'boolean' ? { logger } : { loggerInstance: logger }),
+    bodyLimit: options.bodyLimit ?? 16 * 1024,
+    // Long enough that an over-long ID reaches validation (400) instead of the router's 414.
+    routerOptions: { maxParamLength: 4 * MAX_VERIFICATION_ID_LENGTH },
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
+  }) as unknown as FastifyInstance;
+
+  // Each key maps to the client it may use: all applications, or a tenant's.
+  const matchKey = createKeyMatcher(
+    options.apiKeys.map((k) =>
+      typeof k === 'string'
+        ? { key: k, value: options.otp }
+        : { key: k.key, value: k.applications ? options.otp.forApplications(k.applications) : options.otp },
+    ),
+  );
+  const authenticate = (req: FastifyRequest): OtpClient | null => {
+    const token = bearerToken(req.headers.authorization);
+    return (token === undefined ? undefined : matchKey(token)) ?? null;
+  };
+
+  // Empty bodies are fine for resend and cancel, even with a JSON content type. JSON.parse
+  // keeps `__proto__` and `constructor` as plain data (own properties, no prototype change);
+  // the schemas then refuse them as unknown fields by name.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    if (body === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(body as string));
+    } catch {
+      done(Object.assign(new Error('is not valid JSON'), { statusCode: 400 }), undefined);
+    }
+  });
+
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    if (err.validation) return sendProblem(reply, validationProblem(err));
+    const known = problemFor(err);
+    if (known) return sendProblem(reply, known);
+    if (err.statusCode === 413)
+      return sendProblem(
+        reply,
+        problem('payload-too-large', `The body must be at most ${app.initialConfig.bodyLimit} bytes.`),
+      );
+    if (err.statusCode === 415)
+      return sendProblem(reply, problem('unsupported-media-type', 'Send application/json.'));
+    if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
+      return sendProblem(reply, problem('invalid-input', `body: ${err.message}`, { field: 'body' }));
+    }
+    req.log.error({ err }, 'request failed');
+    return sendProblem(reply, problem('internal', 'Something went wrong; it was logged.'));
+  });
+  app.setNotFoundHandler((_req, reply) => sendProblem(reply, problem('not-found', 'No such route.')));
+
+  for (const schema of sharedSchemas) app.addSchema(schema as unknown as Record<string, unknown>);
+  void app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'otpflow API',
+        version: '1',
+        description: 'Durable one-time-PIN verifications. Errors are application/problem+json.',
+      },
+      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' } } },
+    },
+    refResolver: { buildLocalReference: (json, _base, _fragment, i) => String(json.$id ?? `def-${i}`) },
+  });
+
+  // Registered after swagger so that the document lists them (a plugin runs in order).
+  void app.register(async (root) => {
+    root.get(
+      '/healthz',
+      { schema: { summary: 'Liveness: the process answers', response: { 200: healthResponse } } },
+      async () => ({ status: 'ok' }),
+    );
+    root.get(
+      '/readyz',
+      {
+        schema: {
+          summary: 'Readiness: Temporal is reachable',
+          response: { 200: healthResponse, 503: problemResponse('Temporal cannot be reached.') },
+        },
+      },
+      async (_req, reply) => {
+        const ready = options.ready ? await options.ready().catch(() => false) : true;
+        if (!ready) return sendProblem(reply, problem('temporal-unavailable', 'Temporal cannot be reached.'));
+        return { status: 'ready' as const };
+      },
+    );
+  });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  // A known path with another method: 405 with Allow, whoever asks (no key needed to learn
+  // it), answered before a body is read so no body rule can answer first.
+  for (const [url, allowed] of Object.entries(ROUTES)) {
+    const use = allowed.filter((m) => m !== 'HEAD').join(' or ');
+    app.route({
+      method: METHODS.filter((m) => !allowed.includes(m)),
+      url,
+      schema: { hide: true },
+      onRequest: async (req, reply) => {
+        reply.header('allow', allowed.join(', '));
+        return sendProblem(
+          reply,
+          problem('method-not-allowed', `${req.method} is not allowed here; use ${use}.`),
+        );
+      },
+      handler: async () => undefined,
+    });
+  }
+
+  void app.register(
+    async (v1) => {
+      v1.decorateRequest('otp', null);
+      v1.addHook('onRequest', async (req, reply) => {
+        req.otp = authenticate(req);
+        if (!req.otp)
+          return sendProblem(reply, problem('unauthorized', 'Send Authorization: Bearer <API key>.'));
+      });
+      const security = [{ bearerAuth: [] }];
+      const withId = { params: idParams, security };
+      const otpOf = (req: FastifyRequest) => req.otp as OtpClient;
+
+      v1.post<{
+        Body: {
+          to: string;
+          application?: string;
+          channel?: string;
+          language?: string;
+          placeholders?: Record<string, string>;
+          email?: string;
+          id?: string;
+        };
+      }>(
+        '/verifications',
+        {
+          schema: {
+            summary: 'Start a verification (or return the pending one for the same destination)',
+            body: withApplications(startBody, options.otp.applicationNames),
+            security,
+            response: {
+              200: {
+                ...startResponse,
+                description: 'A verification for this destination was pending: nothing was sent.',
+              },
+              201: { ...startResponse, description: 'Started.' },
+              ...commonErrors,
+              ...bodyErrors,
+            },
+          },
+        },
+        async (req, reply) => {
+          const r = await otpOf(req).start(req.body);
+          return reply
+            .code(r.created ? 201 : 200)
+            .header('location', `/v1/verifications/${encodeURIComponent(r.id)}`)
+            .send(r);
+        },
+      );
+
+      v1.get<{
+        Querystring: {
+          status?: string;
+          application?: string;
+          channel?: string;
+          limit?: string;
+          pageToken?: string;
+        };
+      }>(
+        '/verifications',
+        {
+          schema: {
+            summary: 'List verifications, newest first (never destinations)',
+            description: 'Filters by status, application and channel; pages with limit and nextPageToken.',
+            querystring: withApplications(listQuery, options.otp.applicationNames),
+            security,
+            response: { 200: listResponse, ...commonErrors },
+          },
+        },
+        async (req) => {
+          const { limit, ...filter } = req.query;
+          return otpOf(req).listPage({ ...filter, ...(limit !== undefined ? { limit: Number(limit) } : {}) });
+        },
+      );
+
+      v1.get<IdRequest>(
+        '/verifications/:id',
+        {
+          schema: {
+            summary: 'Read a verification',
+            ...withId,
+            response: {
+              200: { $ref: 'Verification#' },
+              404: problemResponse('No verification with this ID for this key.'),
+              ...commonErrors,
+            },
+          },
+        },
+        async (req) => otpOf(req).status(req.params.id),
+      );
+
+      v1.post<IdRequest & { Body: { code: string } }>(
+        '/verifications/:id/check',
+        {
+          schema: {
+            summary: 'Check the code a person typed',
+            description:
+              'A wrong code answers 200 with verified=false. A finished verification answers 409 already-finished with verificationStatus.',
+            ...withId,
+            body: checkBody,
+            response: {
+              200: { $ref: 'CheckResult#' },
+              404: problemResponse('No verification with this ID for this key.'),
+              409: problemResponse('Already finished (already-finished, verificationStatus).'),
+              ...commonErrors,
+              ...bodyErrors,
+            },
+          },
+        },
+        async (req) => otpOf(req).check(req.params.id, req.body.code),
+      );
+
+      v1.post<IdRequest>(
+        '/verifications/:id/resend',
+        {
+          schema: {
+            summary: 'Send the code again',
+            description: 'During the cooldown: 429 rate-limited with Retry-After.',
+            ...withId,
+            response: {
+              200: resendResponse,
+              404: problemResponse('No verification with this ID for this key.'),
+              409: problemResponse('Already finished (already-finished, verificationStatus).'),
+              429: {
+                ...problemResponse('Resend refused for now (rate-limited, reason, retryAfterSeconds).'),
+                headers: { 'Retry-After': { schema: { type: 'integer' }, required: false } },
+              },
+              ...commonErrors,
+              ...bodyErrors,
+            },
+          },
+        },
+        async (req) => ({ id: req.params.id, ...(await otpOf(req).resend(req.params.id)) }),
+      );
+
+      v1.post<IdRequest>(
+        '/verifications/:id/cancel',
+        {
+          schema: {
+            summary: 'Cancel a verification',
+            ...withId,
+            response: {
+              200: { $ref: 'Verification#' },
+              404: problemResponse('No verification with this ID for this key.'),
+              409: problemResponse('Already finished otherwise (already-finished, verificationStatus).'),
+              ...commonErrors,
+              ...bodyErrors,
+            },
+          },
+        },
+        async (req) => otpOf(req).cancel(req.params.id, 'cancelled through the API'),
+      );
+    },
+    { prefix: '/v1' },
+  );
+
+  return app;
+}
+
+export { NOT_FOUND_PROBLEM };

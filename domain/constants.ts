@@ -1,0 +1,28 @@
+/** Constants shared by the workflow, the worker, the client library and the tools. */
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+
+/** Default task queue of otpflow workers. */
+export const DEFAULT_TASK_QUEUE = 'otpflow';
+
+/** Prefix of derived verification IDs: `otp-<application>-<hash>`. */
+export const VERIFICATION_ID_PREFIX = 'otp-';
+
+/** Memo key of the start request that started a flow (see `StartRequest.requestId`). */
+export const START_REQUEST_MEMO = 'startRequestId';
+
+export const OTP_STATUS = defineSearchAttributeKey('OtpStatus', SearchAttributeType.KEYWORD);
+export const OTP_APPLICATION = defineSearchAttributeKey('OtpApplication', SearchAttributeType.KEYWORD);
+export const OTP_CHANNEL = defineSearchAttributeKey('OtpChannel', SearchAttributeType.KEYWORD);
+export const OTP_DESTINATION_HASH = defineSearchAttributeKey(
+  'OtpDestinationHash',
+  SearchAttributeType.KEYWORD,
+);
+
+/** Every custom search attribute otpflow needs registered on the namespace. */
+export const SEARCH_ATTRIBUTES = [OTP_STATUS, OTP_APPLICATION, OTP_CHANNEL, OTP_DESTINATION_HASH] as const;
+
+/** Caller-chosen verification IDs: letters, digits and `._:-`, at most 128 characters. */
+export const CALLER_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+
+/** Longest workflow ID the client library and the HTTP API look up. */
+export const MAX_VERIFICATION_ID_LENGTH = 256;

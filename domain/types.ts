@@ -1,0 +1,223 @@
+/**
+ * Types shared by the verification workflow, its callers and the activities.
+ * Pure data only: this file is part of the deterministic workflow bundle too.
+ */
+
+/** How a PIN reaches a person. */
+export type Channel = 'SMS' | 'VOICE' | 'EMAIL';
+export const CHANNELS: readonly Channel[] = ['SMS', 'VOICE', 'EMAIL'];
+
+/** States of a verification; the last seven are terminal. */
+export type VerificationStatus =
+  | 'LOOKUP'
+  | 'SENDING'
+  | 'PENDING'
+  | 'VERIFIED'
+  | 'EXPIRED'
+  | 'LOCKED'
+  | 'CANCELLED'
+  | 'UNDELIVERABLE'
+  | 'RATE_LIMITED'
+  | 'FAILED';
+
+/** Every status, in the order a flow passes through them. */
+export const VERIFICATION_STATUSES: readonly VerificationStatus[] = [
+  'LOOKUP',
+  'SENDING',
+  'PENDING',
+  'VERIFIED',
+  'EXPIRED',
+  'LOCKED',
+  'CANCELLED',
+  'UNDELIVERABLE',
+  'RATE_LIMITED',
+  'FAILED',
+];
+
+/** The statuses a flow ends in: every status after PENDING. */
+export const TERMINAL_STATUSES: readonly VerificationStatus[] = VERIFICATION_STATUSES.slice(
+  VERIFICATION_STATUSES.indexOf('PENDING') + 1,
+);
+
+/** Whether the flow asks Number Lookup first, and what a failed lookup does. */
+export type LookupPolicy = 'REQUIRED' | 'ADVISORY' | 'OFF';
+
+/** Infobip PIN alphabets. */
+export type PinType = 'NUMERIC' | 'ALPHA' | 'HEX' | 'ALPHANUMERIC';
+
+/** One step of an application's automatic fallback plan. */
+export interface FallbackStep {
+  /** Channel of the new PIN. */
+  channel: Channel;
+  /** Seconds after the previous send without a correct code. */
+  afterSeconds: number;
+}
+
+/** Per-application policy, copied into every verification's input so a flow never changes under it. */
+export interface VerificationPolicy {
+  lookup: LookupPolicy;
+  /** Seconds a verification stays PENDING from its first send. */
+  ttlSeconds: number;
+  /** Wrong codes allowed for the whole verification, across resends and fallbacks. */
+  maxAttempts: number;
+  /** Seconds between two sends (resend or fallback). */
+  resendCooldownSeconds: number;
+  /** Resends a caller may ask for. */
+  maxResends: number;
+  /** Automatic fallback channels, in order. */
+  fallback: FallbackStep[];
+  /** ISO 3166-1 alpha-2 codes; empty means any country. */
+  allowedCountries: string[];
+  /** Alphabet and length of the PIN, for validating codes before they reach Infobip. */
+  pin: { type: PinType; length: number };
+  /** Switch SMS to voice when lookup says the number cannot take SMS. */
+  voiceForLandlines: boolean;
+  /**
+   * Seconds a send or lookup keeps retrying through an Infobip outage before the flow gives up
+   * as FAILED. @default 120
+   */
+  retryBudgetSeconds?: number;
+}
+
+/** Signed webhook called on every terminal state. */
+export interface WebhookTarget {
+  url: string;
+  /** Name of the secret the worker signs with (the secret itself never enters history). */
+  secretRef?: string;
+}
+
+/** What a verification is started with. */
+export interface VerificationInput {
+  /** Application name as declared in the configuration (resolved to Infobip IDs by the activities). */
+  application: string;
+  /** E.164 phone number (`+41793026727`) or e-mail address. */
+  destination: string;
+  /** First channel. */
+  channel: Channel;
+  /** Template language (`en`, `de`, …); the application's default when absent. */
+  language?: string;
+  /** Values for the template's `{{name}}` placeholders (never `pin`). */
+  placeholders?: Record<string, string>;
+  /** E-mail address for an EMAIL fallback step of a phone verification. */
+  email?: string;
+  policy: VerificationPolicy;
+  /** Masked destination for people (`+41•••••6727`). */
+  destinationMasked: string;
+  /** Keyed hash of the destination, for search. */
+  destinationHash: string;
+  webhook?: WebhookTarget;
+}
+
+/** What a start asks of the flow it reaches (the `start` Update, sent with the workflow's start). */
+export interface StartRequest {
+  /**
+   * Random ID of this start call. The call that starts the flow also puts it in the flow's
+   * memo (`START_REQUEST_MEMO`), so the flow tells its own start from one that attached.
+   */
+  requestId: string;
+  /** The flow must be of this application and destination: a caller-chosen ID may be taken. */
+  application: string;
+  destinationHash: string;
+}
+
+/** Answer to a start, once the first send is known. */
+export interface StartAnswer {
+  /** `PENDING` when the PIN went out; the terminal status when the flow ended before. */
+  status: VerificationStatus;
+  reason?: string;
+  channel: Channel;
+  destinationMasked: string;
+  /** ISO 8601; present once a PIN went out. */
+  expiresAt?: string;
+  /** True for the call that started this flow, false for one that attached to it. */
+  created: boolean;
+}
+
+/** Answer to a code check. Never contains the PIN. */
+export interface CheckResult {
+  status: VerificationStatus;
+  verified: boolean;
+  attemptsRemaining: number;
+}
+
+/** Answer to a resend request. */
+export interface ResendResult {
+  accepted: boolean;
+  status: VerificationStatus;
+  channel: Channel;
+  resendsRemaining: number;
+  /** When the next resend is allowed (ISO 8601), absent when none is left. */
+  nextResendAt?: string;
+  /** Why a resend was refused. */
+  reason?: 'COOLDOWN' | 'MAX_RESENDS' | 'NOT_PENDING' | 'RATE_LIMITED';
+}
+
+/** One entry of a verification's timeline. */
+export type TimelineEntry =
+  | {
+      kind: 'LOOKUP';
+      at: string;
+      outcome: string;
+      reason?: string;
+      network?: string;
+      country?: string;
+      ported?: boolean;
+      roaming?: boolean;
+    }
+  | {
+      kind: 'SEND';
+      at: string;
+      channel: Channel;
+      infobipStatus: string;
+      recovered?: string;
+      /** PINs that reached the person before this one but whose answers (and pinIds) were lost. */
+      lostMessages?: number;
+      pinIdKnown: boolean;
+    }
+  | { kind: 'RESEND'; at: string; channel: Channel; infobipStatus: string }
+  | {
+      kind: 'CHECK';
+      at: string;
+      outcome: 'VERIFIED' | 'WRONG_CODE' | 'EXPIRED' | 'LOCKED' | 'ERROR';
+      attemptsRemaining: number;
+    }
+  | { kind: 'FALLBACK'; at: string; from: Channel; to: Channel }
+  | { kind: 'STATUS'; at: string; status: VerificationStatus; reason?: string }
+  | {
+      kind: 'WEBHOOK';
+      at: string;
+      /**
+       * `SCHEDULED`: handed to the webhook workflow `deliveryWorkflowId`, whose result is the
+       * delivery's outcome. `DELIVERED` / `FAILED`: delivered by the verification itself (flows
+       * started before the webhook workflow existed), or `FAILED` when it could not be handed over.
+       */
+      outcome: 'SCHEDULED' | 'DELIVERED' | 'FAILED';
+      httpStatus?: number;
+      deliveryWorkflowId?: string;
+    };
+
+/** Live view returned by the `status` query. */
+export interface VerificationState {
+  status: VerificationStatus;
+  reason?: string;
+  application: string;
+  channel: Channel;
+  destinationMasked: string;
+  attemptsRemaining: number;
+  resendsRemaining: number;
+  /** ISO 8601; absent until the first PIN went out. */
+  expiresAt?: string;
+  nextResendAt?: string;
+  /** Outcome of the last check (from `verify` or `submitCode`). */
+  lastCheck?: CheckResult;
+  timeline: TimelineEntry[];
+}
+
+/** Workflow result: the terminal state and its story. */
+export interface VerificationResult {
+  status: VerificationStatus;
+  reason?: string;
+  verified: boolean;
+  channel: Channel;
+  timeline: TimelineEntry[];
+}

@@ -1,0 +1,231 @@
+/**
+ * What a verification does on its own, phase after phase: the lookup, the first send, the
+ * PENDING wait's expiry and fallback sends, the outcome's webhook. `VerificationFlow` adds the
+ * handlers of its messages.
+ *
+ * Command order is part of every recorded history (`test/histories/`), so each phase issues
+ * its commands exactly as the workflow did when they were recorded: change the order of
+ * upserts, timers and activities only behind `patched()`. Phases chain with `then` where an
+ * `async` method would add promises the inline code did not make: the SDK records a stack
+ * trace for every promise a workflow creates, a large share of the worker's CPU per flow.
+ */
+import { ParentClosePolicy, patched, startChild, workflowInfo } from '@temporalio/workflow';
+import type { LookupResult, SendPinResult, WebhookInput } from '../activities/types';
+import { activitiesFor, webhookActivity, type VerificationActivities } from './activity-options';
+import { failureMessage, failureType } from './activity-errors';
+import { FailureTypes } from '../domain/failures';
+import { FlowState, iso } from './flow-state';
+import { Mutex } from './mutex';
+import type { Channel, FallbackStep, VerificationInput, WebhookTarget } from '../domain/types';
+import { webhookWorkflow } from './webhook';
+
+/**
+ * Patch: the outcome webhook runs in its own workflow (`webhookWorkflow`) instead of an
+ * activity of the verification, which kept a finished verification open while it retried.
+ */
+export const WEBHOOK_WORKFLOW_PATCH = 'webhook-workflow';
+
+/** One wait of a PENDING flow (see `VerificationFlow.nextWait`). */
+export interface PendingWait {
+  /** The next fallback step, if any is left. */
+  step: FallbackStep | undefined;
+  /** When that step is due (Unix ms); Infinity without one. */
+  fallbackAt: number;
+  /** How long to wait at most. */
+  ms: number;
+  /** The last send's time when the wait began. */
+  sendAt: number;
+}
+
+/** A verification's phases. `verificationWorkflow` runs them in order. */
+export class FlowPhases extends FlowState {
+  protected readonly acts: VerificationActivities;
+  /** Checks, resends, expiry and fallback sends run one at a time, in arrival order (see mutex.ts). */
+  protected readonly lock: Mutex;
+
+  constructor(input: VerificationInput, destinationKind: 'phone' | 'email') {
+    super(input, destinationKind);
+    this.acts = activitiesFor(input.policy);
+    this.lock = new Mutex();
+  }
+
+  /** Whether the flow asks Number Lookup before sending. */
+  wantsLookup(): boolean {
+    return this.destinationKind === 'phone' && this.input.policy.lookup !== 'OFF';
+  }
+
+  /** Number Lookup: may end the flow UNDELIVERABLE, or switch a number without SMS to voice. */
+  lookup(): Promise<void> {
+    const { application, destination } = this.input;
+    return this.acts.lookupNumber({ application, destination }).then(
+      (look) => this.recordLookup(look),
+      (err: unknown) => {
+        this.timeline.push({ kind: 'LOOKUP', at: iso(), outcome: 'ERROR', reason: failureMessage(err) });
+        if (this.input.policy.lookup === 'REQUIRED')
+          this.setStatus('FAILED', `number lookup failed: ${failureMessage(err)}`);
+      },
+    );
+  }
+
+  private recordLookup(look: LookupResult): void {
+    const { outcome, reason, network, country, ported, roaming } = look;
+    const { policy } = this.input;
+    this.timeline.push({ kind: 'LOOKUP', at: iso(), outcome, reason, network, country, ported, roaming });
+    if (outcome === 'INVALID') this.setStatus('UNDELIVERABLE', `number lookup: ${reason}`);
+    else if (outcome === 'ABSENT' && policy.lookup === 'REQUIRED') {
+      this.setStatus('UNDELIVERABLE', `number lookup: phone unreachable now (${reason})`);
+    } else if (outcome === 'NO_SMS' && this.channel === 'SMS') {
+      if (policy.voiceForLandlines) this.setChannel('VOICE');
+      else this.setStatus('UNDELIVERABLE', `number lookup: cannot receive SMS (${reason})`);
+    }
+  }
+
+  /** The first PIN: PENDING until the TTL runs out, or how the flow ended without one. */
+  sendFirst(): Promise<boolean> {
+    this.setStatus('SENDING');
+    return this.sendNew(this.channel, true);
+  }
+
+  /** What the PENDING wait is for: the expiry or the next fallback step, whichever comes first. */
+  nextWait(): PendingWait {
+    const step = this.input.policy.fallback[this.fallbackIndex];
+    const fallbackAt = step ? this.lastSendAt + step.afterSeconds * 1000 : Infinity;
+    const ms = Math.max(Math.min(this.expiresAt, fallbackAt) - Date.now(), 1);
+    return { step, fallbackAt, ms, sendAt: this.lastSendAt };
+  }
+
+  /** Whether the flow left PENDING or sent a new PIN since `wait` began (a check, a cancel, a resend). */
+  changedSince(wait: PendingWait): boolean {
+    return this.status !== 'PENDING' || this.lastSendAt !== wait.sendAt;
+  }
+
+  /** The wait's time is up: the flow expires, or the next fallback PIN goes out. */
+  timeUp(wait: PendingWait): Promise<void> | undefined {
+    if (Date.now() >= this.expiresAt) {
+      // A check in flight started before the deadline; let it finish before deciding.
+      return this.lock.run(async () => {
+        if (this.status === 'PENDING')
+          this.setStatus('EXPIRED', 'no correct code before the verification expired');
+      });
+    }
+    const { step } = wait;
+    if (!step || Date.now() < wait.fallbackAt) return undefined;
+    this.fallbackIndex += 1;
+    return this.lock.run(() => this.fallBackTo(step.channel));
+  }
+
+  private async fallBackTo(to: Channel): Promise<void> {
+    if (this.status !== 'PENDING') return;
+    const from = this.channel;
+    if (await this.sendNew(to)) this.timeline.push({ kind: 'FALLBACK', at: iso(), from, to });
+    this.publish();
+  }
+
+  /**
+   * Hands the outcome to the webhook workflow, which delivers it once this flow has closed:
+   * the verification does not stay open while a receiver is slow or down. Its ID is in the
+   * timeline's WEBHOOK entry (`SCHEDULED`); its result says how the delivery went. Flows that
+   * started before the webhook workflow existed deliver it themselves (kept for replay).
+   */
+  async notify(webhook: WebhookTarget): Promise<void> {
+    const { workflowId, runId } = workflowInfo();
+    const { application, destinationHash } = this.input;
+    const { status, reason, channel } = this;
+    const delivery: WebhookInput = {
+      application,
+      url: webhook.url,
+      secretRef: webhook.secretRef,
+      body: {
+        verificationId: workflowId,
+        application,
+        status,
+        reason,
+        verified: status === 'VERIFIED',
+        channel,
+        destinationHash,
+        finishedAt: iso(),
+      },
+    };
+    if (!patched(WEBHOOK_WORKFLOW_PATCH)) return this.deliverWebhook(delivery);
+    // One delivery per run; "/" never occurs in a verification ID, so no caller can take it.
+    const deliveryWorkflowId = `${workflowId}/webhook/${runId}`;
+    try {
+      await startChild(webhookWorkflow, {
+        workflowId: deliveryWorkflowId,
+        args: [delivery],
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+        staticSummary: `webhook of ${workflowId} · ${status}`,
+      });
+      this.timeline.push({ kind: 'WEBHOOK', at: iso(), outcome: 'SCHEDULED', deliveryWorkflowId });
+    } catch {
+      this.timeline.push({ kind: 'WEBHOOK', at: iso(), outcome: 'FAILED' });
+    }
+  }
+
+  /** The webhook delivered by this flow itself, as flows recorded before `WEBHOOK_WORKFLOW_PATCH` did. */
+  private async deliverWebhook(delivery: WebhookInput): Promise<void> {
+    try {
+      const res = await webhookActivity()(delivery);
+      this.timeline.push({ kind: 'WEBHOOK', at: iso(), outcome: 'DELIVERED', httpStatus: res.httpStatus });
+    } catch {
+      // Retried for a day by its retry policy; the verification's own outcome stands.
+      this.timeline.push({ kind: 'WEBHOOK', at: iso(), outcome: 'FAILED' });
+    }
+  }
+
+  // ---- sending -----------------------------------------------------------------------------
+
+  private destinationFor(ch: Channel): string | undefined {
+    const { destination, email } = this.input;
+    if (ch === 'EMAIL') return this.destinationKind === 'email' ? destination : email;
+    return this.destinationKind === 'phone' ? destination : undefined;
+  }
+
+  /**
+   * Sends a new PIN on `ch`; resolves true when the flow can wait for a code. The first send
+   * also moves the flow to PENDING, or ends it when no PIN went out.
+   */
+  private sendNew(ch: Channel, first = false): Promise<boolean> {
+    const to = this.destinationFor(ch);
+    if (!to) return Promise.resolve(this.settleSend(false, first));
+    const { application, language, placeholders } = this.input;
+    return this.acts.sendPin({ application, channel: ch, to, language, placeholders }).then(
+      (result) => this.settleSend(this.recordSendResult(ch, result), first),
+      (err: unknown) => {
+        this.recordFailedSend(ch, err);
+        if (this.pinId === null) this.endAfterSendFailure(err);
+        return this.settleSend(false, first);
+      },
+    );
+  }
+
+  /** Records a send Infobip answered; true when its PIN can be checked. */
+  private recordSendResult(ch: Channel, result: SendPinResult): boolean {
+    this.recordSend(ch, result, 'SEND');
+    if (!result.delivered || result.pinId === null) {
+      if (this.pinId === null)
+        this.setStatus('UNDELIVERABLE', `Infobip did not deliver the PIN (${result.infobipStatus})`);
+      return false;
+    }
+    this.pinId = result.pinId;
+    this.setChannel(ch);
+    return true;
+  }
+
+  private settleSend(sent: boolean, first: boolean): boolean {
+    if (!first || this.isTerminal()) return sent;
+    if (sent) {
+      this.expiresAt = this.lastSendAt + this.input.policy.ttlSeconds * 1000;
+      this.setStatus('PENDING');
+    } else {
+      this.setStatus('FAILED', 'no PIN could be sent');
+    }
+    return sent;
+  }
+
+  /** Ends the flow after the first send failed for good. */
+  private endAfterSendFailure(err: unknown): void {
+    if (failureType(err) === FailureTypes.RATE_LIMITED) this.setStatus('RATE_LIMITED', failureMessage(err));
+    else this.setStatus('FAILED', `send failed: ${failureMessage(err)}`);
+  }
+}

@@ -1,0 +1,214 @@
+/**
+ * What a verification knows about itself, how it records what happened (timeline, search
+ * attributes, metrics) and how it shows it (the `status` query, the Web UI's details, the
+ * result). `FlowPhases` adds the phases that change it, `VerificationFlow` the message handlers.
+ */
+import { metricMeter, setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
+import type { MetricCounter } from '@temporalio/common';
+import type { SendPinResult } from '../activities/types';
+import { failureMessage, failureType, lostAnswers } from './activity-errors';
+import { OTP_CHANNEL, OTP_STATUS } from '../domain/constants';
+import { FailureTypes } from '../domain/failures';
+import type {
+  Channel,
+  CheckResult,
+  ResendResult,
+  StartAnswer,
+  TimelineEntry,
+  VerificationInput,
+  VerificationResult,
+  VerificationState,
+  VerificationStatus,
+} from '../domain/types';
+import { TERMINAL_STATUSES } from '../domain/types';
+
+/** Workflow time as ISO 8601. */
+export const iso = (ms = Date.now()) => new Date(ms).toISOString();
+
+type CheckOutcome = Extract<TimelineEntry, { kind: 'CHECK' }>['outcome'];
+
+/** A verification's state, its records and its views. */
+export class FlowState {
+  // Widened on purpose: handlers change it, which TypeScript's narrowing cannot see.
+  status = 'LOOKUP' as VerificationStatus;
+  protected reason: string | undefined;
+  protected channel: Channel;
+  protected pinId: string | null = null;
+  protected wrongCodes = 0;
+  protected resends = 0;
+  protected lastSendAt = 0;
+  protected expiresAt = 0;
+  protected fallbackIndex = 0;
+  protected lastCheck: CheckResult | undefined;
+  protected readonly timeline: TimelineEntry[] = [];
+  protected readonly input: VerificationInput;
+  protected readonly destinationKind: 'phone' | 'email';
+  private readonly outcomes: MetricCounter;
+  private readonly sends: MetricCounter;
+
+  constructor(input: VerificationInput, destinationKind: 'phone' | 'email') {
+    this.input = input;
+    this.destinationKind = destinationKind;
+    this.channel = input.channel;
+    // otpflow's own metrics, exported through the worker Runtime's metrics endpoint; the SDK
+    // does not emit them while replaying, so each counts once per real event.
+    this.outcomes = metricMeter.createCounter(
+      'otpflow_verification_outcomes',
+      'verifications',
+      'Verifications ended, by status',
+    );
+    this.sends = metricMeter.createCounter(
+      'otpflow_pins_sent',
+      'messages',
+      'PIN messages sent (sends and resends), by channel',
+    );
+    metricMeter
+      .createCounter('otpflow_verifications_started', 'verifications', 'Verifications started')
+      .add(1, { application: input.application });
+  }
+
+  isTerminal(): boolean {
+    return TERMINAL_STATUSES.includes(this.status);
+  }
+
+  protected attemptsRemaining(): number {
+    return Math.max(this.input.policy.maxAttempts - this.wrongCodes, 0);
+  }
+
+  protected resendsRemaining(): number {
+    return Math.max(this.input.policy.maxResends - this.resends, 0);
+  }
+
+  protected nextResendAt(): number | undefined {
+    return this.resendsRemaining() > 0 && this.lastSendAt > 0
+      ? this.lastSendAt + this.input.policy.resendCooldownSeconds * 1000
+      : undefined;
+  }
+
+  /** Shows the state in the Web UI's current details. */
+  publish(): void {
+    const { maxResends } = this.input.policy;
+    const lines = [
+      `**${this.status}**${this.reason ? ` — ${this.reason}` : ''}`,
+      `channel: ${this.channel} · attempts left: ${this.attemptsRemaining()} · resends: ${this.resends}/${maxResends}`,
+    ];
+    if (this.expiresAt) lines.push(`expires: ${iso(this.expiresAt)}`);
+    setCurrentDetails(lines.join('\n\n'));
+  }
+
+  protected setStatus(next: VerificationStatus, why?: string): void {
+    const changed = next !== this.status;
+    this.status = next;
+    this.reason = why;
+    // Only states an operator filters by are indexed; LOOKUP is set at start by the client
+    // and SENDING is transient, so they cost no history event.
+    if (changed && next !== 'SENDING') upsertSearchAttributes([{ key: OTP_STATUS, value: next }]);
+    if (this.isTerminal()) {
+      this.timeline.push({ kind: 'STATUS', at: iso(), status: next, reason: why });
+      this.outcomes.add(1, { application: this.input.application, status: next });
+    }
+    this.publish();
+  }
+
+  protected setChannel(next: Channel): void {
+    if (next === this.channel) return;
+    this.channel = next;
+    upsertSearchAttributes([{ key: OTP_CHANNEL, value: next }]);
+  }
+
+  protected recordSend(ch: Channel, result: SendPinResult, kind: 'SEND' | 'RESEND'): void {
+    this.lastSendAt = Date.now();
+    if (result.delivered) this.sends.add(1, { application: this.input.application, channel: ch });
+    const { infobipStatus } = result;
+    if (kind === 'RESEND') {
+      this.timeline.push({ kind: 'RESEND', at: iso(), channel: ch, infobipStatus });
+      return;
+    }
+    this.timeline.push({
+      kind: 'SEND',
+      at: iso(),
+      channel: ch,
+      infobipStatus,
+      pinIdKnown: result.pinId !== null,
+      ...(result.recovered ? { recovered: result.recovered } : {}),
+      ...(result.lostMessages ? { lostMessages: result.lostMessages } : {}),
+    });
+  }
+
+  protected recordFailedSend(ch: Channel, err: unknown): void {
+    if (failureType(err) === FailureTypes.SEND_ANSWERS_LOST) {
+      // PINs reached the person but no pinId is known: record the messages they got.
+      const lost = lostAnswers(err);
+      this.timeline.push({
+        kind: 'SEND',
+        at: iso(),
+        channel: ch,
+        infobipStatus: 'ANSWERS_LOST',
+        recovered: 'SENT_BEFORE_PIN_UNKNOWN',
+        pinIdKnown: false,
+        ...(lost ? { lostMessages: lost } : {}),
+      });
+    } else {
+      const infobipStatus = `FAILED: ${failureMessage(err)}`;
+      this.timeline.push({ kind: 'SEND', at: iso(), channel: ch, infobipStatus, pinIdKnown: false });
+    }
+  }
+
+  protected recordCheck(outcome: CheckOutcome): void {
+    this.timeline.push({ kind: 'CHECK', at: iso(), outcome, attemptsRemaining: this.attemptsRemaining() });
+  }
+
+  /** The `status` query's answer. */
+  state(): VerificationState {
+    const nextResendAt = this.nextResendAt();
+    return {
+      status: this.status,
+      reason: this.reason,
+      application: this.input.application,
+      channel: this.channel,
+      destinationMasked: this.input.destinationMasked,
+      attemptsRemaining: this.attemptsRemaining(),
+      resendsRemaining: this.resendsRemaining(),
+      expiresAt: this.expiresAt ? iso(this.expiresAt) : undefined,
+      nextResendAt: this.status === 'PENDING' && nextResendAt ? iso(nextResendAt) : undefined,
+      lastCheck: this.lastCheck,
+      timeline: this.timeline,
+    };
+  }
+
+  /** The workflow's result. */
+  result(): VerificationResult {
+    const { status, reason, channel, timeline } = this;
+    return { status, reason, verified: status === 'VERIFIED', channel, timeline };
+  }
+
+  /** A check's answer. */
+  protected answer(verified = false): CheckResult {
+    return { status: this.status, verified, attemptsRemaining: this.attemptsRemaining() };
+  }
+
+  /** A start's answer. */
+  protected startAnswer(created: boolean): StartAnswer {
+    return {
+      status: this.status,
+      ...(this.reason ? { reason: this.reason } : {}),
+      channel: this.channel,
+      destinationMasked: this.input.destinationMasked,
+      ...(this.expiresAt ? { expiresAt: iso(this.expiresAt) } : {}),
+      created,
+    };
+  }
+
+  /** A resend's answer: accepted without `refused`, else why not. */
+  protected resendAnswer(refused: ResendResult['reason']): ResendResult {
+    const nextResendAt = this.nextResendAt();
+    return {
+      accepted: refused === undefined,
+      status: this.status,
+      channel: this.channel,
+      resendsRemaining: this.resendsRemaining(),
+      nextResendAt: nextResendAt ? iso(nextResendAt) : undefined,
+      reason: refused,
+    };
+  }
+}

@@ -1,0 +1,195 @@
+/**
+ * The handlers of a verification's messages (start, verify, submitCode, resend, cancel) on top
+ * of its phases (`FlowPhases`) and state (`FlowState`). `verificationWorkflow` registers them.
+ */
+import { ApplicationFailure, condition, workflowInfo } from '@temporalio/workflow';
+import type { VerifyPinResult } from '../activities/types';
+import { failureMessage, failureType } from './activity-errors';
+import { START_REQUEST_MEMO } from '../domain/constants';
+import { InvalidInputError } from '../domain/errors';
+import {
+  ATTACHED,
+  CHECK_UNAVAILABLE,
+  CLOSING,
+  FailureTypes,
+  INVALID_INPUT,
+  NOT_PENDING,
+  RESEND_FAILED,
+} from '../domain/failures';
+import { normalizeCode } from '../domain/input';
+import { FlowPhases } from './flow-phases';
+import type { CheckResult, ResendResult, StartAnswer, StartRequest } from '../domain/types';
+import { TERMINAL_STATUSES } from '../domain/types';
+
+/** A verification's message handlers, phases and state. */
+export class VerificationFlow extends FlowPhases {
+  /** Refuses a message unless the flow is PENDING and not past its expiry (or, for checks, still SENDING). */
+  rejectUnlessPending(allowSending = false): void {
+    if (allowSending && this.status === 'SENDING') return;
+    if (this.status !== 'PENDING' || Date.now() >= this.expiresAt) {
+      const shown = this.status === 'PENDING' ? 'EXPIRED' : this.status;
+      throw ApplicationFailure.create({
+        message: `verification is ${shown}, not PENDING`,
+        type: NOT_PENDING,
+        nonRetryable: true,
+        details: [shown],
+      });
+    }
+  }
+
+  /** The `verify` validator: a finished flow or a malformed code is refused before history. */
+  validateCheck(code: string): void {
+    this.rejectUnlessPending(true);
+    try {
+      normalizeCode(code, this.input.policy.pin);
+    } catch (err) {
+      if (err instanceof InvalidInputError)
+        throw ApplicationFailure.nonRetryable(err.message, INVALID_INPUT, 'code', err.reason);
+      throw err;
+    }
+  }
+
+  /** Checks a code (the `verify` Update and the `submitCode` signal). */
+  async check(rawCode: string): Promise<CheckResult> {
+    // The PIN can reach the phone before the workflow has seen the send complete; a code
+    // typed that fast waits for it instead of being refused.
+    if (this.status === 'SENDING') await condition(() => this.status !== 'SENDING');
+    return this.lock.run(() => this.checkNow(rawCode));
+  }
+
+  private async checkNow(rawCode: string): Promise<CheckResult> {
+    if (this.status !== 'PENDING' || this.pinId === null) return this.answer();
+    if (Date.now() >= this.expiresAt) {
+      this.setStatus('EXPIRED', 'the code arrived after the verification expired');
+      this.recordCheck('EXPIRED');
+      return (this.lastCheck = this.answer());
+    }
+    const code = normalizeCode(rawCode, this.input.policy.pin);
+    let result: VerifyPinResult;
+    try {
+      result = await this.acts.verifyPin({ pinId: this.pinId, code, application: this.input.application });
+    } catch (err) {
+      this.recordCheck('ERROR');
+      throw ApplicationFailure.create({
+        message: `the code could not be checked now: ${failureMessage(err)}`,
+        type: CHECK_UNAVAILABLE,
+        nonRetryable: true,
+      });
+    }
+    if (result.verified) {
+      this.recordCheck('VERIFIED');
+      this.setStatus('VERIFIED');
+      return (this.lastCheck = this.answer(true));
+    }
+    if (result.pinError === 'TTL_EXPIRED') {
+      this.setStatus('EXPIRED', 'Infobip reports the PIN expired');
+    } else {
+      this.wrongCodes += 1;
+      if (result.pinError === 'NO_MORE_PIN_ATTEMPTS' || this.attemptsRemaining() === 0) {
+        this.setStatus('LOCKED', 'no attempts left');
+      } else {
+        this.publish();
+      }
+    }
+    this.recordCheck(this.status === 'PENDING' ? 'WRONG_CODE' : (this.status as 'EXPIRED' | 'LOCKED'));
+    return (this.lastCheck = this.answer());
+  }
+
+  /** The `submitCode` signal: a check nobody waits for; read its outcome with the `status` query. */
+  async submitCode(code: string): Promise<void> {
+    try {
+      normalizeCode(code, this.input.policy.pin);
+    } catch {
+      // A malformed code costs nothing, as with the update's validator.
+      return;
+    }
+    if (this.status !== 'PENDING' && this.status !== 'SENDING') return;
+    try {
+      await this.check(code);
+    } catch {
+      // Infobip unreachable: the signal has no caller to tell; the attempt was not counted.
+    }
+  }
+
+  /** The `resend` Update: the same PIN again, within the cooldown and maximum. */
+  resend(): Promise<ResendResult> {
+    return this.lock.run(() => this.resendNow());
+  }
+
+  private async resendNow(): Promise<ResendResult> {
+    if (this.status !== 'PENDING' || this.pinId === null) return this.resendAnswer('NOT_PENDING');
+    if (this.resendsRemaining() === 0) return this.resendAnswer('MAX_RESENDS');
+    if (Date.now() < (this.nextResendAt() ?? 0)) return this.resendAnswer('COOLDOWN');
+    const { application, placeholders } = this.input;
+    try {
+      const result = await this.acts.resendPin({
+        application,
+        channel: this.channel,
+        pinId: this.pinId,
+        placeholders,
+      });
+      this.resends += 1;
+      this.recordSend(this.channel, result, 'RESEND');
+    } catch (err) {
+      if (failureType(err) === FailureTypes.RATE_LIMITED) return this.resendAnswer('RATE_LIMITED');
+      throw ApplicationFailure.nonRetryable(`resend failed: ${failureMessage(err)}`, RESEND_FAILED);
+    }
+    this.publish();
+    return this.resendAnswer(undefined);
+  }
+
+  /** Whether `req` is the start call that started this flow. */
+  private startedBy(req: StartRequest): boolean {
+    return workflowInfo().memo?.[START_REQUEST_MEMO] === req.requestId;
+  }
+
+  /**
+   * The `start` validator. The flow must be of the caller's application and destination (a
+   * caller-chosen ID may belong to another). A start that attached to a flow past its first
+   * send is answered here, by a rejection of type `ATTACHED` carrying the answer: nothing is
+   * written to history, so a storm of starts for one person costs the flow nothing. A flow
+   * that ended is closing: only the call that started it gets its outcome.
+   */
+  validateStart(req: StartRequest): void {
+    const { application, destinationHash } = this.input;
+    if (typeof req?.requestId !== 'string' || req.requestId === '')
+      throw ApplicationFailure.nonRetryable('requestId: is required', INVALID_INPUT, 'requestId', 'is required');
+    if (req.application !== application || req.destinationHash !== destinationHash)
+      throw ApplicationFailure.nonRetryable(
+        'id: is already used by another verification',
+        INVALID_INPUT,
+        'id',
+        'is already used by another verification',
+      );
+    if (this.status === 'LOOKUP' || this.status === 'SENDING' || this.startedBy(req)) return;
+    // Past its expiry a PENDING flow is about to end EXPIRED: a start must not attach to it.
+    const effective = this.status === 'PENDING' && Date.now() >= this.expiresAt ? 'EXPIRED' : this.status;
+    if (!TERMINAL_STATUSES.includes(effective)) {
+      throw ApplicationFailure.create({
+        message: 'attached to the running verification',
+        type: ATTACHED,
+        nonRetryable: true,
+        details: [this.startAnswer(false)],
+      });
+    }
+    throw ApplicationFailure.create({
+      message: `verification is ${effective} and closing`,
+      type: CLOSING,
+      nonRetryable: true,
+      details: [effective],
+    });
+  }
+
+  /** The `start` Update: answers once the first send is known (PENDING, or how the flow ended). */
+  async answerStart(req: StartRequest): Promise<StartAnswer> {
+    if (this.status === 'LOOKUP' || this.status === 'SENDING')
+      await condition(() => this.status !== 'LOOKUP' && this.status !== 'SENDING');
+    return this.startAnswer(this.startedBy(req));
+  }
+
+  /** The `cancel` signal: ends a flow that has not ended yet as CANCELLED. */
+  cancel(why?: string): void {
+    if (this.isTerminal()) return;
+    this.setStatus('CANCELLED', typeof why === 'string' && why ? why.slice(0, 200) : 'cancelled by request');
+  }
+}
