@@ -145,6 +145,15 @@ export function formatClusterBlock(c: Cluster, encryptionKeyId?: string): string
     apiKey: c.apiKey,
     emulator: c.urls.emulator ?? '',
     inbox: c.urls.inbox ?? '',
+    exports: {
+      TEMPORAL_ADDRESS: c.urls.temporalAddress,
+      TEMPORAL_NAMESPACE: c.namespace,
+      OTPFLOW_DESTINATION_HASH_KEY: c.env.OTPFLOW_DESTINATION_HASH_KEY,
+      OTPFLOW_ENCRYPTION_KEYS: c.env.OTPFLOW_ENCRYPTION_KEYS,
+      OTPFLOW_API_KEYS: c.env.OTPFLOW_API_KEYS,
+      INFOBIP_BASE_URL: c.env.INFOBIP_BASE_URL,
+      INFOBIP_API_KEY: c.env.INFOBIP_API_KEY,
+    },
   });
 }
 
