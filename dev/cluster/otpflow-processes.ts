@@ -1,7 +1,7 @@
 /**
  * The otpflow processes of a cluster: `otpflow worker` and `otpflow api`, each started from
  * `bin/otpflow.js` and ready only once it proves itself (a worker by polling with its own
- * identity, an API by its own "listening" line), and the workflow bundle the workers load.
+ * identity, an API by its own JSON "API listening" log line), and the workflow bundle the workers load.
  */
 import os from 'node:os';
 import path from 'node:path';
