@@ -21,6 +21,7 @@ const UNIT = [
   'test/client-webhook.test.ts',
   'test/codec.test.ts',
   'test/compose.test.ts',
+  'test/cluster-tools.test.ts',
   'test/compose-cluster.test.ts',
   'test/config.test.ts',
   'test/destination.test.ts',

@@ -17,17 +17,36 @@ import {
   type ToolProbe,
 } from '../dev/cluster/binaries';
 
+/** How `ensurePostgres` may change the machine; injectable so its branches can be tested. */
+export interface PostgresInstaller {
+  /** Whether this process runs as root (only root may apt-get). */
+  isRoot(): boolean;
+  /** Runs `apt-get` with `args`; resolves to its exit status. */
+  aptGet(args: string[]): number | null;
+}
+
+const systemInstaller: PostgresInstaller = {
+  isRoot: () => process.getuid?.() === 0,
+  aptGet: (args) =>
+    spawnSync('apt-get', args, {
+      stdio: 'inherit',
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    }).status,
+};
+
 /** Installs Debian's PostgreSQL when it is missing and we may (root, apt-get); returns its bin folder or null. */
-export function ensurePostgres(probe: ToolProbe = toolProbe): string | null {
+export function ensurePostgres(
+  probe: ToolProbe = toolProbe,
+  installer: PostgresInstaller = systemInstaller,
+): string | null {
   const found = findPostgresBin(probe);
   if (found) return found;
-  if (process.getuid?.() !== 0 || !probe.which('apt-get')) return null;
+  if (!installer.isRoot() || !probe.which('apt-get')) return null;
   probe.log('PostgreSQL is missing: apt-get install -y postgresql …');
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const install = () => spawnSync('apt-get', ['install', '-y', 'postgresql'], { stdio: 'inherit', env });
-  if (install().status !== 0) {
-    spawnSync('apt-get', ['update'], { stdio: 'inherit', env });
-    install();
+  // A fresh machine's package lists may be empty or stale: update once, then try again.
+  if (installer.aptGet(['install', '-y', 'postgresql']) !== 0) {
+    installer.aptGet(['update']);
+    installer.aptGet(['install', '-y', 'postgresql']);
   }
   return findPostgresBin(probe);
 }
