@@ -35,8 +35,9 @@ Processes:
       --host HOST  --port PORT  --config FILE
   emulator               run the Infobip emulator
       --port N  --host H  --api-key K  --data FILE  --rate-limit-envelope E
-      --no-management-limits  --report-url URL  --report-basic U:P  --report-delay MS
-      --report-late-delay MS  --report-retry-scale X  --report-max-retries N
+      --no-management-limits
+      --report-url URL  --report-basic USER:PASSWORD  --report-delay MS  --report-late-delay MS
+      --report-retry-scale X  --report-max-retries N
   setup                  make Infobip match the applications file
       --dry-run          print what would change, change nothing
 

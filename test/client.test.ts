@@ -105,6 +105,7 @@ describe('OtpClient', () => {
       status: 'LOOKUP',
       channel: 'SMS',
       destination: `${to.slice(0, 3)}•••••${to.slice(-4)}`,
+      language: 'en',
       created: true,
     });
     expect(await idle.start({ application: 'login', destination: to })).toMatchObject({
