@@ -12,7 +12,8 @@ import { guarded } from './context';
 import { permanent } from './failures';
 import { reduceLookup } from './lookup';
 import { makeResendPin, makeSendPin } from './send-pin';
-import type { LookupResult, OtpActivities } from './types';
+import { checkIdentity } from './identity-check';
+import type { LookupInput, LookupResult, OtpActivities } from './types';
 import { makeVerifyPin } from './verify-pin';
 import { defaultWebhookDispatcher, makeDeliverWebhook } from './webhook';
 
@@ -50,6 +51,12 @@ export interface ActivityDeps {
    * one more fresh PIN; each lost answer is one message the person got. @default 3
    */
   maxLostSendAnswers?: number;
+  /**
+   * The deployment's destination-hash key (`OTPFLOW_DESTINATION_HASH_KEY`). With it, the first
+   * call that would reach Infobip (lookup or send) refuses a flow whose destination hash or
+   * derived ID was made with another key (`OtpflowIdentityMismatch`). Without it: no check.
+   */
+  destinationHashKey?: Buffer;
 }
 
 /** Builds the activities; register the result with a worker (`activities: createActivities(deps)`). */
@@ -63,11 +70,13 @@ export function createActivities(deps: ActivityDeps): OtpActivities {
     clockSkewMs: deps.clockSkewMs ?? 2_000,
     heartbeatIntervalMs: deps.heartbeatIntervalMs ?? 1_000,
     maxLostAnswers: deps.maxLostSendAnswers ?? 3,
+    destinationHashKey: deps.destinationHashKey,
   };
 
-  async function lookupNumber(input: { application: string; destination: string }): Promise<LookupResult> {
+  async function lookupNumber(input: LookupInput): Promise<LookupResult> {
     return guarded(translate, async (signal) => {
       directory.declaration(input.application);
+      checkIdentity(deps.destinationHashKey, input);
       if (isEmailAddress(input.destination)) return { outcome: 'REACHABLE', reason: 'EMAIL' };
       if (!isE164(input.destination)) {
         throw permanent(

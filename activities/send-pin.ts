@@ -58,6 +58,7 @@ import { InfobipError } from '../infobip/errors';
 import type { SendEmailPinResponse, SendPinResponse } from '../infobip/types';
 import type { ApplicationDirectory } from './directory';
 import { Heartbeats, guarded } from './context';
+import { checkIdentity } from './identity-check';
 import { permanent, type TranslateOptions } from './failures';
 import type { ResendPinInput, SendPinInput, SendPinResult } from './types';
 
@@ -77,6 +78,8 @@ export interface SendDeps {
   heartbeatIntervalMs: number;
   /** Lost send answers after which a send stops for good instead of sending a fresh PIN. */
   maxLostAnswers: number;
+  /** The deployment's destination-hash key: the first send checks the caller's (see `identity-check.ts`). */
+  destinationHashKey?: Buffer;
 }
 
 /** Rejects a destination that cannot carry a PIN over the channel, before any call. */
@@ -120,6 +123,7 @@ export function makeSendPin(deps: SendDeps): (input: SendPinInput) => Promise<Se
   return (input) =>
     guarded(deps.translate, async (signal) => {
       checkDestination(input.channel, input.to);
+      if (input.claim) checkIdentity(deps.destinationHashKey, { application: input.application, ...input.claim });
       const { info } = Context.current();
       const prior = info.heartbeatDetails as SendHeartbeat | undefined;
       // Periodic heartbeats before this attempt's own record must not erase what the last one knew.

@@ -36,7 +36,7 @@ export function formatStart(r: StartResult): string {
   return [
     head,
     rows([
-      ['status', r.reason ? `${r.status} — ${r.reason}` : r.status],
+      ['status', r.status],
       ['channel', `${r.channel} to ${r.destination}`],
       ['expires', r.expiresAt ? `${r.expiresAt}${until(r.expiresAt)}` : undefined],
       [
@@ -122,12 +122,31 @@ function describeLibraryError(err: LibraryError): {
       };
     case OtpErrorCodes.RATE_LIMITED: {
       const when = err.retryAfterSeconds !== undefined ? ` Try again in ${err.retryAfterSeconds} s.` : '';
+      const what = err.id ? `No PIN sent: verification ${err.id} ended RATE_LIMITED` : 'Resend refused';
       return {
-        message: `✘ Resend refused (${err.reason}).${when}`,
-        json: { ...base, reason: err.reason, retryAfterSeconds: err.retryAfterSeconds, retryAt: err.retryAt },
+        message: `✘ ${what} (${err.reason}).${when}`,
+        json: {
+          ...base,
+          ...(err.id ? { id: err.id } : {}),
+          reason: err.reason,
+          retryAfterSeconds: err.retryAfterSeconds,
+          retryAt: err.retryAt,
+        },
         exit: ExitCode.FAILED,
       };
     }
+    case OtpErrorCodes.UNDELIVERABLE:
+    case OtpErrorCodes.SEND_FAILED: {
+      const exit =
+        err.code === OtpErrorCodes.SEND_FAILED && err.retryable ? ExitCode.UNREACHABLE : ExitCode.FAILED;
+      return {
+        message: `✘ No PIN sent (${err.reasonCode}): ${err.message} Verification: ${err.id}`,
+        json: { ...base, id: err.id, reasonCode: err.reasonCode },
+        exit,
+      };
+    }
+    case OtpErrorCodes.MISCONFIGURED:
+      return { message: err.message, json: { ...base, variable: err.variable }, exit: ExitCode.CONFIG };
     case OtpErrorCodes.TEMPORAL_UNREACHABLE:
     case OtpErrorCodes.CHECK_UNAVAILABLE:
       return { message: err.message, json: base, exit: ExitCode.UNREACHABLE };

@@ -4,6 +4,7 @@
  * locked, expired by this check) are return values, not errors.
  */
 import { OtpError, OtpErrorCodes, type InvalidInputError } from '../domain/errors';
+import type { ReasonCode } from '../domain/reasons';
 import type { VerificationStatus } from '../domain/types';
 
 export { OtpError, OtpErrorCodes, InvalidInputError, type OtpErrorCode } from '../domain/errors';
@@ -39,24 +40,88 @@ export class VerificationFinishedError extends OtpError {
 export type RateLimitReason = 'COOLDOWN' | 'MAX_RESENDS' | 'RATE_LIMITED';
 
 /**
- * Thrown when a resend is refused: cooldown not over, no resends left, or Infobip's send limit.
- * `retryAfterSeconds` says when to try again when the flow knows (cooldown); absent when waiting
- * cannot help (no resends left).
+ * Thrown when a resend is refused (cooldown not over, no resends left, Infobip's send limit), or
+ * when a start sent no PIN because of Infobip's send limit (`id` is then the verification, which
+ * ended RATE_LIMITED). `retryAfterSeconds` says when to try again when it is known (a cooldown,
+ * Infobip's `Retry-After`); absent when nobody knows or waiting cannot help (no resends left).
  */
 export class RateLimitedError extends OtpError {
   override readonly name = 'RateLimitedError';
   readonly code = OtpErrorCodes.RATE_LIMITED;
+  /** The verification a start created and ended; absent for a resend. */
+  readonly id?: string;
   constructor(
     readonly reason: RateLimitReason,
     readonly retryAfterSeconds?: number,
     readonly retryAt?: string,
+    options: { id?: string } = {},
   ) {
     super(
       reason === 'COOLDOWN'
         ? `resend refused: cooldown, retry in ${retryAfterSeconds ?? '?'} s`
         : reason === 'MAX_RESENDS'
           ? 'resend refused: no resends left'
-          : 'resend refused: send limit reached at Infobip',
+          : options.id
+            ? "no PIN was sent: Infobip's send limit for this number or application was reached"
+            : 'resend refused: send limit reached at Infobip',
+    );
+    if (options.id) this.id = options.id;
+  }
+}
+
+/**
+ * Thrown when a start sent no PIN because the destination cannot get one: Number Lookup says
+ * the number is unknown, unreachable or cannot take SMS, or Infobip did not deliver. Trying
+ * again will not help. `id` is the verification (ended UNDELIVERABLE), `reasonCode` says why.
+ */
+export class UndeliverableError extends OtpError {
+  override readonly name = 'UndeliverableError';
+  readonly code = OtpErrorCodes.UNDELIVERABLE;
+  constructor(
+    readonly id: string,
+    readonly reasonCode: ReasonCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Thrown when no PIN could be sent: a start whose verification ended FAILED (`id`), or a resend
+ * Infobip did not take. `retryable` is true when Infobip (or Number Lookup) could not be reached,
+ * so the same call may work later; false when Infobip refused or its answers were lost.
+ */
+export class SendFailedError extends OtpError {
+  override readonly name = 'SendFailedError';
+  readonly code = OtpErrorCodes.SEND_FAILED;
+  constructor(
+    readonly id: string,
+    readonly reasonCode: ReasonCode,
+    readonly retryable: boolean,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Thrown when the workers refused a start because this client's `OTPFLOW_DESTINATION_HASH_KEY`
+ * is not theirs: its ID and destination hash do not match the destination, and letting it
+ * through would bypass de-duplication (a second PIN). `id` is the verification, which ended
+ * FAILED; nothing was sent. (A client lacking the workers' encryption keys gets a `ConfigError`.)
+ */
+export class MisconfiguredError extends OtpError {
+  override readonly name = 'MisconfiguredError';
+  readonly code = OtpErrorCodes.MISCONFIGURED;
+  /** The environment variable that differs from the workers'. */
+  readonly variable = 'OTPFLOW_DESTINATION_HASH_KEY';
+  constructor(
+    readonly id: string,
+    options: { cause?: unknown } = {},
+  ) {
+    super(
+      `the workers refused ${id}: its ID and destination hash were made with another OTPFLOW_DESTINATION_HASH_KEY than theirs; nothing was sent`,
+      { cause: options.cause },
     );
   }
 }
@@ -86,7 +151,10 @@ export type LibraryError =
   | InvalidInputError
   | RateLimitedError
   | CheckUnavailableError
-  | TemporalUnreachableError;
+  | TemporalUnreachableError
+  | UndeliverableError
+  | SendFailedError
+  | MisconfiguredError;
 
 /** Whether `err` is one of the library's errors (anything else is a bug or a foreign error). */
 export function isLibraryError(err: unknown): err is LibraryError {

@@ -5,6 +5,7 @@
 import type { ApplicationDeclaration } from '../config/types';
 import {
   CALLER_ID_PATTERN,
+  MAX_VERIFICATION_ID_LENGTH,
   OTP_APPLICATION,
   OTP_CHANNEL,
   OTP_DESTINATION_HASH,
@@ -183,7 +184,7 @@ export function prepareStart(
   if (req.id !== undefined && (typeof req.id !== 'string' || !CALLER_ID_PATTERN.test(req.id))) {
     throw new InvalidInputError(
       'id',
-      'must be 1–128 letters, digits, ".", "_", ":" or "-", starting with a letter or digit',
+      `must be 1–${MAX_VERIFICATION_ID_LENGTH} letters, digits, ".", "_", ":" or "-", starting with a letter or digit`,
     );
   }
   const input: VerificationInput = {

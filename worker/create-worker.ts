@@ -52,6 +52,7 @@ export async function createOtpWorker(options: OtpWorkerOptions): Promise<OtpWor
       infobip,
       applications: config.applications,
       webhookSecrets: config.webhookSecrets,
+      ...(config.destinationHashKey.length > 0 ? { destinationHashKey: config.destinationHashKey } : {}),
       ...options.activityDeps,
     });
   }
@@ -73,7 +74,8 @@ export async function createOtpWorker(options: OtpWorkerOptions): Promise<OtpWor
     connection: options.connection,
     namespace: options.namespace ?? config.temporal.namespace ?? 'default',
     taskQueue: options.taskQueue ?? config.temporal.taskQueue,
-    dataConverter: createDataConverter(config),
+    // With keys, what a caller sent unencrypted reaches the workflow as a mark it refuses.
+    dataConverter: createDataConverter(config, { markPlain: true }),
     activities,
   });
   return {
