@@ -32,8 +32,8 @@ export function installRuntime(
   logger: Logger,
   metricsAddress?: string,
   shutdownSignals?: NodeJS.Signals[],
-): void {
-  Runtime.install({
+): Runtime {
+  return Runtime.install({
     logger: runtimeLogger(logger),
     shutdownSignals,
     telemetryOptions: {
