@@ -22,6 +22,7 @@ const UNIT = [
   'test/compose.test.ts',
   'test/config.test.ts',
   'test/emulator-*.test.ts',
+  'test/guard-domain.test.ts',
   'test/infobip-*.test.ts',
   'test/package-engines.test.ts',
   'test/policy-schema.test.ts',

@@ -13,6 +13,7 @@ export const OtpErrorCodes = {
   RATE_LIMITED: 'OTP_RATE_LIMITED',
   CHECK_UNAVAILABLE: 'OTP_CHECK_UNAVAILABLE',
   TEMPORAL_UNREACHABLE: 'OTP_TEMPORAL_UNREACHABLE',
+  DESTINATION_LOCKED: 'OTP_DESTINATION_LOCKED',
 } as const;
 
 export type OtpErrorCode = (typeof OtpErrorCodes)[keyof typeof OtpErrorCodes];

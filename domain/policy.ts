@@ -5,6 +5,7 @@
  * than through the applications file (code, a workflow started by hand).
  */
 import { InvalidInputError } from './errors';
+import { validateLockout } from './guard-policy';
 import { CHANNELS, type PinType, type VerificationPolicy } from './types';
 
 /** Inclusive bounds of an integer setting. */
@@ -89,4 +90,5 @@ export function validatePolicy(policy: VerificationPolicy, field = 'policy'): vo
   integerWithin(policy.pin.length, `${field}.pin.length`, POLICY_LIMITS.pinLength);
   if (policy.retryBudgetSeconds !== undefined)
     integerWithin(policy.retryBudgetSeconds, `${field}.retryBudgetSeconds`, POLICY_LIMITS.retryBudgetSeconds);
+  if (policy.lockout !== undefined) validateLockout(policy.lockout, `${field}.lockout`);
 }

@@ -2,6 +2,7 @@
  * Types shared by the verification workflow, its callers and the activities.
  * Pure data only: this file is part of the deterministic workflow bundle too.
  */
+import type { LockoutPolicy } from './guard-types';
 
 /** How a PIN reaches a person. */
 export type Channel = 'SMS' | 'VOICE' | 'EMAIL';
@@ -77,6 +78,11 @@ export interface VerificationPolicy {
    * as FAILED. @default 120
    */
   retryBudgetSeconds?: number;
+  /**
+   * How long a verification that ended LOCKED keeps its destination locked (it stays open and
+   * refuses starts). Absent: it closes at once, as before lockouts existed.
+   */
+  lockout?: LockoutPolicy;
 }
 
 /** Signed webhook called on every terminal state. */
@@ -182,6 +188,14 @@ export type TimelineEntry =
       attemptsRemaining: number;
     }
   | { kind: 'FALLBACK'; at: string; from: Channel; to: Channel }
+  | {
+      kind: 'LOCKOUT';
+      at: string;
+      /** ISO 8601: starts for the destination are refused until then. */
+      until: string;
+      /** Earlier lockouts of the destination within the lockout window, which made this one longer. */
+      earlierLockouts: number;
+    }
   | { kind: 'STATUS'; at: string; status: VerificationStatus; reason?: string }
   | {
       kind: 'WEBHOOK';
@@ -210,6 +224,8 @@ export interface VerificationState {
   nextResendAt?: string;
   /** Outcome of the last check (from `verify` or `submitCode`). */
   lastCheck?: CheckResult;
+  /** ISO 8601; while a LOCKED flow keeps its destination locked. */
+  lockedUntil?: string;
   timeline: TimelineEntry[];
 }
 
