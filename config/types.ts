@@ -4,6 +4,7 @@
  */
 import type { ClientConnectConfig } from '@temporalio/envconfig';
 import type { Channel, LookupPolicy, PinType } from '../domain/types';
+import type { GuardDeclaration } from '../domain/guard-policy';
 
 /** An SMS or voice message template for one language. */
 export interface PhoneTemplateDeclaration {
@@ -63,6 +64,8 @@ export interface ApplicationDeclaration {
   };
   /** Signed POST on every terminal state. `secretEnv` names the environment variable holding the HMAC secret. */
   webhook?: { url: string; secretEnv: string };
+  /** The abuse guard: lockouts, velocity limits, the pumping breaker. Absent parts take their defaults. */
+  guard?: GuardDeclaration;
 }
 
 /** Everything a process of otpflow needs, validated. */
