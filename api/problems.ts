@@ -17,6 +17,7 @@ export const ProblemTypes = {
   'payload-too-large': { status: 413, title: 'Request body too large' },
   'unsupported-media-type': { status: 415, title: 'Unsupported media type' },
   'rate-limited': { status: 429, title: 'Too many requests' },
+  'destination-locked': { status: 429, title: 'Destination locked' },
   internal: { status: 500, title: 'Internal error' },
   'check-unavailable': { status: 503, title: 'Code check unavailable' },
   'temporal-unavailable': { status: 503, title: 'Temporal unreachable' },
@@ -76,6 +77,11 @@ export function problemFor(err: unknown): Problem | undefined {
       return problem('rate-limited', err.message, {
         reason: err.reason,
         ...(err.retryAfterSeconds !== undefined ? { retryAfterSeconds: err.retryAfterSeconds } : {}),
+      });
+    case OtpErrorCodes.DESTINATION_LOCKED:
+      return problem('destination-locked', err.message, {
+        lockedUntil: err.lockedUntil,
+        retryAfterSeconds: err.retryAfterSeconds,
       });
     case OtpErrorCodes.CHECK_UNAVAILABLE:
       return problem('check-unavailable', err.message, { retryAfterSeconds: 1 });

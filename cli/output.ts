@@ -95,6 +95,8 @@ export function formatList(list: VerificationSummary[]): string {
     .join('\n');
 }
 
+const RESEND_REASONS: readonly string[] = ['COOLDOWN', 'MAX_RESENDS', 'RATE_LIMITED'];
+
 /** Message, JSON body and exit code for an error of the client library. */
 function describeLibraryError(err: LibraryError): {
   message: string;
@@ -115,12 +117,19 @@ function describeLibraryError(err: LibraryError): {
       };
     case OtpErrorCodes.RATE_LIMITED: {
       const when = err.retryAfterSeconds !== undefined ? ` Try again in ${err.retryAfterSeconds} s.` : '';
+      const what = RESEND_REASONS.includes(err.reason) ? 'Resend' : 'Start';
       return {
-        message: `✘ Resend refused (${err.reason}).${when}`,
+        message: `✘ ${what} refused (${err.reason}).${when}`,
         json: { ...base, reason: err.reason, retryAfterSeconds: err.retryAfterSeconds, retryAt: err.retryAt },
         exit: ExitCode.FAILED,
       };
     }
+    case OtpErrorCodes.DESTINATION_LOCKED:
+      return {
+        message: `✘ Start refused: the destination is locked until ${err.lockedUntil} (try again in ${err.retryAfterSeconds} s); nothing was sent.`,
+        json: { ...base, lockedUntil: err.lockedUntil, retryAfterSeconds: err.retryAfterSeconds },
+        exit: ExitCode.FAILED,
+      };
     case OtpErrorCodes.TEMPORAL_UNREACHABLE:
     case OtpErrorCodes.CHECK_UNAVAILABLE:
       return { message: err.message, json: base, exit: ExitCode.UNREACHABLE };

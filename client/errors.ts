@@ -35,12 +35,39 @@ export class VerificationFinishedError extends OtpError {
   }
 }
 
-/** Why a resend was refused for now. */
-export type RateLimitReason = 'COOLDOWN' | 'MAX_RESENDS' | 'RATE_LIMITED';
+/**
+ * Why a resend or a start was refused for now. Resends: `COOLDOWN`, `MAX_RESENDS`,
+ * `RATE_LIMITED` (Infobip's send limit). Starts, before anything is sent (the abuse guard):
+ * `DESTINATION_VELOCITY`, `PREFIX_VELOCITY`, `CLIENT_IP_VELOCITY`, `SESSION_VELOCITY` (a
+ * velocity limit), `PREFIX_BLOCKED` (the pumping breaker or an operator blocked the
+ * destination's prefix). The HTTP API adds `API_KEY` (its per-key rate limit).
+ */
+export type RateLimitReason =
+  | 'COOLDOWN'
+  | 'MAX_RESENDS'
+  | 'RATE_LIMITED'
+  | 'DESTINATION_VELOCITY'
+  | 'PREFIX_VELOCITY'
+  | 'CLIENT_IP_VELOCITY'
+  | 'SESSION_VELOCITY'
+  | 'PREFIX_BLOCKED'
+  | 'API_KEY';
+
+const RATE_LIMIT_TEXT: Record<RateLimitReason, string> = {
+  COOLDOWN: 'resend refused: cooldown',
+  MAX_RESENDS: 'resend refused: no resends left',
+  RATE_LIMITED: 'resend refused: send limit reached at Infobip',
+  DESTINATION_VELOCITY: 'start refused: too many verifications for this destination',
+  PREFIX_VELOCITY: "start refused: too many codes sent to this destination's prefix",
+  CLIENT_IP_VELOCITY: 'start refused: too many verifications from this client IP',
+  SESSION_VELOCITY: 'start refused: too many verifications from this session',
+  PREFIX_BLOCKED: "start refused: the destination's prefix is blocked by the fraud guard",
+  API_KEY: 'too many requests for this API key',
+};
 
 /**
- * Thrown when a resend is refused: cooldown not over, no resends left, or Infobip's send limit.
- * `retryAfterSeconds` says when to try again when the flow knows (cooldown); absent when waiting
+ * Thrown when a resend or a start is refused for now (see `RateLimitReason`); nothing was
+ * sent. `retryAfterSeconds` says when to try again when that is known; absent when waiting
  * cannot help (no resends left).
  */
 export class RateLimitedError extends OtpError {
@@ -52,12 +79,28 @@ export class RateLimitedError extends OtpError {
     readonly retryAt?: string,
   ) {
     super(
-      reason === 'COOLDOWN'
-        ? `resend refused: cooldown, retry in ${retryAfterSeconds ?? '?'} s`
-        : reason === 'MAX_RESENDS'
-          ? 'resend refused: no resends left'
-          : 'resend refused: send limit reached at Infobip',
+      `${RATE_LIMIT_TEXT[reason] ?? reason}${retryAfterSeconds !== undefined ? `, retry in ${retryAfterSeconds} s` : ''}`,
     );
+  }
+}
+
+/**
+ * Thrown when a start is refused because the destination is locked: a verification of it
+ * ended LOCKED (no attempts left) within its lockout. Nothing was sent; `lockedUntil` (and
+ * `retryAfterSeconds`) say when a new verification may start.
+ */
+export class DestinationLockedError extends OtpError {
+  override readonly name = 'DestinationLockedError';
+  readonly code = OtpErrorCodes.DESTINATION_LOCKED;
+  readonly retryAfterSeconds: number;
+  constructor(
+    readonly lockedUntil: string,
+    /** The locked verification's ID, when known. */
+    readonly id?: string,
+  ) {
+    const seconds = Math.max(1, Math.ceil((Date.parse(lockedUntil) - Date.now()) / 1000));
+    super(`the destination is locked until ${lockedUntil} (retry in ${seconds} s); nothing was sent`);
+    this.retryAfterSeconds = seconds;
   }
 }
 
@@ -85,6 +128,7 @@ export type LibraryError =
   | VerificationFinishedError
   | InvalidInputError
   | RateLimitedError
+  | DestinationLockedError
   | CheckUnavailableError
   | TemporalUnreachableError;
 

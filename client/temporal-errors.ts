@@ -10,6 +10,7 @@ import {
   ATTACHED,
   CHECK_UNAVAILABLE,
   CLOSING,
+  DESTINATION_LOCKED,
   INVALID_INPUT,
   NOT_PENDING,
   RESEND_FAILED,
@@ -17,6 +18,7 @@ import {
 import { TERMINAL_STATUSES, type StartAnswer, type VerificationStatus } from '../domain/types';
 import {
   CheckUnavailableError,
+  DestinationLockedError,
   InvalidInputError,
   OtpError,
   TemporalUnreachableError,
@@ -123,6 +125,11 @@ export function translateTemporalError(err: unknown, id: string): unknown {
       case CHECK_UNAVAILABLE:
       case RESEND_FAILED:
         return new CheckUnavailableError(failure.message);
+      case DESTINATION_LOCKED: {
+        const until = (details[0] as { lockedUntil?: unknown } | undefined)?.lockedUntil;
+        if (typeof until === 'string') return new DestinationLockedError(until, id);
+        break;
+      }
     }
   }
   if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {

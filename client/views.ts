@@ -26,6 +26,8 @@ export interface VerificationView {
   /** ISO 8601; when a resend is next allowed. */
   nextResendAt?: string;
   lastCheck?: CheckResult;
+  /** ISO 8601; while a LOCKED verification keeps its destination locked (new starts are refused). */
+  lockedUntil?: string;
   startedAt: string;
   closedAt?: string;
   timeline?: TimelineEntry[];
@@ -56,6 +58,7 @@ export function runningView(info: DescribedFlow, state: VerificationState): Veri
     ...(state.expiresAt ? { expiresAt: state.expiresAt } : {}),
     ...(state.nextResendAt ? { nextResendAt: state.nextResendAt } : {}),
     ...(state.lastCheck ? { lastCheck: state.lastCheck } : {}),
+    ...(state.lockedUntil ? { lockedUntil: state.lockedUntil } : {}),
     startedAt: info.startTime.toISOString(),
     timeline: state.timeline,
   };

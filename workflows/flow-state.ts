@@ -40,6 +40,8 @@ export class FlowState {
   protected expiresAt = 0;
   protected fallbackIndex = 0;
   protected lastCheck: CheckResult | undefined;
+  /** While a LOCKED flow keeps its destination locked: until when (Unix ms); 0 otherwise. */
+  protected lockedUntil = 0;
   protected readonly timeline: TimelineEntry[] = [];
   protected readonly input: VerificationInput;
   protected readonly destinationKind: 'phone' | 'email';
@@ -93,6 +95,7 @@ export class FlowState {
       `channel: ${this.channel} · attempts left: ${this.attemptsRemaining()} · resends: ${this.resends}/${maxResends}`,
     ];
     if (this.expiresAt) lines.push(`expires: ${iso(this.expiresAt)}`);
+    if (this.lockedUntil) lines.push(`destination locked until: ${iso(this.lockedUntil)}`);
     setCurrentDetails(lines.join('\n\n'));
   }
 
@@ -172,6 +175,7 @@ export class FlowState {
       expiresAt: this.expiresAt ? iso(this.expiresAt) : undefined,
       nextResendAt: this.status === 'PENDING' && nextResendAt ? iso(nextResendAt) : undefined,
       lastCheck: this.lastCheck,
+      ...(this.lockedUntil ? { lockedUntil: iso(this.lockedUntil) } : {}),
       timeline: this.timeline,
     };
   }
