@@ -10,9 +10,10 @@ import type { InfobipClient } from '../infobip/client';
 import { ApplicationDirectory } from './directory';
 import { guarded } from './context';
 import { permanent } from './failures';
+import { makeCountLockouts } from './lockouts';
 import { reduceLookup } from './lookup';
 import { makeResendPin, makeSendPin } from './send-pin';
-import type { LookupResult, OtpActivities } from './types';
+import type { GuardFeedSink, LookupResult, OtpActivities } from './types';
 import { makeVerifyPin } from './verify-pin';
 import { defaultWebhookDispatcher, makeDeliverWebhook } from './webhook';
 
@@ -50,6 +51,8 @@ export interface ActivityDeps {
    * one more fresh PIN; each lost answer is one message the person got. @default 3
    */
   maxLostSendAnswers?: number;
+  /** Told of every PIN sent and code verified: the abuse guard's feed (the worker's `GuardReporter`). */
+  guardFeed?: GuardFeedSink;
 }
 
 /** Builds the activities; register the result with a worker (`activities: createActivities(deps)`). */
@@ -63,6 +66,7 @@ export function createActivities(deps: ActivityDeps): OtpActivities {
     clockSkewMs: deps.clockSkewMs ?? 2_000,
     heartbeatIntervalMs: deps.heartbeatIntervalMs ?? 1_000,
     maxLostAnswers: deps.maxLostSendAnswers ?? 3,
+    guardFeed: deps.guardFeed,
   };
 
   async function lookupNumber(input: { application: string; destination: string }): Promise<LookupResult> {
@@ -90,5 +94,6 @@ export function createActivities(deps: ActivityDeps): OtpActivities {
       dispatcher: deps.webhookDispatcher ?? defaultWebhookDispatcher(),
       timeoutMs: deps.webhookTimeoutMs ?? 10_000,
     }),
+    countLockouts: makeCountLockouts(),
   };
 }

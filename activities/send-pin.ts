@@ -59,7 +59,7 @@ import type { SendEmailPinResponse, SendPinResponse } from '../infobip/types';
 import type { ApplicationDirectory } from './directory';
 import { Heartbeats, guarded } from './context';
 import { permanent, type TranslateOptions } from './failures';
-import type { ResendPinInput, SendPinInput, SendPinResult } from './types';
+import type { GuardFeedSink, ResendPinInput, SendPinInput, SendPinResult } from './types';
 
 /** Heartbeat details of `sendPin`, carried from one attempt to the next by Temporal. */
 export interface SendHeartbeat {
@@ -77,6 +77,8 @@ export interface SendDeps {
   heartbeatIntervalMs: number;
   /** Lost send answers after which a send stops for good instead of sending a fresh PIN. */
   maxLostAnswers: number;
+  /** Told of every PIN that went out (the abuse guard's feed). */
+  guardFeed?: GuardFeedSink;
 }
 
 /** Rejects a destination that cannot carry a PIN over the channel, before any call. */
@@ -185,6 +187,7 @@ export function makeSendPin(deps: SendDeps): (input: SendPinInput) => Promise<Se
         throw err;
       }
       const result = sendResult(input.channel, res);
+      if (result.delivered) deps.guardFeed?.sent(input.application, input.to);
       if (!recovered) return result;
       return lostMessages > 0 ? { ...result, recovered, lostMessages } : { ...result, recovered };
     });
@@ -202,6 +205,10 @@ export function makeResendPin(deps: SendDeps): (input: ResendPinInput) => Promis
         if (input.channel === 'VOICE') return deps.infobip.resendVoicePin(input.pinId, req, { signal });
         return deps.infobip.resendEmailPin(input.pinId, req, { signal });
       });
-      return sendResult(input.channel, res);
+      const result = sendResult(input.channel, res);
+      // A resend's answer names its destination (the input carries only the pinId).
+      const to = (res as { to?: string }).to;
+      if (result.delivered && to) deps.guardFeed?.sent(input.application, to);
+      return result;
     });
 }

@@ -26,8 +26,21 @@ export const sharedSchemas = [
         enum: STATUS_ENUM,
         description: 'already-finished: final status.',
       },
-      retryAfterSeconds: { type: 'integer', description: 'rate-limited: seconds until a retry can succeed.' },
-      reason: { type: 'string', description: 'rate-limited: COOLDOWN, MAX_RESENDS or RATE_LIMITED.' },
+      retryAfterSeconds: {
+        type: 'integer',
+        description:
+          'rate-limited, destination-locked: seconds until a retry can succeed (also in Retry-After).',
+      },
+      reason: {
+        type: 'string',
+        description:
+          'rate-limited: why. Resends: COOLDOWN, MAX_RESENDS, RATE_LIMITED (Infobip). Starts (the abuse guard): DESTINATION_VELOCITY, PREFIX_VELOCITY, CLIENT_IP_VELOCITY, SESSION_VELOCITY, PREFIX_BLOCKED. Any request: API_KEY (the per-key rate limit).',
+      },
+      lockedUntil: {
+        type: 'string',
+        format: 'date-time',
+        description: 'destination-locked: when a new verification of the destination may start.',
+      },
     },
     required: ['type', 'title', 'status'],
   },
@@ -47,6 +60,12 @@ export const sharedSchemas = [
       expiresAt: { type: 'string', format: 'date-time' },
       nextResendAt: { type: 'string', format: 'date-time' },
       lastCheck: { $ref: 'CheckResult#' },
+      lockedUntil: {
+        type: 'string',
+        format: 'date-time',
+        description:
+          'While a LOCKED verification keeps its destination locked: until when new starts are refused.',
+      },
       startedAt: { type: 'string', format: 'date-time' },
       closedAt: { type: 'string', format: 'date-time' },
       timeline: {

@@ -25,6 +25,7 @@ export {
   VerificationFinishedError,
   InvalidInputError,
   RateLimitedError,
+  DestinationLockedError,
   CheckUnavailableError,
   TemporalUnreachableError,
   type OtpErrorCode,

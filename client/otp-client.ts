@@ -37,6 +37,8 @@ import {
   UnknownVerificationError,
   VerificationFinishedError,
 } from './errors';
+import { admitStart, indexedContexts, type GuardWatcher } from './guard';
+import { GuardOperations } from './guard-ops';
 import { listQuery, type ListFilter, type VerificationSummary } from './list';
 import { prepareStart, workflowStartOptions, type StartInput } from './start-input';
 import { attachedAnswer, startAnswerMissing, startMayRetry, translateTemporalError } from './temporal-errors';
@@ -73,6 +75,12 @@ export interface OtpClientOptions {
    * without an answer takes; bounds waiting for a Temporal that is down. @default 5000
    */
   rpcTimeoutMs?: number;
+  /**
+   * Reads the applications' guard workflows (blocked prefixes, per-prefix limits) before a
+   * start. Absent: those two checks are skipped (the others — lockouts, per-destination and
+   * per-context limits — still apply). `connectOtp` provides one.
+   */
+  guard?: GuardWatcher;
 }
 
 /** Answer of `start`. */
@@ -119,9 +127,12 @@ function startResult(id: string, answer: StartAnswer): StartResult {
 /** The otpflow client library. Every method throws the errors of `errors.ts`. */
 export class OtpClient {
   private readonly apps: Map<string, ApplicationDeclaration>;
+  /** The abuse guard of the applications this client serves: status, block, unblock. */
+  readonly guard: GuardOperations;
 
   constructor(private readonly options: OtpClientOptions) {
     this.apps = new Map(options.applications.map((a) => [a.name, a]));
+    this.guard = new GuardOperations(options.client, options.taskQueue, options.applications);
   }
 
   /** The same client restricted to some applications (for a tenant's API key). */
@@ -143,14 +154,26 @@ export class OtpClient {
    * `expiresAt`, or the status the flow ended with before a PIN went out. One
    * update-with-start call: the workflow starts with the `start` Update, whose handler answers.
    * Throws `InvalidInputError` before starting anything when the input can never succeed, and
-   * with field `id` when a caller-chosen ID belongs to another destination. Bounded by
-   * `startWaitMs` (see there).
+   * with field `id` when a caller-chosen ID belongs to another destination. The abuse guard
+   * refuses before anything is sent: `DestinationLockedError` while the destination is locked
+   * after a LOCKED verification, `RateLimitedError` for a velocity limit or a blocked prefix
+   * (see `guard.ts`). Bounded by `startWaitMs` (see there).
    */
   async start(req: StartInput): Promise<StartResult> {
-    const { id, app, input } = prepareStart(this.options.applications, this.options.destinationHashKey, req);
+    const { id, app, input, callerId, contexts } = prepareStart(
+      this.options.applications,
+      this.options.destinationHashKey,
+      req,
+    );
     const { client, taskQueue } = this.options;
+    const { destination, destinationHash } = input;
+    try {
+      await admitStart(client, this.options.guard, { app, destination, destinationHash, callerId, contexts });
+    } catch (err) {
+      throw translateTemporalError(err, id);
+    }
     const requestId = randomUUID();
-    const options = workflowStartOptions(id, taskQueue, input, requestId);
+    const options = workflowStartOptions(id, taskQueue, input, requestId, indexedContexts(app, contexts));
     const request: StartRequest = {
       requestId,
       application: app.name,

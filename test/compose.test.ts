@@ -152,9 +152,12 @@ describe('docker-compose.yml', () => {
 
   it('registers exactly the search attributes the code uses', () => {
     const cmd = (services['temporal-search-attributes']!.command as string[]).join(' ');
-    for (const key of SEARCH_ATTRIBUTES) expect(cmd).toContain(`--name ${key.name}`);
-    expect(cmd).toContain('--type Keyword');
-    expect(SEARCH_ATTRIBUTES.every((k) => k.type === 'KEYWORD')).toBe(true);
+    const cliType = { KEYWORD: 'Keyword', KEYWORD_LIST: 'KeywordList' } as Record<string, string>;
+    // One create command per type: `--name A --name B --type T`.
+    const registered = [...cmd.matchAll(/create ((?:--\S+ \S+ )*?)--type (\w+)/g)].flatMap(
+      ([, names, type]) => [...names!.matchAll(/--name (\w+)/g)].map(([, name]) => `${name}=${type}`),
+    );
+    expect(registered.sort()).toEqual(SEARCH_ATTRIBUTES.map((k) => `${k.name}=${cliType[k.type]}`).sort());
   });
 
   it('gives Temporal the dynamic config every otpflow dev server gets (eager activities among it)', () => {
