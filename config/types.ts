@@ -79,7 +79,16 @@ export interface OtpflowConfig {
     /** Connection options from `@temporalio/envconfig` (TEMPORAL_ADDRESS, TLS, API key, profile). */
     connect?: ClientConnectConfig;
   };
-  api: { host: string; port: number; keys: string[] };
+  api: {
+    host: string;
+    port: number;
+    /** Bearer keys of the HTTP API. */
+    keys: string[];
+    /** Keys marked `admin:` in `OTPFLOW_API_KEYS` (without the marker): they may also use `/v1/guard`. */
+    adminKeys: string[];
+    /** Per-key token bucket of each API instance: refill per second (0: off) and size. */
+    rateLimit: { perSecond: number; burst: number };
+  };
   /** Key for the keyed hash of destinations (IDs and search attributes). */
   destinationHashKey: Buffer;
   /** AES-256-GCM keys; the first encrypts, all decrypt. Empty: payloads are not encrypted. */
