@@ -12,6 +12,7 @@ export const PROBLEM_BASE = 'https://otpflow.dev/problems/';
 export const ProblemTypes = {
   'invalid-input': { status: 400, title: 'Invalid input' },
   unauthorized: { status: 401, title: 'Missing or wrong API key' },
+  forbidden: { status: 403, title: 'Not allowed for this API key' },
   'not-found': { status: 404, title: 'Not found' },
   'already-finished': { status: 409, title: 'Verification already finished' },
   'payload-too-large': { status: 413, title: 'Request body too large' },

@@ -85,7 +85,117 @@ export const sharedSchemas = [
     },
     required: ['status', 'verified', 'attemptsRemaining'],
   },
+  {
+    $id: 'PrefixBlock',
+    type: 'object',
+    description: 'A destination prefix the abuse guard refuses starts to, why, and until when.',
+    properties: {
+      prefix: { type: 'string', description: 'E.164 prefix, e.g. +44791.' },
+      rule: { type: 'string', enum: ['CONVERSION', 'SPIKE', 'MANUAL'] },
+      since: { type: 'string', format: 'date-time' },
+      until: { type: 'string', format: 'date-time', description: 'When the block lifts by itself.' },
+      reason: { type: 'string', description: "The rule's figures in a sentence, or the operator's reason." },
+      sends: { type: 'integer' },
+      verified: { type: 'integer' },
+      conversion: { type: 'number' },
+      windowSeconds: { type: 'integer' },
+      baseline: { type: 'number' },
+      by: { type: 'string', description: 'Who blocked it by hand.' },
+      liftedAt: { type: 'string', format: 'date-time' },
+      liftedBy: { type: 'string' },
+      liftReason: { type: 'string' },
+    },
+    required: ['prefix', 'rule', 'since', 'until', 'reason'],
+  },
+  {
+    $id: 'GuardView',
+    type: 'object',
+    description:
+      "An application's abuse guard: blocks, prefixes over their velocity limit, the busiest prefixes.",
+    properties: {
+      application: { type: 'string' },
+      at: { type: 'string', format: 'date-time' },
+      blocks: { type: 'array', items: { $ref: 'PrefixBlock#' } },
+      limited: {
+        type: 'array',
+        items: {
+          type: 'object',
+          properties: {
+            prefix: { type: 'string' },
+            sends: { type: 'integer' },
+            max: { type: 'integer' },
+            windowSeconds: { type: 'integer' },
+            until: { type: 'string', format: 'date-time' },
+          },
+          required: ['prefix', 'sends', 'max', 'windowSeconds', 'until'],
+        },
+      },
+      prefixes: {
+        type: 'array',
+        items: {
+          type: 'object',
+          properties: {
+            prefix: { type: 'string' },
+            sends: { type: 'integer' },
+            verified: { type: 'integer' },
+            conversion: { type: 'number' },
+            recentSends: { type: 'integer' },
+            baseline: { type: 'number' },
+          },
+          required: ['prefix', 'sends', 'verified', 'recentSends', 'baseline'],
+        },
+      },
+      lifted: { type: 'array', items: { $ref: 'PrefixBlock#' } },
+    },
+    required: ['application', 'at', 'blocks', 'limited', 'prefixes', 'lifted'],
+  },
 ] as const;
+
+const PREFIX = {
+  type: 'string',
+  pattern: '^\\+?[1-9][0-9]{0,10}$',
+  description: 'E.164 prefix, e.g. +44791.',
+} as const;
+const OPERATOR = {
+  type: 'string',
+  minLength: 1,
+  maxLength: 60,
+  description: 'Who asks (recorded with the key that asked).',
+} as const;
+
+/** Query of `GET /v1/guard`. */
+export const guardQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { application: { type: 'string', minLength: 1, maxLength: 64 } },
+} as const;
+
+/** Body of `POST /v1/guard/block`. */
+export const blockBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['prefix', 'reason'],
+  properties: {
+    application: { type: 'string', minLength: 1, maxLength: 64 },
+    prefix: PREFIX,
+    seconds: { type: 'integer', minimum: 1, maximum: 2_592_000, description: 'How long. Default 3600.' },
+    reason: { type: 'string', minLength: 1, maxLength: 200 },
+    operator: OPERATOR,
+  },
+} as const;
+
+/** Body of `POST /v1/guard/unblock`. */
+export const unblockBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['prefix'],
+  properties: {
+    application: { type: 'string', minLength: 1, maxLength: 64 },
+    prefix: PREFIX,
+    reason: { type: 'string', minLength: 1, maxLength: 200 },
+    operator: OPERATOR,
+  },
+} as const;
 
 /** Body of `POST /v1/verifications`. */
 export const startBody = {
@@ -121,6 +231,19 @@ export const startBody = {
       type: 'string',
       pattern: CALLER_ID_PATTERN.source,
       description: 'Your own verification ID; by default derived from application and destination.',
+    },
+    clientIp: {
+      type: 'string',
+      minLength: 2,
+      maxLength: 45,
+      description:
+        "The end user's IP address, for the application's per-client-IP velocity limit (kept only as a keyed hash).",
+    },
+    sessionId: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 256,
+      description: "The end user's session, for the per-session velocity limit (kept only as a keyed hash).",
     },
   },
 } as const;
@@ -177,5 +300,8 @@ export const commonErrors = {
   400: problem('Invalid input (problem type invalid-input; `field` names it).'),
   401: problem('Missing or wrong API key.'),
   413: problem('Body larger than the limit.'),
+  429: problem(
+    "Refused for now, with Retry-After: rate-limited (`reason` says which limit: API_KEY for this key's rate limit; the abuse guard's on a start; COOLDOWN, MAX_RESENDS, RATE_LIMITED on a resend) or destination-locked.",
+  ),
   503: problem('Temporal or Infobip unreachable; nothing changed.'),
 };

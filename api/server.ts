@@ -3,6 +3,7 @@
  * validation with named fields, `application/problem+json` errors, `/openapi.json` from the
  * same schemas, `/healthz` and `/readyz`.
  */
+import { createHash } from 'node:crypto';
 import { bearerToken, createKeyMatcher } from '../config/api-keys';
 import swagger from '@fastify/swagger';
 import Fastify, {
@@ -12,7 +13,9 @@ import Fastify, {
   type FastifyRequest,
 } from 'fastify';
 import type { OtpClient } from '../client/otp-client';
+import { registerGuardRoutes } from './guard-routes';
 import { NOT_FOUND_PROBLEM, problem, problemFor, sendProblem } from './problems';
+import { createRateLimiter, type RateLimitOptions } from './rate-limit';
 import {
   checkBody,
   commonErrors,
@@ -28,6 +31,8 @@ export interface ApiKey {
   key: string;
   /** Applications this key may start and see; absent: all applications of the client. */
   applications?: string[];
+  /** May also read and change the abuse guard (`/v1/guard`). @default false */
+  admin?: boolean;
 }
 
 /** Options of `createApiServer`. */
@@ -41,13 +46,33 @@ export interface ApiServerOptions {
   ready?: () => Promise<boolean>;
   /** Largest request body in bytes. @default 16384 */
   bodyLimit?: number;
+  /**
+   * Per-key rate limit of this instance (a token bucket per key; see `rate-limit.ts`).
+   * `otpflow api` sets it from `OTPFLOW_API_RATE_LIMIT`. @default off
+   */
+  rateLimit?: RateLimitOptions;
 }
 
 declare module 'fastify' {
   interface FastifyRequest {
     /** The client scoped to the caller's API key (set by the auth hook). */
     otp: OtpClient | null;
+    /** The caller's key: whether it is an admin key, and a label for records (`key:<fingerprint>`). */
+    caller: { admin: boolean; label: string } | null;
   }
+}
+
+/** What a key grants. */
+interface Grant {
+  otp: OtpClient;
+  admin: boolean;
+  label: string;
+  key: string;
+}
+
+/** A label that names a key in records without revealing it: `key:` and 8 hex digits of its SHA-256. */
+export function keyLabel(key: string): string {
+  return `key:${createHash('sha256').update(key).digest('hex').slice(0, 8)}`;
 }
 
 interface IdRequest {
@@ -86,17 +111,18 @@ export function createApiServer(options: ApiServerOptions): FastifyInstance {
   }) as unknown as FastifyInstance;
 
   // Each key maps to the client it may use: all applications, or a tenant's.
-  const matchKey = createKeyMatcher(
-    options.apiKeys.map((k) =>
-      typeof k === 'string'
-        ? { key: k, value: options.otp }
-        : { key: k.key, value: k.applications ? options.otp.forApplications(k.applications) : options.otp },
-    ),
+  const matchKey = createKeyMatcher<Grant>(
+    options.apiKeys.map((k) => {
+      const { key, applications, admin } = typeof k === 'string' ? { key: k } : k;
+      const otp = applications ? options.otp.forApplications(applications) : options.otp;
+      return { key, value: { otp, admin: admin === true, label: keyLabel(key), key } };
+    }),
   );
-  const authenticate = (req: FastifyRequest): OtpClient | null => {
+  const authenticate = (req: FastifyRequest): Grant | null => {
     const token = bearerToken(req.headers.authorization);
     return (token === undefined ? undefined : matchKey(token)) ?? null;
   };
+  const limit = createRateLimiter(options.rateLimit ?? { perSecond: 0, burst: 1 });
 
   // Empty bodies are fine for resend and cancel, even with a JSON content type.
   const parseJson = app.getDefaultJsonParser('error', 'error');
@@ -149,10 +175,23 @@ export function createApiServer(options: ApiServerOptions): FastifyInstance {
   void app.register(
     async (v1) => {
       v1.decorateRequest('otp', null);
+      v1.decorateRequest('caller', null);
       v1.addHook('onRequest', async (req, reply) => {
-        req.otp = authenticate(req);
-        if (!req.otp)
+        const grant = authenticate(req);
+        if (!grant)
           return sendProblem(reply, problem('unauthorized', 'Send Authorization: Bearer <API key>.'));
+        const wait = limit(grant.key);
+        if (wait > 0) {
+          return sendProblem(
+            reply,
+            problem('rate-limited', `too many requests for this API key, retry in ${wait} s`, {
+              reason: 'API_KEY',
+              retryAfterSeconds: wait,
+            }),
+          );
+        }
+        req.otp = grant.otp;
+        req.caller = { admin: grant.admin, label: grant.label };
       });
       const security = [{ bearerAuth: [] }];
       const withId = { params: idParams, security };
@@ -167,12 +206,16 @@ export function createApiServer(options: ApiServerOptions): FastifyInstance {
           placeholders?: Record<string, string>;
           email?: string;
           id?: string;
+          clientIp?: string;
+          sessionId?: string;
         };
       }>(
         '/verifications',
         {
           schema: {
             summary: 'Start a verification (or return the pending one for the same destination)',
+            description:
+              'The abuse guard answers 429 before anything is sent: destination-locked (a verification of this destination ended LOCKED within its lockout; lockedUntil) or rate-limited (reason DESTINATION_VELOCITY, PREFIX_VELOCITY, CLIENT_IP_VELOCITY, SESSION_VELOCITY or PREFIX_BLOCKED), both with Retry-After.',
             body: startBody,
             security,
             response: { 200: startResponse, 201: startResponse, ...commonErrors },
@@ -231,7 +274,6 @@ export function createApiServer(options: ApiServerOptions): FastifyInstance {
               200: resendResponse,
               404: { $ref: 'Problem#' },
               409: { $ref: 'Problem#' },
-              429: { $ref: 'Problem#' },
               ...commonErrors,
             },
           },
@@ -255,6 +297,8 @@ export function createApiServer(options: ApiServerOptions): FastifyInstance {
         },
         async (req) => otpOf(req).cancel(req.params.id, 'cancelled through the API'),
       );
+
+      registerGuardRoutes(v1, security);
     },
     { prefix: '/v1' },
   );

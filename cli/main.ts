@@ -6,6 +6,7 @@
 import type { ConfigLoader } from './verifications';
 import { EXIT_CODES_HELP, ExitCode } from './exit-codes';
 import type { CliIo } from './output';
+import { runGuardCli } from './guard';
 import { GLOBAL_OPTIONS, isVerificationCommand, runVerificationCommand } from './verifications';
 
 export type { ConfigLoader } from './verifications';
@@ -14,6 +15,7 @@ export const USAGE = `Usage: otpflow <command> [options]
 
 Verifications:
   start <to> [--app NAME] [--channel sms|voice|email] [--id ID] [--lang L]
+        [--client-ip IP] [--session ID]
                          send a code to a phone number (E.164) or e-mail address
   verify <id> <code>     check the code a person typed
   resend <id>            send the code again (honours the cooldown)
@@ -21,6 +23,10 @@ Verifications:
   status <id>            show a verification's state
   list [--status S] [--app NAME] [--limit N]
                          list verifications (never shows destinations)
+
+Abuse guard:
+  guard status|block|unblock
+                         blocked prefixes; block or unblock one ('otpflow guard --help')
 
 Processes:
   dev                    Temporal dev server + emulator + worker + API, all local
@@ -81,6 +87,7 @@ export async function main(
     if (Object.hasOwn(PROCESS_COMMANDS, name))
       return await (PROCESS_COMMANDS[name] as ProcessCommand)(rest, io);
     if (isVerificationCommand(name)) return await runVerificationCommand(name, rest, io, env, load);
+    if (name === 'guard') return await runGuardCli(rest, io, env, load);
   } catch (err) {
     const detail = err instanceof Error ? (err.stack ?? err.message) : String(err);
     io.err(`otpflow ${name}: internal error: ${detail}`);

@@ -24,7 +24,8 @@ const COMMON: Options = {
   help: { type: 'boolean', short: 'h' },
 };
 
-interface Command {
+/** A command of the client library: its usage, arguments and what it does. */
+export interface Command {
   usage: string;
   positionals: string[];
   options?: Options;
@@ -39,13 +40,15 @@ interface Command {
   ): Promise<number>;
 }
 
-const print = (io: CliIo, json: boolean, value: unknown, human: string) =>
+/** Prints `value` as JSON or `human` as text. */
+export const print = (io: CliIo, json: boolean, value: unknown, human: string) =>
   io.out(json ? JSON.stringify(value, null, 2) : human);
 
 const COMMANDS: Record<string, Command> = {
   start: {
     usage:
-      'otpflow start <to> [--app NAME] [--channel sms|voice|email] [--id ID] [--lang L] [--email ADDRESS]',
+      'otpflow start <to> [--app NAME] [--channel sms|voice|email] [--id ID] [--lang L] [--email ADDRESS]\n' +
+      '                     [--client-ip IP] [--session ID]',
     positionals: ['to'],
     options: {
       app: { type: 'string' },
@@ -53,6 +56,8 @@ const COMMANDS: Record<string, Command> = {
       id: { type: 'string' },
       lang: { type: 'string' },
       email: { type: 'string' },
+      'client-ip': { type: 'string' },
+      session: { type: 'string' },
     },
     secrets: ['destinationHashKey'],
     async run({ otp }, [to], v, io, json) {
@@ -63,6 +68,8 @@ const COMMANDS: Record<string, Command> = {
         id: v.id as string | undefined,
         language: v.lang as string | undefined,
         email: v.email as string | undefined,
+        clientIp: v['client-ip'] as string | undefined,
+        sessionId: v.session as string | undefined,
       });
       print(io, json, r, formatStart(r));
       return ['LOOKUP', 'SENDING', 'PENDING'].includes(r.status) ? ExitCode.OK : ExitCode.FAILED;
@@ -147,14 +154,29 @@ export type ConfigLoader = (
 ) => OtpflowConfig;
 
 /** Runs one verification command; resolves to its exit code. */
-export async function runVerificationCommand(
+export function runVerificationCommand(
   name: string,
   argv: string[],
   io: CliIo,
   env: NodeJS.ProcessEnv,
   load?: ConfigLoader,
 ): Promise<number> {
-  const command = COMMANDS[name] as Command;
+  return runCommand(name, COMMANDS[name] as Command, argv, io, env, load);
+}
+
+/**
+ * Runs a command of the client library (`label` names it in messages: `start`, `guard block`):
+ * parses its options, loads the configuration, connects, runs it, and maps what it throws to
+ * the exit-code table.
+ */
+export async function runCommand(
+  label: string,
+  command: Command,
+  argv: string[],
+  io: CliIo,
+  env: NodeJS.ProcessEnv,
+  load?: ConfigLoader,
+): Promise<number> {
   const help = `Usage: ${command.usage}\n\n${GLOBAL_OPTIONS}\n\n${EXIT_CODES_HELP}`;
   let parsed;
   try {
@@ -165,7 +187,7 @@ export async function runVerificationCommand(
       strict: true,
     });
   } catch (err) {
-    io.err(`otpflow ${name}: ${(err as Error).message}\n\n${help}`);
+    io.err(`otpflow ${label}: ${(err as Error).message}\n\n${help}`);
     return ExitCode.BAD_INPUT;
   }
   const { values, positionals } = parsed;
@@ -175,7 +197,7 @@ export async function runVerificationCommand(
   }
   if (positionals.length !== command.positionals.length) {
     io.err(
-      `otpflow ${name}: expected ${command.positionals.map((p) => `<${p}>`).join(' ') || 'no arguments'}\n\n${help}`,
+      `otpflow ${label}: expected ${command.positionals.map((p) => `<${p}>`).join(' ') || 'no arguments'}\n\n${help}`,
     );
     return ExitCode.BAD_INPUT;
   }
@@ -197,7 +219,7 @@ export async function runVerificationCommand(
   } catch (err) {
     const { message, json: body, exit } = describeError(err);
     if (json) io.out(JSON.stringify({ error: body }, null, 2));
-    else io.err(exit === ExitCode.FAILED ? message : `otpflow ${name}: ${message}`);
+    else io.err(exit === ExitCode.FAILED ? message : `otpflow ${label}: ${message}`);
     return exit;
   } finally {
     await connected?.close().catch(() => undefined);
