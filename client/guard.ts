@@ -3,8 +3,9 @@
  * the HTTP API refuse alike, before any workflow starts and before Infobip is asked:
  *
  * - a blocked prefix (`PREFIX_BLOCKED`) and a prefix over its velocity limit
- *   (`PREFIX_VELOCITY`), from the application's guard workflow, whose view `GuardWatcher`
- *   caches (an API instance refreshes it every second: an in-memory look-up per start);
+ *   (`PREFIX_VELOCITY`), from the application's guard workflow, whose admission memo
+ *   `GuardWatcher` caches (an API instance refreshes it every second: an in-memory look-up per
+ *   start);
  * - per-destination, per-client-IP and per-session velocity limits: a visibility count each,
  *   only when the application sets that limit;
  * - for a caller-chosen ID, a running LOCKED verification of the same destination (a
@@ -12,7 +13,7 @@
  */
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { OTP_APPLICATION } from '../domain/constants';
-import { guardViewQuery, guardWorkflowId } from '../domain/guard-messages';
+import { GUARD_ADMISSION_MEMO, guardWorkflowId } from '../domain/guard-messages';
 import { destinationPrefix, underPrefix } from '../domain/guard-prefix';
 import { needsGuardWorkflow, resolveGuardPolicy } from '../domain/guard-policy';
 import { blockCovering } from '../domain/guard-rules';
@@ -25,7 +26,7 @@ import type { StartContexts } from './start-input';
 export interface GuardWatcherOptions {
   /** How often `watch` refreshes each view, and how old a cached view may be. @default 1000 */
   pollMs?: number;
-  /** Deadline of one guard query. @default 2000 */
+  /** Deadline of one read of a guard. @default 2000 */
   queryTimeoutMs?: number;
   /** Told when a refresh fails (the last view stays in use). */
   onError?: (application: string, err: unknown) => void;
@@ -49,7 +50,21 @@ const emptyView = (application: string): GuardView => ({
 });
 
 /**
- * Caches the `guardView` of applications' guard workflows. `watch` refreshes them in the
+ * The view a start is judged by, from the guard's admission memo (`GUARD_ADMISSION_MEMO`):
+ * its blocks and prefixes over their velocity limit; empty before the guard blocked anything.
+ */
+function admissionView(application: string, memo: unknown): GuardView {
+  const m = memo as Partial<Pick<GuardView, 'blocks' | 'limited'>> | undefined;
+  return {
+    ...emptyView(application),
+    blocks: Array.isArray(m?.blocks) ? m.blocks : [],
+    limited: Array.isArray(m?.limited) ? m.limited : [],
+  };
+}
+
+/**
+ * Caches what a start is judged by (blocks, prefixes over their limit) for applications' guard
+ * workflows, read from their admission memo with a describe call (no worker involved). `watch` refreshes them in the
  * background (an API instance); without it, `view` fetches on demand (a CLI run).
  */
 export class GuardWatcher {
@@ -99,7 +114,8 @@ export class GuardWatcher {
     const handle = this.client.workflow.getHandle(guardWorkflowId(application));
     const deadline = Date.now() + (this.options.queryTimeoutMs ?? 2000);
     entry.pending = this.client
-      .withDeadline(deadline, () => handle.query(guardViewQuery))
+      .withDeadline(deadline, () => handle.describe())
+      .then((d) => admissionView(application, d.memo?.[GUARD_ADMISSION_MEMO]))
       .catch((err: unknown) => {
         if (err instanceof WorkflowNotFoundError) return emptyView(application);
         this.options.onError?.(application, err);

@@ -33,3 +33,11 @@ export const guardUnblockUpdate = { type: 'update', name: 'guardUnblock' } as Up
 
 /** Blocks, prefixes over their velocity limit and the busiest prefixes. */
 export const guardViewQuery = { type: 'query', name: 'guardView' } as QueryDefinition<GuardView, []>;
+
+/**
+ * Memo key under which the guard keeps what a start is judged by — `{ blocks, limited }` of its
+ * view — upserted whenever it changes. API instances read it with a describe call, a read of
+ * the server alone: unlike a query it needs no worker, so a block reaches every instance in
+ * about a second even when the workers are saturated by the very attack being blocked.
+ */
+export const GUARD_ADMISSION_MEMO = 'guardAdmission';

@@ -20,10 +20,12 @@ import {
   setCurrentDetails,
   setHandler,
   startChild,
+  upsertMemo,
   workflowInfo,
 } from '@temporalio/workflow';
 import { INVALID_INPUT } from '../domain/failures';
 import {
+  GUARD_ADMISSION_MEMO,
   guardBlockUpdate,
   guardFeedSignal,
   guardUnblockUpdate,
@@ -81,6 +83,8 @@ class GuardFlow {
   private readonly alerts: PrefixBlock[] = [];
   private alertsStarted = 0;
   private judgedAllAt = 0;
+  /** The admission state last upserted to the memo (JSON), to upsert only changes. */
+  private admission: string | undefined;
   private readonly blocksMade = metricMeter.createCounter(
     'otpflow_guard_blocks',
     'blocks',
@@ -173,9 +177,21 @@ class GuardFlow {
     }).catch((err: unknown) => log.warn('guard: alert not sent', { prefix: block.prefix, err: String(err) }));
   }
 
-  /** Shows the blocks and the busiest prefixes in the Web UI's current details. */
+  /**
+   * Upserts the admission state (blocks, prefixes over their limit) to the memo when it changed
+   * — no history event otherwise — and shows the blocks and the busiest prefixes in the Web UI's
+   * current details.
+   */
   publish(): void {
     const view = this.book.view(Date.now());
+    const admission = { blocks: view.blocks, limited: view.limited };
+    const json = JSON.stringify(admission);
+    if (
+      json !== this.admission &&
+      (this.admission !== undefined || admission.blocks.length || admission.limited.length)
+    )
+      upsertMemo({ [GUARD_ADMISSION_MEMO]: admission });
+    this.admission = json;
     const lines = [`**guard of ${this.input.application}** — ${view.blocks.length} prefix(es) blocked`];
     for (const b of view.blocks)
       lines.push(`- **${b.prefix}** ${b.rule} until ${b.until}${b.by ? ` by ${b.by}` : ''}: ${b.reason}`);
