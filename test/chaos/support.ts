@@ -4,9 +4,11 @@
  * the "how many messages may this timeline have caused" rule, and the figures each file
  * prints and saves for RELIABILITY.md.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createHmac, randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createActivities } from '../../activities';
@@ -25,6 +27,7 @@ import type {
 import { maskDestination } from '../../domain/destination';
 import { testApplication, testPolicy } from '../harness/stack';
 import { startWorker, type RunningWorker } from '../harness/temporal';
+import type { CrashWorkerConfig } from './crash-worker';
 
 export const API_KEY = 'chaos-test-key-0123456789';
 export const HASH_KEY = Buffer.from('chaos-test-hash-key-0123456789ab');
@@ -213,4 +216,26 @@ export function reportFigures(name: string, figures: Record<string, number | str
       .map(([k, v]) => `${k}=${v}`)
       .join(', ')}`,
   );
+}
+
+/** A worker process (`crash-worker.ts`) that is ready to poll. */
+export interface WorkerProcess {
+  proc: ChildProcess;
+  /** Lets the prepared worker start polling. */
+  go(): void;
+}
+
+/** Starts a worker process and resolves once it is ready to poll (it polls after `go()`). */
+export function prepareWorkerProcess(config: CrashWorkerConfig): Promise<WorkerProcess> {
+  // node itself with tsx's loader (not the tsx CLI, whose child would outlive a SIGKILL).
+  const proc = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'crash-worker.ts')], {
+    cwd: path.resolve(__dirname, '..', '..'),
+    env: { ...process.env, CHAOS_WORKER: JSON.stringify(config) },
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    const lines = createInterface({ input: proc.stdout! });
+    lines.on('line', (line) => line === 'READY' && resolve({ proc, go: () => proc.stdin!.write('GO\n') }));
+    proc.once('exit', (code, signal) => reject(new Error(`worker exited before READY (${code ?? signal})`)));
+  });
 }

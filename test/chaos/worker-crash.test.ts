@@ -5,10 +5,8 @@
  * must end in the state its inputs call for, none may be lost, and each destination's inbox
  * must hold no PIN its flow's timeline does not account for.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomInt } from 'node:crypto';
-import path from 'node:path';
-import { createInterface } from 'node:readline';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { inject } from 'vitest';
@@ -19,17 +17,18 @@ import { cancelSignal, submitCodeSignal } from '../../domain/messages';
 import type { VerificationInput, VerificationStatus } from '../../domain/types';
 import { testNumber } from '../harness/stack';
 import { connectTestEnv, uniqueTaskQueue } from '../harness/temporal';
-import type { CrashWorkerConfig } from './crash-worker';
 import {
   API_KEY,
   chaosApplication,
   flowInput,
   messagesAccountedFor,
   pool,
+  prepareWorkerProcess,
   reportFigures,
   resultOf,
   startVerification,
   type Handle,
+  type WorkerProcess,
 } from './support';
 
 const KILLS = 12;
@@ -80,15 +79,9 @@ afterAll(async () => {
   await env?.teardown();
 });
 
-interface WorkerProcess {
-  proc: ChildProcess;
-  /** Lets the prepared worker start polling. */
-  go(): void;
-}
-
 /** Starts a worker process and resolves once it is ready to poll (it polls after `go()`). */
-function prepareWorkerProcess(): Promise<WorkerProcess> {
-  const config: CrashWorkerConfig = {
+function prepareWorker(): Promise<WorkerProcess> {
+  return prepareWorkerProcess({
     address: inject('temporalAddress'),
     namespace: inject('temporalNamespace'),
     taskQueue,
@@ -96,17 +89,6 @@ function prepareWorkerProcess(): Promise<WorkerProcess> {
     emulatorUrl: emulator.url,
     apiKey: API_KEY,
     applications: [app],
-  };
-  // node itself with tsx's loader (not the tsx CLI, whose child would outlive a SIGKILL).
-  const proc = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'crash-worker.ts')], {
-    cwd: path.resolve(__dirname, '..', '..'),
-    env: { ...process.env, CHAOS_WORKER: JSON.stringify(config) },
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  return new Promise((resolve, reject) => {
-    const lines = createInterface({ input: proc.stdout! });
-    lines.on('line', (line) => line === 'READY' && resolve({ proc, go: () => proc.stdin!.write('GO\n') }));
-    proc.once('exit', (code, signal) => reject(new Error(`worker exited before READY (${code ?? signal})`)));
   });
 }
 
@@ -170,7 +152,7 @@ async function drive(flows: Flow[]): Promise<void> {
 }
 
 it('keeps 200 flows through 12 SIGKILLed workers: right end state, none lost, no extra PIN', async () => {
-  let current = await prepareWorkerProcess();
+  let current = await prepareWorker();
   child = current.proc;
   current.go();
   const numbers = new Set<string>();
@@ -215,7 +197,7 @@ it('keeps 200 flows through 12 SIGKILLed workers: right end state, none lost, no
   let kills = 0;
   for (; kills < KILLS; kills++) {
     // Two processes load ahead, so a slow start does not stretch the run.
-    while (spares.length < Math.min(2, KILLS - kills)) spares.push(prepareWorkerProcess());
+    while (spares.length < Math.min(2, KILLS - kills)) spares.push(prepareWorker());
     await sleep(randomInt(300, 3_000));
     await killNow(current.proc);
     current = await spares.shift()!;
