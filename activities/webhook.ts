@@ -7,7 +7,6 @@
  * de-duplication. 2xx is delivered; 408, 429 and 5xx and network failures are retried;
  * other 4xx answers are final (`WebhookRejected`).
  */
-import { createHmac } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { Agent, type Dispatcher } from 'undici';
@@ -16,9 +15,10 @@ import { FailureTypes, WebhookFailureTypes } from '../domain/failures';
 import { parseRetryAfter, transportError } from '../infobip/transport';
 import type { WebhookInput, WebhookResult } from './types';
 import { permanent, toTemporalFailure } from './failures';
+// The signature scheme lives with its verifier, in the client library (README: webhooks).
+import { SIGNATURE_HEADER, signWebhook } from '../client/webhook';
 
-/** Header carrying the signature. */
-export const SIGNATURE_HEADER = 'x-otpflow-signature';
+export { SIGNATURE_HEADER, signWebhook };
 
 /** Keys never sent in a webhook body, at any depth. */
 const FORBIDDEN_KEYS = new Set(['pin', 'code', 'otp', 'destination', 'msisdn']);
@@ -30,12 +30,6 @@ export interface WebhookDeps {
   dispatcher: Dispatcher;
   /** Milliseconds for the receiver's answer. */
   timeoutMs: number;
-}
-
-/** `t=<t>,v1=<hex>` for `body` signed at unix second `t`. */
-export function signWebhook(secret: string, t: number, body: string): string {
-  const v1 = createHmac('sha256', secret).update(`${t}.${body}`).digest('hex');
-  return `t=${t},v1=${v1}`;
 }
 
 function scrub(value: unknown): unknown {

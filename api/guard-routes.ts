@@ -6,7 +6,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { OtpClient } from '../client/otp-client';
 import { problem, sendProblem } from './problems';
-import { blockBody, commonErrors, guardQuery, unblockBody } from './schemas';
+import { blockBody, bodyErrors, commonErrors, guardQuery, problemResponse, unblockBody } from './schemas';
 
 interface Operator {
   application?: string;
@@ -27,7 +27,8 @@ const onlyAdmins = async (req: FastifyRequest, reply: FastifyReply) => {
 const by = (req: FastifyRequest, operator: string | undefined) =>
   `${operator ?? 'api'} (${req.caller?.label ?? 'unknown key'})`;
 
-const errors = { 403: { $ref: 'Problem#', description: 'Not an admin API key.' }, ...commonErrors };
+const errors = { 403: problemResponse('Not an admin API key (forbidden).'), ...commonErrors };
+const withBody = { ...errors, ...bodyErrors };
 
 /** Registers the guard routes on the `/v1` scope (whose hook authenticated the caller). */
 export function registerGuardRoutes(v1: FastifyInstance, security: { bearerAuth: never[] }[]): void {
@@ -59,7 +60,7 @@ export function registerGuardRoutes(v1: FastifyInstance, security: { bearerAuth:
           'Starts to numbers under the prefix are refused (429 rate-limited, PREFIX_BLOCKED) until it lifts.',
         body: blockBody,
         security,
-        response: { 200: { $ref: 'PrefixBlock#' }, ...errors },
+        response: { 200: { $ref: 'PrefixBlock#' }, ...withBody },
       },
     },
     async (req) => {
@@ -78,8 +79,8 @@ export function registerGuardRoutes(v1: FastifyInstance, security: { bearerAuth:
         security,
         response: {
           200: { $ref: 'PrefixBlock#' },
-          404: { $ref: 'Problem#', description: 'The prefix was not blocked.' },
-          ...errors,
+          404: problemResponse('The prefix was not blocked (not-found).'),
+          ...withBody,
         },
       },
     },

@@ -1,11 +1,11 @@
 /** `otpflow api`: runs the HTTP API until SIGINT/SIGTERM. */
 import { parseArgs } from 'node:util';
-import pino from 'pino';
 import { ExitCode } from '../cli/exit-codes';
 import { loadOrExit } from '../cli/process-command';
 import { loadConfig } from '../config/load';
 import { connectOtp } from '../client/connect';
 import type { OtpflowConfig } from '../config/types';
+import { createLogger } from '../worker/json-logger';
 import { createApiServer, type ApiKey } from './server';
 
 /** The configured keys as the server takes them: plain keys, and admin keys (`admin:<key>`). */
@@ -62,7 +62,8 @@ export async function runApiCli(argv: string[], env: NodeJS.ProcessEnv = process
     return ExitCode.BAD_INPUT;
   }
   const host = values.host ?? config.api.host;
-  const logger = pino({ level: env.OTPFLOW_LOG_LEVEL ?? 'info', base: { service: 'otpflow-api' } });
+  // The worker's format: JSON lines on stdout with level names and ISO times.
+  const logger = createLogger(config.worker?.logLevel ?? 'info').child({ component: 'api' });
   const connected = await connectOtp(config, {
     lazy: true,
     watchGuard: true,
@@ -77,9 +78,9 @@ export async function runApiCli(argv: string[], env: NodeJS.ProcessEnv = process
   });
   try {
     const address = await app.listen({ port, host });
-    console.log(`otpflow API listening on ${address} (OpenAPI: ${address}/openapi.json)`);
+    logger.info({ address, openapi: `${address}/openapi.json` }, 'API listening');
   } catch (err) {
-    console.error(`otpflow api: cannot listen on ${host}:${port}: ${(err as Error).message}`);
+    logger.error({ err, host, port }, 'cannot listen');
     await connected.close();
     return ExitCode.FAILED;
   }

@@ -14,6 +14,7 @@ export const ProblemTypes = {
   unauthorized: { status: 401, title: 'Missing or wrong API key' },
   forbidden: { status: 403, title: 'Not allowed for this API key' },
   'not-found': { status: 404, title: 'Not found' },
+  'method-not-allowed': { status: 405, title: 'Method not allowed' },
   'already-finished': { status: 409, title: 'Verification already finished' },
   'payload-too-large': { status: 413, title: 'Request body too large' },
   'unsupported-media-type': { status: 415, title: 'Unsupported media type' },

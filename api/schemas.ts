@@ -5,9 +5,30 @@
 import { CHANNELS, VERIFICATION_STATUSES } from '../domain/types';
 import { CALLER_ID_PATTERN, MAX_VERIFICATION_ID_LENGTH } from '../domain/constants';
 import { MAX_DESTINATION_LENGTH } from '../domain/destination';
+import { PAGE_TOKEN_PATTERN } from '../client/list';
 
 const STATUS_ENUM = [...VERIFICATION_STATUSES];
 const CHANNEL_ENUM = [...CHANNELS];
+
+/** Verification IDs: derived (`otp-login-…`) and caller-chosen alike. */
+const ID_PATTERN = `^[A-Za-z0-9][A-Za-z0-9._:-]{0,${MAX_VERIFICATION_ID_LENGTH - 1}}$`;
+/** An e-mail address, as `domain/destination.ts` checks it more closely. */
+const EMAIL_PATTERN = String.raw`^[^\s@"<>()\[\]\\,;:]{1,64}@[A-Za-z0-9.-]{1,189}$`;
+/**
+ * A phone number as people type it (digits, spaces, dashes, dots, parentheses, a leading +
+ * or 00) or an e-mail address. Whether a number exists is libphonenumber's call: a number of
+ * the right form that no country has answers 400 invalid-input, saying why.
+ */
+const TO_PATTERN = `^(?:\\+?[0-9 ().-]{3,40}|${EMAIL_PATTERN.slice(1, -1)})$`;
+/** Codes as people type them: letters and digits, spaces and dashes dropped before the check. */
+const CODE_PATTERN = '^[0-9A-Za-z][0-9A-Za-z -]{0,63}$';
+const id = {
+  type: 'string',
+  minLength: 1,
+  maxLength: MAX_VERIFICATION_ID_LENGTH,
+  pattern: ID_PATTERN,
+} as const;
+const dateTime = { type: 'string', format: 'date-time' } as const;
 
 /** Shared schemas, registered with `app.addSchema` and referenced as `<$id>#`. */
 export const sharedSchemas = [
@@ -49,25 +70,24 @@ export const sharedSchemas = [
     type: 'object',
     description: 'A verification; never the destination in clear, never the PIN.',
     properties: {
-      id: { type: 'string' },
+      id,
       status: { type: 'string', enum: STATUS_ENUM },
       reason: { type: 'string' },
       application: { type: 'string' },
       channel: { type: 'string', enum: CHANNEL_ENUM },
       destination: { type: 'string', description: 'Masked, e.g. +41•••••6727.' },
-      attemptsRemaining: { type: 'integer' },
-      resendsRemaining: { type: 'integer' },
-      expiresAt: { type: 'string', format: 'date-time' },
-      nextResendAt: { type: 'string', format: 'date-time' },
-      lastCheck: { $ref: 'CheckResult#' },
+      attemptsRemaining: { type: 'integer', minimum: 0 },
+      resendsRemaining: { type: 'integer', minimum: 0 },
+      expiresAt: dateTime,
+      nextResendAt: dateTime,
+      lastCheck: { $ref: 'CheckResult#', description: 'Outcome of the last code check, if any.' },
       lockedUntil: {
-        type: 'string',
-        format: 'date-time',
+        ...dateTime,
         description:
           'While a LOCKED verification keeps its destination locked: until when new starts are refused.',
       },
-      startedAt: { type: 'string', format: 'date-time' },
-      closedAt: { type: 'string', format: 'date-time' },
+      startedAt: dateTime,
+      closedAt: dateTime,
       timeline: {
         type: 'array',
         items: { type: 'object', additionalProperties: true, properties: { kind: { type: 'string' } } },
@@ -81,9 +101,23 @@ export const sharedSchemas = [
     properties: {
       status: { type: 'string', enum: STATUS_ENUM },
       verified: { type: 'boolean' },
-      attemptsRemaining: { type: 'integer' },
+      attemptsRemaining: { type: 'integer', minimum: 0 },
     },
     required: ['status', 'verified', 'attemptsRemaining'],
+  },
+  {
+    $id: 'VerificationSummary',
+    type: 'object',
+    description: 'One row of a list: never the destination.',
+    properties: {
+      id,
+      status: { type: 'string', enum: STATUS_ENUM },
+      application: { type: 'string' },
+      channel: { type: 'string', enum: CHANNEL_ENUM },
+      startedAt: dateTime,
+      closedAt: dateTime,
+    },
+    required: ['id', 'status', 'application', 'channel', 'startedAt'],
   },
   {
     $id: 'PrefixBlock',
@@ -205,9 +239,11 @@ export const startBody = {
   properties: {
     to: {
       type: 'string',
-      minLength: 1,
+      minLength: 3,
       maxLength: MAX_DESTINATION_LENGTH,
-      description: 'E.164 phone number (+41793026727), or an e-mail address for channel email.',
+      pattern: TO_PATTERN,
+      description:
+        'Phone number as typed (+41 79 302 67 27, 0041…, national where the application declares a defaultCountry), or an e-mail address for channel email.',
     },
     application: {
       type: 'string',
@@ -216,7 +252,12 @@ export const startBody = {
       description: 'Optional when one application is declared.',
     },
     channel: { type: 'string', enum: ['sms', 'voice', 'email', 'SMS', 'VOICE', 'EMAIL'] },
-    language: { type: 'string', minLength: 2, maxLength: 5 },
+    language: {
+      type: 'string',
+      pattern: '^[A-Za-z]{2,3}(?:[_-][A-Za-z]{2,4})?$',
+      description:
+        "Template language; one without a template uses the application's default (the answer says so).",
+    },
     placeholders: {
       type: 'object',
       maxProperties: 20,
@@ -225,6 +266,7 @@ export const startBody = {
     email: {
       type: 'string',
       maxLength: MAX_DESTINATION_LENGTH,
+      pattern: EMAIL_PATTERN,
       description: 'Address for an EMAIL fallback step.',
     },
     id: {
@@ -252,15 +294,21 @@ export const startBody = {
 export const startResponse = {
   type: 'object',
   properties: {
-    id: { type: 'string' },
+    id,
     status: { type: 'string', enum: STATUS_ENUM },
     reason: { type: 'string' },
     channel: { type: 'string', enum: CHANNEL_ENUM },
     destination: { type: 'string', description: 'Masked.' },
-    expiresAt: { type: 'string', format: 'date-time' },
+    expiresAt: dateTime,
     created: { type: 'boolean', description: 'False when an existing pending verification was returned.' },
+    language: { type: 'string', description: 'Language of the template used.' },
+    requestedLanguage: {
+      type: 'string',
+      description:
+        'Present when the language asked for had no template and `language` (the default) was used.',
+    },
   },
-  required: ['id', 'status', 'channel', 'destination', 'created'],
+  required: ['id', 'status', 'channel', 'destination', 'created', 'language'],
 } as const;
 
 /** Body of `POST /v1/verifications/{id}/check`. */
@@ -269,7 +317,14 @@ export const checkBody = {
   additionalProperties: false,
   required: ['code'],
   properties: {
-    code: { type: 'string', minLength: 1, maxLength: 64, description: 'The code the person typed.' },
+    code: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 64,
+      pattern: CODE_PATTERN,
+      description:
+        "The code the person typed; spaces and dashes are dropped, its length and alphabet are the application's PIN's.",
+    },
   },
 } as const;
 
@@ -277,11 +332,11 @@ export const checkBody = {
 export const resendResponse = {
   type: 'object',
   properties: {
-    id: { type: 'string' },
+    id,
     status: { type: 'string', enum: STATUS_ENUM },
     channel: { type: 'string', enum: CHANNEL_ENUM },
-    resendsRemaining: { type: 'integer' },
-    nextResendAt: { type: 'string', format: 'date-time' },
+    resendsRemaining: { type: 'integer', minimum: 0 },
+    nextResendAt: dateTime,
   },
   required: ['id', 'status', 'channel', 'resendsRemaining'],
 } as const;
@@ -290,18 +345,88 @@ export const resendResponse = {
 export const idParams = {
   type: 'object',
   required: ['id'],
-  properties: { id: { type: 'string', minLength: 1, maxLength: MAX_VERIFICATION_ID_LENGTH } },
+  properties: { id },
 } as const;
 
-const problem = (description: string) => ({ description, $ref: 'Problem#' });
+/** Query of `GET /v1/verifications`. Query values are strings: `limit` too. */
+export const listQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    status: { type: 'string', enum: STATUS_ENUM },
+    application: { type: 'string', minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$' },
+    channel: { type: 'string', enum: CHANNEL_ENUM },
+    limit: {
+      type: 'string',
+      pattern: '^(?:1000|[1-9][0-9]{0,2})$',
+      description: 'Rows per page, 1–1000 (default 50).',
+    },
+    pageToken: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 4033,
+      pattern: PAGE_TOKEN_PATTERN.source,
+      description: 'nextPageToken of the previous page.',
+    },
+  },
+} as const;
+
+/** Answer of `GET /v1/verifications`. */
+export const listResponse = {
+  type: 'object',
+  properties: {
+    verifications: { type: 'array', items: { $ref: 'VerificationSummary#' } },
+    nextPageToken: { type: 'string', description: 'Present when more rows follow: pass it as pageToken.' },
+  },
+  required: ['verifications'],
+} as const;
+
+/** Answers of `/healthz` and `/readyz`. */
+export const healthResponse = {
+  type: 'object',
+  properties: { status: { type: 'string', enum: ['ok', 'ready'] } },
+  required: ['status'],
+} as const;
+
+/** A documented error answer: `application/problem+json` with the Problem schema. */
+export const problemResponse = (description: string) => ({
+  description,
+  content: { 'application/problem+json': { schema: { $ref: 'Problem#' } } },
+});
 
 /** Error answers every authenticated route can give. */
 export const commonErrors = {
-  400: problem('Invalid input (problem type invalid-input; `field` names it).'),
-  401: problem('Missing or wrong API key.'),
-  413: problem('Body larger than the limit.'),
-  429: problem(
-    "Refused for now, with Retry-After: rate-limited (`reason` says which limit: API_KEY for this key's rate limit; the abuse guard's on a start; COOLDOWN, MAX_RESENDS, RATE_LIMITED on a resend) or destination-locked.",
-  ),
-  503: problem('Temporal or Infobip unreachable; nothing changed.'),
+  400: problemResponse('Invalid input (problem type invalid-input; `field` names it).'),
+  401: {
+    ...problemResponse('Missing or wrong API key.'),
+    headers: { 'WWW-Authenticate': { schema: { type: 'string', enum: ['Bearer'] } } },
+  },
+  429: {
+    ...problemResponse(
+      "Refused for now (rate-limited with `reason` and `retryAfterSeconds`, or destination-locked with `lockedUntil`): API_KEY for this key's rate limit on any route; the abuse guard's reasons on a start; COOLDOWN, MAX_RESENDS, RATE_LIMITED on a resend.",
+    ),
+    headers: { 'Retry-After': { schema: { type: 'integer' }, required: false } },
+  },
+  503: problemResponse('Temporal or Infobip unreachable; nothing changed.'),
 };
+
+/** Error answers of the routes that take a body. */
+export const bodyErrors = {
+  413: problemResponse('Body larger than the limit.'),
+  415: problemResponse('The body is not application/json.'),
+};
+
+/**
+ * A copy of a body or query schema whose `application` lists the declared applications, so the
+ * document says which names a start or a list accepts.
+ */
+export function withApplications<T extends { properties: { application: object } }>(
+  schema: T,
+  names: readonly string[],
+): T {
+  if (names.length === 0) return schema;
+  return {
+    ...schema,
+    properties: { ...schema.properties, application: { ...schema.properties.application, enum: [...names] } },
+  };
+}

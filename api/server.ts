@@ -14,17 +14,38 @@ import Fastify, {
 } from 'fastify';
 import type { OtpClient } from '../client/otp-client';
 import { registerGuardRoutes } from './guard-routes';
+import { MAX_VERIFICATION_ID_LENGTH } from '../domain/constants';
 import { NOT_FOUND_PROBLEM, problem, problemFor, sendProblem } from './problems';
 import { createRateLimiter, type RateLimitOptions } from './rate-limit';
 import {
+  bodyErrors,
   checkBody,
   commonErrors,
+  healthResponse,
   idParams,
+  listQuery,
+  listResponse,
+  problemResponse,
   resendResponse,
   sharedSchemas,
   startBody,
   startResponse,
+  withApplications,
 } from './schemas';
+
+/** Methods a route may be called with; any other on a known path answers 405. */
+const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE', 'QUERY'] as const;
+/** The API's paths and their methods (HEAD comes with GET). */
+const ROUTES: Record<string, readonly string[]> = {
+  '/healthz': ['GET', 'HEAD'],
+  '/readyz': ['GET', 'HEAD'],
+  '/openapi.json': ['GET', 'HEAD'],
+  '/v1/verifications': ['GET', 'HEAD', 'POST'],
+  '/v1/verifications/:id': ['GET', 'HEAD'],
+  '/v1/verifications/:id/check': ['POST'],
+  '/v1/verifications/:id/resend': ['POST'],
+  '/v1/verifications/:id/cancel': ['POST'],
+};
 
 /** An API key, optionally limited to some applications (a tenant). */
 export interface ApiKey {
@@ -107,6 +128,8 @@ export function createApiServer(options: ApiServerOptions): FastifyInstance {
   const app = Fastify({
     ...(typeof logger === 'boolean' ? { logger } : { loggerInstance: logger }),
     bodyLimit: options.bodyLimit ?? 16 * 1024,
+    // Long enough that an over-long ID reaches validation (400) instead of the router's 414.
+    routerOptions: { maxParamLength: 4 * MAX_VERIFICATION_ID_LENGTH },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
   }) as unknown as FastifyInstance;
 
@@ -124,11 +147,17 @@ export function createApiServer(options: ApiServerOptions): FastifyInstance {
   };
   const limit = createRateLimiter(options.rateLimit ?? { perSecond: 0, burst: 1 });
 
-  // Empty bodies are fine for resend and cancel, even with a JSON content type.
-  const parseJson = app.getDefaultJsonParser('error', 'error');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
-    if (body === '') done(null, undefined);
-    else void parseJson(req, body as string, done);
+  // Empty bodies are fine for resend and cancel, even with a JSON content type. JSON.parse
+  // keeps `__proto__` and `constructor` as plain data (own properties, no prototype change);
+  // the schemas then refuse them as unknown fields by name.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    if (body === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(body as string));
+    } catch {
+      done(Object.assign(new Error('is not valid JSON'), { statusCode: 400 }), undefined);
+    }
   });
 
   app.setErrorHandler((err: FastifyError, req, reply) => {
@@ -164,13 +193,48 @@ export function createApiServer(options: ApiServerOptions): FastifyInstance {
     refResolver: { buildLocalReference: (json, _base, _fragment, i) => String(json.$id ?? `def-${i}`) },
   });
 
-  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
-  app.get('/readyz', { schema: { hide: true } }, async (_req, reply) => {
-    const ready = options.ready ? await options.ready().catch(() => false) : true;
-    if (!ready) return sendProblem(reply, problem('temporal-unavailable', 'Temporal cannot be reached.'));
-    return { status: 'ready' };
+  // Registered after swagger so that the document lists them (a plugin runs in order).
+  void app.register(async (root) => {
+    root.get(
+      '/healthz',
+      { schema: { summary: 'Liveness: the process answers', response: { 200: healthResponse } } },
+      async () => ({ status: 'ok' }),
+    );
+    root.get(
+      '/readyz',
+      {
+        schema: {
+          summary: 'Readiness: Temporal is reachable',
+          response: { 200: healthResponse, 503: problemResponse('Temporal cannot be reached.') },
+        },
+      },
+      async (_req, reply) => {
+        const ready = options.ready ? await options.ready().catch(() => false) : true;
+        if (!ready) return sendProblem(reply, problem('temporal-unavailable', 'Temporal cannot be reached.'));
+        return { status: 'ready' as const };
+      },
+    );
   });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  // A known path with another method: 405 with Allow, whoever asks (no key needed to learn
+  // it), answered before a body is read so no body rule can answer first.
+  for (const [url, allowed] of Object.entries(ROUTES)) {
+    const use = allowed.filter((m) => m !== 'HEAD').join(' or ');
+    app.route({
+      method: METHODS.filter((m) => !allowed.includes(m)),
+      url,
+      schema: { hide: true },
+      onRequest: async (req, reply) => {
+        reply.header('allow', allowed.join(', '));
+        return sendProblem(
+          reply,
+          problem('method-not-allowed', `${req.method} is not allowed here; use ${use}.`),
+        );
+      },
+      handler: async () => undefined,
+    });
+  }
 
   void app.register(
     async (v1) => {
@@ -216,18 +280,50 @@ export function createApiServer(options: ApiServerOptions): FastifyInstance {
             summary: 'Start a verification (or return the pending one for the same destination)',
             description:
               'The abuse guard answers 429 before anything is sent: destination-locked (a verification of this destination ended LOCKED within its lockout; lockedUntil) or rate-limited (reason DESTINATION_VELOCITY, PREFIX_VELOCITY, CLIENT_IP_VELOCITY, SESSION_VELOCITY or PREFIX_BLOCKED), both with Retry-After.',
-            body: startBody,
+            body: withApplications(startBody, options.otp.applicationNames),
             security,
-            response: { 200: startResponse, 201: startResponse, ...commonErrors },
+            response: {
+              200: {
+                ...startResponse,
+                description: 'A verification for this destination was pending: nothing was sent.',
+              },
+              201: { ...startResponse, description: 'Started.' },
+              ...commonErrors,
+              ...bodyErrors,
+            },
           },
         },
         async (req, reply) => {
-          const { to, ...rest } = req.body;
-          const r = await otpOf(req).start({ destination: to, ...rest });
+          const r = await otpOf(req).start(req.body);
           return reply
             .code(r.created ? 201 : 200)
             .header('location', `/v1/verifications/${encodeURIComponent(r.id)}`)
             .send(r);
+        },
+      );
+
+      v1.get<{
+        Querystring: {
+          status?: string;
+          application?: string;
+          channel?: string;
+          limit?: string;
+          pageToken?: string;
+        };
+      }>(
+        '/verifications',
+        {
+          schema: {
+            summary: 'List verifications, newest first (never destinations)',
+            description: 'Filters by status, application and channel; pages with limit and nextPageToken.',
+            querystring: withApplications(listQuery, options.otp.applicationNames),
+            security,
+            response: { 200: listResponse, ...commonErrors },
+          },
+        },
+        async (req) => {
+          const { limit, ...filter } = req.query;
+          return otpOf(req).listPage({ ...filter, ...(limit !== undefined ? { limit: Number(limit) } : {}) });
         },
       );
 
@@ -237,7 +333,11 @@ export function createApiServer(options: ApiServerOptions): FastifyInstance {
           schema: {
             summary: 'Read a verification',
             ...withId,
-            response: { 200: { $ref: 'Verification#' }, 404: { $ref: 'Problem#' }, ...commonErrors },
+            response: {
+              200: { $ref: 'Verification#' },
+              404: problemResponse('No verification with this ID for this key.'),
+              ...commonErrors,
+            },
           },
         },
         async (req) => otpOf(req).status(req.params.id),
@@ -254,9 +354,10 @@ export function createApiServer(options: ApiServerOptions): FastifyInstance {
             body: checkBody,
             response: {
               200: { $ref: 'CheckResult#' },
-              404: { $ref: 'Problem#' },
-              409: { $ref: 'Problem#' },
+              404: problemResponse('No verification with this ID for this key.'),
+              409: problemResponse('Already finished (already-finished, verificationStatus).'),
               ...commonErrors,
+              ...bodyErrors,
             },
           },
         },
@@ -272,9 +373,16 @@ export function createApiServer(options: ApiServerOptions): FastifyInstance {
             ...withId,
             response: {
               200: resendResponse,
-              404: { $ref: 'Problem#' },
-              409: { $ref: 'Problem#' },
+              404: problemResponse('No verification with this ID for this key.'),
+              409: problemResponse('Already finished (already-finished, verificationStatus).'),
               ...commonErrors,
+              ...bodyErrors,
+              429: {
+                ...problemResponse(
+                  'Resend refused for now (rate-limited, reason, retryAfterSeconds), or the API key over its rate limit (API_KEY).',
+                ),
+                headers: { 'Retry-After': { schema: { type: 'integer' }, required: false } },
+              },
             },
           },
         },
@@ -289,9 +397,10 @@ export function createApiServer(options: ApiServerOptions): FastifyInstance {
             ...withId,
             response: {
               200: { $ref: 'Verification#' },
-              404: { $ref: 'Problem#' },
-              409: { $ref: 'Problem#' },
+              404: problemResponse('No verification with this ID for this key.'),
+              409: problemResponse('Already finished otherwise (already-finished, verificationStatus).'),
               ...commonErrors,
+              ...bodyErrors,
             },
           },
         },

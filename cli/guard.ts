@@ -79,6 +79,8 @@ export function formatGuard(v: GuardView): string {
 const GUARD_COMMANDS: Record<string, Command> = {
   status: {
     usage: 'otpflow guard status [--app NAME]',
+    about:
+      'Shows the blocked prefixes (rule, why, until when), the prefixes over their velocity limit,\nthe busiest prefixes and the blocks lifted lately.',
     positionals: [],
     options: { app: { type: 'string' } },
     async run({ otp }, _args, v, io, json) {
@@ -89,6 +91,8 @@ const GUARD_COMMANDS: Record<string, Command> = {
   },
   block: {
     usage: 'otpflow guard block <prefix> --reason TEXT [--for DURATION] [--app NAME] [--by NAME]',
+    about:
+      'Refuses starts to numbers under <prefix> (+44791) for DURATION (seconds, or 15m, 1h, 2d;\ndefault 1h), recording who (--by, default cli:<user>) and why.',
     positionals: ['prefix'],
     options: {
       app: { type: 'string' },
@@ -109,6 +113,7 @@ const GUARD_COMMANDS: Record<string, Command> = {
   },
   unblock: {
     usage: 'otpflow guard unblock <prefix> [--reason TEXT] [--app NAME] [--by NAME]',
+    about: 'Lifts the block of <prefix>. Exit 1 when it was not blocked.',
     positionals: ['prefix'],
     options: { app: { type: 'string' }, reason: { type: 'string' }, by: { type: 'string' } },
     async run({ otp }, [prefix], v, io, json) {

@@ -7,33 +7,39 @@ import type { ConfigLoader } from './verifications';
 import { EXIT_CODES_HELP, ExitCode } from './exit-codes';
 import type { CliIo } from './output';
 import { runGuardCli } from './guard';
-import { GLOBAL_OPTIONS, isVerificationCommand, runVerificationCommand } from './verifications';
+import {
+  GLOBAL_OPTIONS,
+  isVerificationCommand,
+  runVerificationCommand,
+  verificationCommandsHelp,
+} from './verifications';
 
 export type { ConfigLoader } from './verifications';
 
 export const USAGE = `Usage: otpflow <command> [options]
 
-Verifications:
-  start <to> [--app NAME] [--channel sms|voice|email] [--id ID] [--lang L]
-        [--client-ip IP] [--session ID]
-                         send a code to a phone number (E.164) or e-mail address
-  verify <id> <code>     check the code a person typed
-  resend <id>            send the code again (honours the cooldown)
-  cancel <id>            end a verification as CANCELLED
-  status <id>            show a verification's state
-  list [--status S] [--app NAME] [--limit N]
-                         list verifications (never shows destinations)
+Verifications (\`otpflow <command> --help\` says more):
+${verificationCommandsHelp()}
 
 Abuse guard:
   guard status|block|unblock
                          blocked prefixes; block or unblock one ('otpflow guard --help')
 
 Processes:
-  dev                    Temporal dev server + emulator + worker + API, all local
+  dev                    Temporal dev server + emulator + worker + API, all local (npm start)
+      --port N  --ui-port N  --api-port N  --emulator-port N  --codec-port N  --metrics-port N
+      --db FILE  --no-encryption  --verbose
   worker                 run a worker
+      --check            validate the configuration and exit
   api                    run the HTTP API
+      --host HOST  --port PORT  --config FILE
   emulator               run the Infobip emulator
+      --port N  --host H  --api-key K  --data FILE  --rate-limit-envelope E
+      --no-management-limits
+      --report-url URL  --report-basic USER:PASSWORD  --report-delay MS  --report-late-delay MS
+      --report-retry-scale X  --report-max-retries N
   setup                  make Infobip match the applications file
+      --dry-run          print what would change, change nothing
 
 ${GLOBAL_OPTIONS}
 
@@ -59,6 +65,12 @@ const PROCESS_COMMANDS: Record<string, ProcessCommand> = {
       await runEmulatorCli(argv);
       return ExitCode.OK;
     } catch (err) {
+      // A port in use or not allowed is a process that failed (1), as for `otpflow api`.
+      const code = (err as { code?: unknown }).code;
+      if (code === 'EADDRINUSE' || code === 'EACCES') {
+        io.err(`otpflow emulator: cannot listen: ${(err as Error).message}`);
+        return ExitCode.FAILED;
+      }
       if (!(err instanceof EmulatorCliError)) throw err;
       io.err(`otpflow emulator: ${err.message}`);
       return ExitCode.BAD_INPUT;

@@ -1,6 +1,6 @@
 /** What the `otpflow` CLI prints and which exit code it ends with. */
 import { isConfigError } from '../config/errors';
-import type { CheckResult } from '../domain/types';
+import { TERMINAL_STATUSES, type CheckResult } from '../domain/types';
 import { isLibraryError, OtpErrorCodes, type LibraryError } from '../client/errors';
 import type { StartResult, VerificationSummary, VerificationView } from '../client/otp-client';
 import { ExitCode } from './exit-codes';
@@ -26,9 +26,12 @@ const rows = (pairs: [string, string | number | undefined][]) =>
 
 /** Human lines for a started (or attached) verification. */
 export function formatStart(r: StartResult): string {
-  const head = r.created
-    ? `Verification started: ${r.id}`
-    : `A verification for this destination is already pending; nothing new was sent: ${r.id}`;
+  const ended = TERMINAL_STATUSES.includes(r.status);
+  const head = ended
+    ? `✘ Verification ${r.id} ended ${r.status} at once: no code to check.`
+    : r.created
+      ? `Verification started: ${r.id}`
+      : `A verification for this destination is already pending; nothing new was sent: ${r.id}`;
   const pending = r.status === 'PENDING';
   return [
     head,
@@ -36,6 +39,10 @@ export function formatStart(r: StartResult): string {
       ['status', r.reason ? `${r.status} — ${r.reason}` : r.status],
       ['channel', `${r.channel} to ${r.destination}`],
       ['expires', r.expiresAt ? `${r.expiresAt}${until(r.expiresAt)}` : undefined],
+      [
+        'language',
+        r.requestedLanguage ? `${r.language} (no template in "${r.requestedLanguage}")` : undefined,
+      ],
     ]),
     pending ? `Check the code with: otpflow verify ${r.id} <code>` : '',
   ]

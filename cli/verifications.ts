@@ -5,8 +5,7 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { ConnectedOtp } from '../client/connect';
-import type { RequiredSecret } from '../config/load';
-import type { OtpflowConfig } from '../config/types';
+import type { ClientConfig, RequiredSecret } from '../config/load';
 import { EXIT_CODES_HELP, ExitCode } from './exit-codes';
 import { describeError, formatCheck, formatList, formatStart, formatView, type CliIo } from './output';
 
@@ -27,8 +26,12 @@ const COMMON: Options = {
 /** A command of the client library: its usage, arguments and what it does. */
 export interface Command {
   usage: string;
+  /** One paragraph: what the command does and what it answers. */
+  about: string;
   positionals: string[];
   options?: Options;
+  /** `--flag VALUE   what it does` lines, one per option of `options`. */
+  optionHelp?: string[];
   /** Secrets the command needs from the configuration. */
   secrets?: RequiredSecret[];
   run(
@@ -47,8 +50,10 @@ export const print = (io: CliIo, json: boolean, value: unknown, human: string) =
 const COMMANDS: Record<string, Command> = {
   start: {
     usage:
-      'otpflow start <to> [--app NAME] [--channel sms|voice|email] [--id ID] [--lang L] [--email ADDRESS]\n' +
+      'otpflow start <to> [--app NAME] [--channel sms|voice|email] [--lang L] [--email ADDRESS] [--id ID] [--ttl SECONDS]\n' +
       '                     [--client-ip IP] [--session ID]',
+    about:
+      'Sends a code to <to>: a phone number (+41 79 302 67 27, 0041…, or national where the\napplication declares a defaultCountry) or an e-mail address. A second start for a pending\ndestination attaches to it and sends nothing. Exit 1 when the flow ended at once\n(UNDELIVERABLE, RATE_LIMITED, FAILED): nothing to check then, or when the abuse guard refused\nthe start (destination locked, a velocity limit, a blocked prefix).',
     positionals: ['to'],
     options: {
       app: { type: 'string' },
@@ -56,18 +61,30 @@ const COMMANDS: Record<string, Command> = {
       id: { type: 'string' },
       lang: { type: 'string' },
       email: { type: 'string' },
+      ttl: { type: 'string' },
       'client-ip': { type: 'string' },
       session: { type: 'string' },
     },
+    optionHelp: [
+      '--app NAME         application (optional when one is declared)',
+      '--channel C        first channel: sms, voice or email (default: email for an address, else sms)',
+      '--lang L           template language (one without a template uses the application default)',
+      '--email ADDRESS    e-mail address for an EMAIL fallback step of a phone verification',
+      '--id ID            your own verification ID (default: derived from application and <to>)',
+      "--ttl SECONDS      a shorter lifetime than the application's, to try expiry quickly",
+      "--client-ip IP     the end user's IP, for the application's per-client-IP velocity limit",
+      "--session ID       the end user's session, for the per-session velocity limit",
+    ],
     secrets: ['destinationHashKey'],
     async run({ otp }, [to], v, io, json) {
       const r = await otp.start({
-        destination: to as string,
+        to: to as string,
         application: v.app as string | undefined,
         channel: v.channel as string | undefined,
         id: v.id as string | undefined,
         language: v.lang as string | undefined,
         email: v.email as string | undefined,
+        ttlSeconds: v.ttl === undefined ? undefined : Number(v.ttl),
         clientIp: v['client-ip'] as string | undefined,
         sessionId: v.session as string | undefined,
       });
@@ -77,6 +94,7 @@ const COMMANDS: Record<string, Command> = {
   },
   verify: {
     usage: 'otpflow verify <id> <code>',
+    about: 'Checks the code a person typed. Exit 0 verified, 1 wrong code / locked / expired / finished.',
     positionals: ['id', 'code'],
     async run({ otp }, [id, code], _v, io, json) {
       const r = await otp.check(id as string, code as string);
@@ -87,6 +105,7 @@ const COMMANDS: Record<string, Command> = {
   },
   resend: {
     usage: 'otpflow resend <id>',
+    about: 'Sends the code again on the current channel. Exit 1 when refused (cooldown: says when).',
     positionals: ['id'],
     async run({ otp }, [id], _v, io, json) {
       const r = await otp.resend(id as string);
@@ -102,6 +121,7 @@ const COMMANDS: Record<string, Command> = {
   },
   cancel: {
     usage: 'otpflow cancel <id>',
+    about: 'Ends a pending verification as CANCELLED.',
     positionals: ['id'],
     async run({ otp }, [id], _v, io, json) {
       const view = await otp.cancel(id as string);
@@ -111,6 +131,7 @@ const COMMANDS: Record<string, Command> = {
   },
   status: {
     usage: 'otpflow status <id>',
+    about: "Shows a verification's state (never the destination in clear). Exit 4 for an unknown ID.",
     positionals: ['id'],
     async run({ otp }, [id], _v, io, json) {
       const view = await otp.status(id as string);
@@ -120,6 +141,7 @@ const COMMANDS: Record<string, Command> = {
   },
   list: {
     usage: 'otpflow list [--status S] [--app NAME] [--channel C] [--limit N]',
+    about: 'Lists verifications, newest first, over the search attributes (never shows destinations).',
     positionals: [],
     options: {
       status: { type: 'string' },
@@ -127,6 +149,12 @@ const COMMANDS: Record<string, Command> = {
       channel: { type: 'string' },
       limit: { type: 'string' },
     },
+    optionHelp: [
+      '--status S         LOOKUP, SENDING, PENDING, VERIFIED, EXPIRED, LOCKED, CANCELLED, … (any case)',
+      '--app NAME         one application',
+      '--channel C        sms, voice or email',
+      '--limit N          at most N rows, 1–1000 (default 50)',
+    ],
     async run({ otp }, _args, v, io, json) {
       const limit = v.limit === undefined ? undefined : Number(v.limit);
       const list = await otp.list({
@@ -141,6 +169,21 @@ const COMMANDS: Record<string, Command> = {
   },
 };
 
+/** `otpflow <command> --help`: usage, what it does, its options, the common ones, the exit codes. */
+function commandHelp(command: Command): string {
+  const own = command.optionHelp ? `\n\nOptions:\n${command.optionHelp.map((l) => `  ${l}`).join('\n')}` : '';
+  return `Usage: ${command.usage}\n\n${command.about}${own}\n\n${GLOBAL_OPTIONS}\n\n${EXIT_CODES_HELP}`;
+}
+
+/** Every verification command's usage and options, for `otpflow --help`. */
+export function verificationCommandsHelp(): string {
+  return Object.values(COMMANDS)
+    .map((c) =>
+      [`  ${c.usage.replace(/^otpflow /, '')}`, ...(c.optionHelp ?? []).map((l) => `      ${l}`)].join('\n'),
+    )
+    .join('\n');
+}
+
 /** Whether `name` is a verification command. */
 export function isVerificationCommand(name: string): boolean {
   return Object.hasOwn(COMMANDS, name);
@@ -151,7 +194,7 @@ export type ConfigLoader = (
   env: NodeJS.ProcessEnv,
   configFile: string | undefined,
   secrets: RequiredSecret[],
-) => OtpflowConfig;
+) => ClientConfig;
 
 /** Runs one verification command; resolves to its exit code. */
 export function runVerificationCommand(
@@ -177,7 +220,7 @@ export async function runCommand(
   env: NodeJS.ProcessEnv,
   load?: ConfigLoader,
 ): Promise<number> {
-  const help = `Usage: ${command.usage}\n\n${GLOBAL_OPTIONS}\n\n${EXIT_CODES_HELP}`;
+  const help = commandHelp(command);
   let parsed;
   try {
     parsed = parseArgs({
@@ -209,8 +252,8 @@ export async function runCommand(
     // The configuration loader and the Temporal client take a while to load: only now.
     const config = load
       ? load(env, configFile, secrets)
-      : (await import('../config/load.js')).loadConfig(env, {
-          require: secrets,
+      : (await import('../config/load.js')).loadClientConfig(env, {
+          requireHashKey: secrets.includes('destinationHashKey'),
           ...(configFile ? { configFile } : {}),
         });
     const { connectOtp } = await import('../client/connect.js');

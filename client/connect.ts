@@ -5,8 +5,8 @@
  */
 import { Client, Connection } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
-import { createDataConverter } from '../codec';
-import type { OtpflowConfig } from '../config/types';
+import { createDataConverter } from '../codec/data-converter';
+import type { ClientConfig } from '../config/load';
 import { needsGuardWorkflow, resolveGuardPolicy } from '../domain/guard-policy';
 import { TemporalUnreachableError } from './errors';
 import { GuardWatcher } from './guard';
@@ -45,7 +45,7 @@ export interface ConnectOptions {
  * Connects to Temporal as the configuration says and builds an `OtpClient`. Throws
  * `TemporalUnreachableError` when an eager connect fails.
  */
-export async function connectOtp(config: OtpflowConfig, options: ConnectOptions = {}): Promise<ConnectedOtp> {
+export async function connectOtp(config: ClientConfig, options: ConnectOptions = {}): Promise<ConnectedOtp> {
   const connect = config.temporal.connect ?? loadClientConnectConfig();
   const connectionOptions = {
     ...connect.connectionOptions,

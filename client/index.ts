@@ -1,9 +1,11 @@
 /**
- * otpflow's client library: what a TypeScript backend imports to run verifications.
+ * otpflow's client library (`import … from 'otpflow/client'`): what a backend imports to run
+ * verifications and to check the outcome webhook. It loads neither the worker, nor fastify,
+ * nor workflow code.
  *
  * ```ts
- * const { otp } = await connectOtp(loadConfig(process.env, { require: ['destinationHashKey'] }));
- * const { id } = await otp.start({ application: 'login', destination: '+41793026727' });
+ * const { otp, close } = await connectOtp(loadClientConfig());
+ * const { id } = await otp.start({ application: 'login', to: '+41 79 302 67 27' });
  * const { verified } = await otp.check(id, codeFromUser);
  * ```
  */
@@ -14,10 +16,25 @@ export type {
   StartResult,
   ResendAnswer,
   ListFilter,
+  VerificationPage,
   VerificationSummary,
   VerificationView,
 } from './otp-client';
 export { connectOtp, type ConnectedOtp, type ConnectOptions } from './connect';
+export { loadClientConfig, type ClientConfig, type LoadClientConfigOptions } from '../config/load';
+export { ConfigError, isConfigError, type ConfigProblem } from '../config/errors';
+export {
+  verifyWebhook,
+  signWebhook,
+  WebhookVerificationError,
+  SIGNATURE_HEADER,
+  DELIVERY_HEADER,
+  DEFAULT_WEBHOOK_TOLERANCE_SECONDS,
+  type WebhookEvent,
+  type WebhookHeaders,
+  type WebhookRefusal,
+  type VerifyWebhookOptions,
+} from './webhook';
 export {
   OtpError,
   OtpErrorCodes,
@@ -30,6 +47,8 @@ export {
   TemporalUnreachableError,
   type OtpErrorCode,
   type RateLimitReason,
+  type LibraryError,
+  isLibraryError,
 } from './errors';
 export { identifyDestination, hashDestination, verificationId, type DestinationIdentity } from './identity';
-export type { CheckResult, VerificationStatus, Channel } from '../domain/types';
+export type { CheckResult, VerificationStatus, Channel, TimelineEntry } from '../domain/types';

@@ -39,13 +39,19 @@ import {
 } from './errors';
 import { admitStart, indexedContexts, type GuardWatcher } from './guard';
 import { GuardOperations } from './guard-ops';
-import { listQuery, type ListFilter, type VerificationSummary } from './list';
+import {
+  listPage,
+  listQuery,
+  type ListFilter,
+  type VerificationPage,
+  type VerificationSummary,
+} from './list';
 import { prepareStart, workflowStartOptions, type StartInput } from './start-input';
 import { attachedAnswer, startAnswerMissing, startMayRetry, translateTemporalError } from './temporal-errors';
 import { closedView, runningFallback, runningView, type VerificationView } from './views';
 
 export type { StartInput } from './start-input';
-export type { ListFilter, VerificationSummary } from './list';
+export type { ListFilter, VerificationPage, VerificationSummary } from './list';
 export type { VerificationView } from './views';
 
 /** Name of the workflow type the client starts and accepts. */
@@ -95,6 +101,10 @@ export interface StartResult {
   /** False when a pending verification for the same ID existed and nothing new was sent. */
   created: boolean;
   reason?: string;
+  /** Language of the message template used. */
+  language: string;
+  /** The language asked for, present when it had no template and `language` (the application's default) was used. */
+  requestedLanguage?: string;
 }
 
 /** Answer of an accepted `resend`. */
@@ -112,7 +122,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** First and longest pause between start attempts Temporal or the flow asked to repeat. */
 const START_RETRY_MS = { first: 50, max: 500 };
 
-function startResult(id: string, answer: StartAnswer): StartResult {
+/** The language part of a start's answer: what the template is in, and what was asked for. */
+type StartLanguage = Pick<StartResult, 'language' | 'requestedLanguage'>;
+
+function startResult(id: string, answer: StartAnswer, language: StartLanguage): StartResult {
   return {
     id,
     status: answer.status,
@@ -121,6 +134,7 @@ function startResult(id: string, answer: StartAnswer): StartResult {
     ...(answer.expiresAt ? { expiresAt: answer.expiresAt } : {}),
     ...(answer.reason ? { reason: answer.reason } : {}),
     created: answer.created,
+    ...language,
   };
 }
 
@@ -160,11 +174,15 @@ export class OtpClient {
    * (see `guard.ts`). Bounded by `startWaitMs` (see there).
    */
   async start(req: StartInput): Promise<StartResult> {
-    const { id, app, input, callerId, contexts } = prepareStart(
+    const { id, app, input, requestedLanguage, callerId, contexts } = prepareStart(
       this.options.applications,
       this.options.destinationHashKey,
       req,
     );
+    const language: StartLanguage = {
+      language: input.language ?? app.defaultLanguage,
+      ...(requestedLanguage ? { requestedLanguage } : {}),
+    };
     const { client, taskQueue } = this.options;
     const { destination, destinationHash } = input;
     try {
@@ -188,17 +206,17 @@ export class OtpClient {
             startWorkflowOperation: new WithStartWorkflowOperation(WORKFLOW_TYPE, options),
           }),
         );
-        return startResult(id, answer);
+        return startResult(id, answer, language);
       } catch (err) {
         const attached = attachedAnswer(err);
-        if (attached) return startResult(id, attached);
+        if (attached) return startResult(id, attached, language);
         // Ten Updates in flight per flow at most, a flow closing under us: back off, start again.
         const jittered = pause * (0.5 + Math.random());
         if (startMayRetry(err) && Date.now() + jittered < deadline) {
           await sleep(jittered);
           continue;
         }
-        return this.startedWithoutAnswer(err, id, app.name, requestId);
+        return this.startedWithoutAnswer(err, id, app.name, requestId, language);
       }
     }
   }
@@ -301,6 +319,26 @@ export class OtpClient {
     return out;
   }
 
+  /**
+   * One page of `list`, newest first, with a token for the next page (the HTTP API's
+   * `GET /v1/verifications`). Never returns destinations; needs no encryption key.
+   */
+  async listPage(filter: ListFilter & { pageToken?: string } = {}): Promise<VerificationPage> {
+    const query = listQuery(filter, this.applicationNames, WORKFLOW_TYPE);
+    if (this.apps.size === 0) return { verifications: [] };
+    try {
+      return await listPage(
+        this.options.client,
+        query,
+        filter.limit ?? 50,
+        filter.pageToken,
+        this.options.destinationHashKey,
+      );
+    } catch (err) {
+      throw translateTemporalError(err, '*');
+    }
+  }
+
   /** Describes `id`; unknown, not a verification, or of another application → `UnknownVerificationError`. */
   private async resolve(id: string): Promise<Resolved> {
     if (typeof id !== 'string' || id.length === 0 || id.length > MAX_VERIFICATION_ID_LENGTH)
@@ -356,6 +394,7 @@ export class OtpClient {
     id: string,
     application: string,
     requestId: string,
+    language: StartLanguage,
   ): Promise<StartResult> {
     if (!startAnswerMissing(err)) throw translateTemporalError(err, id);
     const handle = this.options.client.workflow.getHandle(id);
@@ -374,7 +413,7 @@ export class OtpClient {
         : await this.view({ handle, info, application });
     const { status, reason, channel, destination } = view;
     const created = info.memo?.[START_REQUEST_MEMO] === requestId;
-    return { id, status, channel, destination, ...(reason ? { reason } : {}), created };
+    return { id, status, channel, destination, ...(reason ? { reason } : {}), created, ...language };
   }
 
   /** Runs a call that opens an operation under the `rpcTimeoutMs` deadline. */

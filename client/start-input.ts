@@ -24,11 +24,21 @@ import { hashDestination, identityOf, verificationId } from './identity';
 export interface StartInput {
   /** Application name; may be omitted when exactly one application is declared. */
   application?: string;
-  /** E.164 phone number, or an e-mail address for channel EMAIL. */
-  destination: string;
+  /**
+   * Phone number (`+41 79 302 67 27`, `0041…`, or national where the application declares a
+   * `defaultCountry`), or an e-mail address for channel EMAIL. The same name as the HTTP API's
+   * and the CLI's `to`.
+   */
+  to?: string;
+  /** @deprecated the old name of `to`; still accepted. */
+  destination?: string;
   /** First channel (`sms`, `voice`, `email`, any case). @default `EMAIL` for an address, else `SMS` */
   channel?: string;
-  /** Template language. @default the application's `defaultLanguage` */
+  /**
+   * Template language. One without a template for the channel falls back to the application's
+   * `defaultLanguage` (the answer's `language` and `requestedLanguage` say so).
+   * @default the application's `defaultLanguage`
+   */
   language?: string;
   /** Values for the template's placeholders (never `pin`). */
   placeholders?: Record<string, string>;
@@ -36,6 +46,11 @@ export interface StartInput {
   email?: string;
   /** Caller-chosen verification ID. @default `otp-<application>-<hash of destination>` */
   id?: string;
+  /**
+   * A shorter lifetime than the application's `policy.ttlSeconds`, in seconds (never longer):
+   * for trying expiry by hand (`otpflow start --ttl 20`). @default the application's
+   */
+  ttlSeconds?: number;
   /**
    * The end user's IP address, for the application's per-client-IP velocity limit. Kept only
    * as a keyed hash (`OtpContext`), never logged or stored in clear.
@@ -56,6 +71,8 @@ export interface PreparedStart {
   id: string;
   app: ApplicationDeclaration;
   input: VerificationInput;
+  /** The language asked for when it had no template and the default was used instead. */
+  requestedLanguage?: string;
   /** Whether the caller chose the ID (it does not attach to the derived-ID flow). */
   callerId: boolean;
   contexts: StartContexts;
@@ -127,11 +144,49 @@ function parseChannel(value: unknown, destination: unknown): Channel {
   return upper as Channel;
 }
 
+/** What a requested language must look like before it is looked up (else 400, not a fallback). */
+const LANGUAGE_CODE = /^[A-Za-z]{2,3}(?:[_-][A-Za-z]{2,4})?$/;
+
+/**
+ * The template language of a start: the one asked for when the channel has a template in it,
+ * else the application's default (`fellBack`). A default without a template is refused.
+ */
+function chooseLanguage(
+  app: ApplicationDeclaration,
+  channel: Channel,
+  templates: Record<string, unknown>,
+  requested: unknown,
+): { language: string; fellBack: boolean } {
+  if (requested !== undefined && (typeof requested !== 'string' || !LANGUAGE_CODE.test(requested)))
+    throw new InvalidInputError('language', 'must be a language code such as "en", "pt_br" or "pt-BR"');
+  if (requested !== undefined && templates[requested]) return { language: requested, fellBack: false };
+  if (!templates[app.defaultLanguage]) {
+    throw new InvalidInputError(
+      'language',
+      `no ${channel} template in "${String(requested ?? app.defaultLanguage).slice(0, 16)}" (have: ${Object.keys(templates).join(', ')})`,
+    );
+  }
+  return { language: app.defaultLanguage, fellBack: requested !== undefined };
+}
+
+/** The TTL of a start: the application's, or a shorter one the caller asked for. */
+function shorterTtl(app: ApplicationDeclaration, ttl: unknown): number {
+  if (ttl === undefined) return app.policy.ttlSeconds;
+  if (typeof ttl !== 'number' || !Number.isInteger(ttl) || ttl < 1 || ttl > app.policy.ttlSeconds) {
+    throw new InvalidInputError(
+      'ttlSeconds',
+      `must be an integer from 1 to ${app.policy.ttlSeconds} (application "${app.name}"'s TTL)`,
+    );
+  }
+  return ttl;
+}
+
 /**
  * Validates a start request against the declared applications and builds the workflow input.
  * Throws `InvalidInputError` naming the field: unknown or disabled application, bad
- * destination (libphonenumber-js), a country the application does not allow, a channel or
- * language without a template, a malformed ID.
+ * destination (libphonenumber-js; field `to`), a country the application does not allow, a
+ * channel without a template, a malformed ID. A language without a template falls back to the
+ * application's default.
  */
 export function prepareStart(
   applications: readonly ApplicationDeclaration[],
@@ -140,32 +195,37 @@ export function prepareStart(
 ): PreparedStart {
   if (!req || typeof req !== 'object') throw new InvalidInputError('body', 'must be an object');
   const app = resolveApplication(applications, req.application);
-  const channel = parseChannel(req.channel, req.destination);
+  const to = req.to ?? req.destination;
+  const channel = parseChannel(req.channel, to);
   const templates = app.templates[TEMPLATE_KEY[channel]];
   if (!templates || Object.keys(templates).length === 0) {
     throw new InvalidInputError('channel', `application "${app.name}" has no ${channel} template`);
   }
-  if (req.language !== undefined && (typeof req.language !== 'string' || !templates[req.language])) {
-    throw new InvalidInputError(
-      'language',
-      `no ${channel} template in "${String(req.language).slice(0, 16)}" (have: ${Object.keys(templates).join(', ')})`,
-    );
-  }
+  const { language, fellBack } = chooseLanguage(app, channel, templates, req.language);
   // One full check of everything (the destination parsed once, with libphonenumber-js); the
   // workflow re-checks only the form.
   const draft: VerificationInput = {
     application: app.name,
-    destination: req.destination,
+    destination: to as string,
     channel,
-    language: req.language ?? app.defaultLanguage,
+    language,
     ...(req.placeholders !== undefined ? { placeholders: req.placeholders } : {}),
     ...(req.email !== undefined ? { email: req.email } : {}),
-    policy: policyOf(app),
+    policy: { ...policyOf(app), ttlSeconds: shorterTtl(app, req.ttlSeconds) },
     destinationMasked: '',
     destinationHash: '',
     ...(app.webhook ? { webhook: { url: app.webhook.url, secretRef: app.webhook.secretEnv } } : {}),
   };
-  const who = identityOf(validateInput(draft), key);
+  let parsed;
+  try {
+    parsed = validateInput(draft, 'full', { defaultCountry: app.defaultCountry });
+  } catch (err) {
+    // The workflow's input calls it `destination`; callers of every kind call it `to`.
+    if (err instanceof InvalidInputError && err.field === 'destination')
+      throw new InvalidInputError('to', err.reason);
+    throw err;
+  }
+  const who = identityOf(parsed, key);
   if (req.id !== undefined && (typeof req.id !== 'string' || !CALLER_ID_PATTERN.test(req.id))) {
     throw new InvalidInputError(
       'id',
@@ -174,6 +234,7 @@ export function prepareStart(
   }
   const input: VerificationInput = {
     ...draft,
+    ...(draft.email !== undefined ? { email: draft.email.trim().toLowerCase() } : {}),
     destination: who.normalised,
     destinationMasked: who.masked,
     destinationHash: who.hash,
@@ -185,6 +246,7 @@ export function prepareStart(
     input,
     callerId: req.id !== undefined,
     contexts,
+    ...(fellBack ? { requestedLanguage: String(req.language) } : {}),
   };
 }
 

@@ -6,6 +6,7 @@ import {
   WorkflowUpdateRPCTimeoutOrCancelledError,
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
+import { ConfigError } from '../config/errors';
 import {
   ATTACHED,
   CHECK_UNAVAILABLE,
@@ -98,11 +99,36 @@ export function startAnswerMissing(err: unknown): boolean {
 }
 
 /**
- * Maps an error from a Temporal call on verification `id` to the library's errors; returns
- * errors it does not recognise unchanged.
+ * A payload this client cannot read because of its keys: encrypted while it has none
+ * (Temporal's "Unknown encoding: binary/encrypted"), or under a key it lacks. That is a
+ * configuration error, said plainly, not an internal one.
+ */
+function keyProblem(err: unknown): ConfigError | undefined {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (/Unknown encoding: binary\/encrypted/.test(e.message)) {
+      return new ConfigError([
+        {
+          path: 'OTPFLOW_ENCRYPTION_KEYS',
+          message: 'is not set, but the verifications are encrypted: set it to the keys the workers use',
+        },
+      ]);
+    }
+    const code = (e as { code?: unknown }).code;
+    if (code === 'CODEC_UNKNOWN_KEY' || code === 'CODEC_DECRYPT_FAILED')
+      return new ConfigError([{ path: 'OTPFLOW_ENCRYPTION_KEYS', message: e.message }]);
+  }
+  return undefined;
+}
+
+/**
+ * Maps an error from a Temporal call on verification `id` to the library's errors (and a
+ * missing or wrong encryption key to a `ConfigError`); returns errors it does not recognise
+ * unchanged.
  */
 export function translateTemporalError(err: unknown, id: string): unknown {
   if (err instanceof OtpError) return err;
+  const keys = keyProblem(err);
+  if (keys) return keys;
   const failure = updateFailure(err);
   if (failure) {
     const details = (failure.details ?? []) as unknown[];

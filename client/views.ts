@@ -82,12 +82,14 @@ export async function closedView(info: DescribedFlow, handle: WorkflowHandle): P
       const result = (await handle.result()) as VerificationResult;
       const checks = result.timeline.filter((t) => t.kind === 'CHECK');
       const last = checks.at(-1);
+      const lastCheck = last && last.kind === 'CHECK' ? checkOf(last) : undefined;
       return {
         ...base,
         status: result.status,
         ...(result.reason ? { reason: result.reason } : {}),
         channel: result.channel,
         ...(last && last.kind === 'CHECK' ? { attemptsRemaining: last.attemptsRemaining } : {}),
+        ...(lastCheck ? { lastCheck } : {}),
         timeline: result.timeline,
       };
     }
@@ -97,6 +99,13 @@ export async function closedView(info: DescribedFlow, handle: WorkflowHandle): P
     default:
       return { ...base, status: 'FAILED', reason: `workflow ${info.status.name.toLowerCase()}` };
   }
+}
+
+/** The answer a check gave, from its timeline entry (an `ERROR` check answered nothing). */
+function checkOf(entry: Extract<TimelineEntry, { kind: 'CHECK' }>): CheckResult | undefined {
+  if (entry.outcome === 'ERROR') return undefined;
+  const status: VerificationStatus = entry.outcome === 'WRONG_CODE' ? 'PENDING' : entry.outcome;
+  return { status, verified: entry.outcome === 'VERIFIED', attemptsRemaining: entry.attemptsRemaining };
 }
 
 /** What the search attributes say about a running flow whose query could not be answered (no worker yet). */

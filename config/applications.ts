@@ -9,6 +9,7 @@ import type { ConfigProblem } from './errors';
 import { infobipDurationMs, infobipRate, ONE_DAY_MS, ONE_YEAR_MS } from './infobip-durations';
 import { projectFile } from './paths';
 import { resolveGuardPolicy } from '../domain/guard-policy';
+import { isPhoneCountry } from '../domain/destination';
 
 type ValidateFn = ((data: unknown) => boolean) & { errors?: ErrorObject[] | null };
 let compiled: ValidateFn | undefined;
@@ -142,6 +143,13 @@ function semanticProblems(
         `must be < policy.ttlSeconds (${app.policy.ttlSeconds}) or it never fires`,
       );
   });
+  if (app.defaultCountry !== undefined) {
+    const allowed = app.policy.allowedCountries;
+    if (!isPhoneCountry(app.defaultCountry))
+      add('defaultCountry', `"${app.defaultCountry}" is not a country with phone numbers`);
+    else if (allowed.length > 0 && !allowed.includes(app.defaultCountry))
+      add('defaultCountry', `must be one of policy.allowedCountries (${allowed.join(', ')})`);
+  }
   if (app.policy.voiceForLandlines && !app.templates.voice)
     add('policy.voiceForLandlines', 'needs voice templates (declare templates.voice or set it to false)');
 

@@ -1,6 +1,9 @@
 /** otpflow configuration: `loadConfig`, its types and errors. */
 export {
   loadConfig,
+  loadClientConfig,
+  type ClientConfig,
+  type LoadClientConfigOptions,
   DEFAULT_INFOBIP_BASE_URL,
   DEFAULT_API_PORT,
   DEFAULT_CODEC_PORT,

@@ -24,6 +24,46 @@ export interface LoadConfigOptions {
   require?: RequiredSecret[];
   /** Working directory that relative `OTPFLOW_CONFIG` paths resolve against. @default process.cwd() */
   cwd?: string;
+  /** Require the webhook secrets the applications name (only workers send webhooks). @default true */
+  webhookSecrets?: boolean;
+}
+
+/** What the client library needs: applications, Temporal, the destination-hash and encryption keys. */
+export type ClientConfig = Pick<
+  OtpflowConfig,
+  'applications' | 'temporal' | 'destinationHashKey' | 'encryptionKeys' | 'configFile'
+>;
+
+/** Options of `loadClientConfig`. */
+export interface LoadClientConfigOptions {
+  /** Applications file, the one the workers use; overrides `OTPFLOW_CONFIG`. @default the packaged `otpflow.config.json` */
+  configFile?: string;
+  /** Working directory that relative paths resolve against. @default process.cwd() */
+  cwd?: string;
+  /**
+   * Whether `OTPFLOW_DESTINATION_HASH_KEY` must be set: starts need it; status, check, list do not.
+   * @default true
+   */
+  requireHashKey?: boolean;
+}
+
+/**
+ * Loads what a client of otpflow (your backend, the CLI) needs and nothing else: the
+ * applications file, Temporal's connection (`TEMPORAL_*`, `@temporalio/envconfig`),
+ * `OTPFLOW_TASK_QUEUE`, `OTPFLOW_DESTINATION_HASH_KEY` and `OTPFLOW_ENCRYPTION_KEYS`. Neither
+ * `INFOBIP_API_KEY` nor webhook secrets are read. Throws `ConfigError` naming each broken variable.
+ */
+export function loadClientConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  options: LoadClientConfigOptions = {},
+): ClientConfig {
+  const { applications, temporal, destinationHashKey, encryptionKeys, configFile } = loadConfig(env, {
+    ...(options.configFile !== undefined ? { configFile: options.configFile } : {}),
+    ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
+    require: options.requireHashKey === false ? [] : ['destinationHashKey'],
+    webhookSecrets: false,
+  });
+  return { applications, temporal, destinationHashKey, encryptionKeys, configFile };
 }
 
 /** Default Infobip base URL; Infobip recommends each account's own `https://<x>.api.infobip.com`. */
@@ -81,7 +121,7 @@ export function loadConfig(
   const encryptionKeys = r.encryptionKeys('OTPFLOW_ENCRYPTION_KEYS');
 
   const webhookSecrets: Record<string, string> = {};
-  if (file.ok) {
+  if (file.ok && options.webhookSecrets !== false) {
     for (const app of file.applications) {
       if (!app.webhook) continue;
       const secret = r.string(app.webhook.secretEnv, true, `webhook secret of application "${app.name}"`);

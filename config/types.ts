@@ -43,8 +43,10 @@ export interface ApplicationDeclaration {
   enabled: boolean;
   /** PIN alphabet and length of every template of this application. */
   pin: { type: PinType; length: number };
-  /** Language used when a start names none. */
+  /** Language used when a start names none, or one without a template for its channel. */
   defaultLanguage: string;
+  /** ISO 3166-1 alpha-2 country of phone numbers typed without a country code; absent: `+` or `00` required. */
+  defaultCountry?: string;
   /** Templates per channel and language (`{ sms: { en: {...} } }`). */
   templates: {
     sms?: Record<string, PhoneTemplateDeclaration>;

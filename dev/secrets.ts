@@ -22,14 +22,34 @@ export function generateSecrets(): DevSecrets {
   };
 }
 
-/** Secrets from `file` when it exists, else new ones written there (or kept in memory without a file). */
+/** How the secrets file names each secret: the environment variable it stands for. */
+const FILE_NAMES: Record<keyof DevSecrets, string> = {
+  apiKey: 'OTPFLOW_API_KEYS',
+  destinationHashKey: 'OTPFLOW_DESTINATION_HASH_KEY',
+  encryptionKey: 'OTPFLOW_ENCRYPTION_KEYS',
+};
+
+/**
+ * Secrets from `file` when it exists, else new ones written there (or kept in memory without a
+ * file). The file uses the variables' names (`{"OTPFLOW_API_KEYS": …}`), so its values can be
+ * exported as they are; files written before with the field names still load.
+ */
 export function loadOrCreateSecrets(file?: string): DevSecrets {
   if (file && existsSync(file)) {
-    const saved = JSON.parse(readFileSync(file, 'utf8')) as Partial<DevSecrets>;
-    const fresh = generateSecrets();
-    return { ...fresh, ...saved };
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    const out = generateSecrets();
+    for (const key of Object.keys(FILE_NAMES) as (keyof DevSecrets)[]) {
+      const value = saved[FILE_NAMES[key]] ?? saved[key];
+      if (typeof value === 'string' && value !== '') out[key] = value;
+    }
+    return out;
   }
   const secrets = generateSecrets();
-  if (file) writeFileSync(file, JSON.stringify(secrets, null, 2) + '\n', { mode: 0o600 });
+  if (file) {
+    const named = Object.fromEntries(
+      (Object.keys(FILE_NAMES) as (keyof DevSecrets)[]).map((k) => [FILE_NAMES[k], secrets[k]]),
+    );
+    writeFileSync(file, JSON.stringify(named, null, 2) + '\n', { mode: 0o600 });
+  }
   return secrets;
 }

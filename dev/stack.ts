@@ -38,8 +38,8 @@ Options (defaults in brackets):
   --emulator-port N   Infobip emulator port [8090]
   --codec-port N      codec endpoint port [8888]
   --metrics-port N    worker Prometheus metrics port, 0 for none [9464]
-  --db FILE           keep Temporal's state in FILE (SQLite), the emulator's in a sibling
-                      FILE.emulator.json and the generated secrets in FILE.secrets.json
+  --db FILE           keep Temporal's state in FILE (SQLite), the emulator's and the generated
+                      secrets beside it: dev.db → dev.emulator.json, dev.secrets.json
   --no-encryption     leave payloads unencrypted (no codec endpoint)
   --verbose           worker and API logs on stderr (JSON)
   -h, --help          show this help
@@ -58,6 +58,8 @@ export interface DevStackUrls {
   inbox: string;
   codec?: string;
   metrics?: string;
+  /** Variables a second terminal needs (the CLI, a client, real-Infobip tools), printed as `export` lines. */
+  exports?: Record<string, string | undefined>;
 }
 
 interface Flags {
@@ -122,11 +124,19 @@ function sibling(dbFile: string, suffix: string): string {
   return path.join(path.dirname(dbFile), `${path.basename(dbFile, ext)}.${suffix}`);
 }
 
+/** `export NAME='value'` lines for a shell, empty values left out. */
+function exportLines(vars: Record<string, string | undefined>): string[] {
+  return Object.entries(vars)
+    .filter((e): e is [string, string] => Boolean(e[1]))
+    .map(([name, value]) => `  export ${name}='${value.replace(/'/g, `'\\''`)}'`);
+}
+
 /** The block printed once everything is up. */
 export function formatBlock(
   urls: DevStackUrls,
   notes: { setup: string; state: string; encryption: string },
 ): string {
+  const exports = urls.exports ?? {};
   const phone = '+41793026727';
   const auth = `-H 'Authorization: Bearer ${urls.apiKey}' -H 'Content-Type: application/json'`;
   const rows: [string, string][] = [
@@ -153,6 +163,9 @@ export function formatBlock(
     `  # the PIN arrives in the inbox: ${urls.inbox}  (or: curl -s '${urls.emulator}/emulator/messages?to=${phone.slice(1)}')`,
     `  curl -s -X POST ${urls.api}/v1/verifications/<id>/check ${auth} \\`,
     `    -d '{"code":"<PIN>"}'`,
+    ...(Object.keys(exports).length > 0
+      ? ['', 'For the CLI (npx otpflow start …) and your code, in another terminal:', ...exportLines(exports)]
+      : []),
     '',
   ].join('\n');
 }
@@ -223,7 +236,8 @@ export async function runDevCli(argv: string[]): Promise<number> {
   try {
     const logger = f.verbose
       ? createLogger(config.worker?.logLevel ?? 'info', pino.destination(2))
-      : createLogger('warn', pino.destination(2));
+      : // Without --verbose only errors: retried activity failures and the like are expected here.
+        createLogger('error', pino.destination(2));
     installRuntime(logger, f.metricsPort ? `127.0.0.1:${f.metricsPort}` : undefined, []);
 
     let codec: CodecServer | undefined;
@@ -303,6 +317,15 @@ export async function runDevCli(argv: string[]): Promise<number> {
       inbox: `${emulator.url}/emulator`,
       codec: codec?.url,
       metrics: f.metricsPort ? `http://127.0.0.1:${f.metricsPort}/metrics` : undefined,
+      exports: {
+        TEMPORAL_ADDRESS: server.address,
+        TEMPORAL_NAMESPACE: server.namespace,
+        OTPFLOW_DESTINATION_HASH_KEY: env.OTPFLOW_DESTINATION_HASH_KEY,
+        OTPFLOW_ENCRYPTION_KEYS: env.OTPFLOW_ENCRYPTION_KEYS,
+        OTPFLOW_API_KEYS: env.OTPFLOW_API_KEYS,
+        INFOBIP_BASE_URL: emulator.url,
+        INFOBIP_API_KEY: DEFAULT_API_KEY,
+      },
     };
     console.log(
       formatBlock(urls, {
@@ -310,7 +333,9 @@ export async function runDevCli(argv: string[]): Promise<number> {
           changes === 0
             ? `applications up to date: ${config.applications.map((a) => a.name).join(', ')}`
             : `set up ${config.applications.map((a) => a.name).join(', ')}: ${changes} change(s)`,
-        state: f.db ? `${f.db} (+ .emulator.json, .secrets.json)` : 'in memory (use --db FILE to keep it)',
+        state: f.db
+          ? `${f.db} (+ ${sibling(f.db, 'emulator.json')}, ${sibling(f.db, 'secrets.json')})`
+          : 'in memory (use --db FILE to keep it)',
         encryption: `payloads encrypted with key "${config.encryptionKeys[0]?.id}"`,
       }),
     );

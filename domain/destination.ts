@@ -5,7 +5,9 @@
  * the workflow sandbox too.
  *
  * Phone numbers are checked at two depths. `full` (the client library, the HTTP API, the CLI:
- * everything before a start) parses the number with libphonenumber-js and knows its country.
+ * everything before a start) takes the number as people type it (spaces, dashes, dots,
+ * parentheses, `00`, a national number where the application declares a `defaultCountry`),
+ * parses it with libphonenumber-js, knows its country and answers E.164.
  * `shape` (the workflow, the activities and the Infobip client, handling a destination the
  * edge already checked) only checks E.164 form; the workflow parses fully only when the
  * application restricts countries (`input.ts`). Why: inside the workflow sandbox every
@@ -13,6 +15,7 @@
  * of that, about 2 ms of worker CPU per verification (BENCHMARKS.md); the module is loaded only
  * by a parse that needs it.
  */
+import type { CountryCode } from 'libphonenumber-js/min';
 import { InvalidInputError } from './errors';
 import type { Channel } from './types';
 
@@ -57,43 +60,120 @@ function loadPhoneLib(): PhoneLib {
   return (phoneLib ??= require('libphonenumber-js/min') as PhoneLib);
 }
 
+/** What people put between digits: spaces (any), dashes, dots, slashes and parentheses. */
+const SEPARATORS = /[\s\-./()\u2010-\u2015]/g;
+/** ISO 3166-1 alpha-2, the form of an application's `defaultCountry`. */
+const COUNTRY = /^[A-Z]{2}$/;
+
 /**
- * Parses a destination for a channel: an E.164 phone number for SMS and VOICE, an e-mail
- * address for EMAIL (lower-cased). Throws `InvalidInputError` naming `field`.
+ * A phone number as people type it, reduced to `+` and digits: separators dropped, the `00`
+ * international prefix turned into `+`. Answers the digits without a `+` for a national number
+ * (`079 302 67 27`), or throws for anything else.
+ */
+function compactPhone(value: string, field: string): string {
+  const compact = value.replace(SEPARATORS, '');
+  if (!/^\+?[0-9]+$/.test(compact)) {
+    throw new InvalidInputError(
+      field,
+      'must be a phone number: digits with an optional leading + (spaces, dashes, dots and parentheses are fine)',
+    );
+  }
+  return compact.startsWith('00') ? `+${compact.slice(2)}` : compact;
+}
+
+/** Why libphonenumber refuses a number, in words (`too short`, `invalid for CH`, …). */
+function phoneProblem(lib: PhoneLib, text: string, cc: CountryCode | undefined): string {
+  const masked = maskDestination(text);
+  switch (lib.validatePhoneNumberLength(text, cc)) {
+    case 'TOO_SHORT':
+      return `${masked} is too short for a phone number`;
+    case 'TOO_LONG':
+      return `${masked} is too long for a phone number`;
+    case 'INVALID_COUNTRY':
+      return text.startsWith('+')
+        ? `${masked} starts with a country code that no country uses`
+        : `${masked} has no country code: start it with + and the country code`;
+    case 'INVALID_LENGTH':
+      return `${masked} has a length no number of its country has`;
+    case 'NOT_A_NUMBER':
+      return `${masked} is not a phone number`;
+  }
+  try {
+    const parsed = lib.parsePhoneNumberWithError(text, cc);
+    if (parsed.country) return `${masked} is not a valid number in ${parsed.country}`;
+  } catch {
+    // fall through to the general sentence
+  }
+  return `${masked} is not a valid phone number for any country`;
+}
+
+/** Whether libphonenumber knows `code` as a country (`CH`, `US`, …); loads it. */
+export function isPhoneCountry(code: string): boolean {
+  return COUNTRY.test(code) && loadPhoneLib().isSupportedCountry(code);
+}
+
+/** Options of a full parse. */
+export interface ParseOptions {
+  /**
+   * ISO 3166-1 alpha-2 country of numbers typed without a country code (`079 302 67 27`):
+   * the application's `defaultCountry`. Without it, a number must start with `+` or `00`.
+   */
+  defaultCountry?: string;
+}
+
+/**
+ * Parses a destination for a channel: a phone number for SMS and VOICE, an e-mail address for
+ * EMAIL (lower-cased). A `full` parse takes phone numbers as people type them — spaces,
+ * dashes, dots and parentheses, `00` for `+`, national numbers where `defaultCountry` is given —
+ * and answers E.164; a `shape` parse accepts E.164 only. Throws `InvalidInputError` naming
+ * `field` and saying why (too short, too long, not valid in its country, …).
  */
 export function parseDestination(
   value: unknown,
   channel: Channel,
   field = 'destination',
   depth: PhoneCheck = 'full',
+  options: ParseOptions = {},
 ): Destination {
   if (typeof value !== 'string' || value.length === 0)
     throw new InvalidInputError(field, 'must be a non-empty string');
   if (value.length > MAX_DESTINATION_LENGTH)
     throw new InvalidInputError(field, `must be at most ${MAX_DESTINATION_LENGTH} characters`);
   if (channel === 'EMAIL') {
-    if (!isEmailAddress(value))
+    const address = depth === 'full' ? value.trim() : value;
+    if (!isEmailAddress(address))
       throw new InvalidInputError(field, 'must be an e-mail address for channel EMAIL');
-    return { kind: 'email', address: value.toLowerCase() };
+    return { kind: 'email', address: address.toLowerCase() };
   }
-  if (!isE164(value)) {
+  if (depth === 'shape') {
+    if (!isE164(value)) {
+      throw new InvalidInputError(
+        field,
+        'must be an E.164 phone number such as +41793026727 (a plus and digits only)',
+      );
+    }
+    return { kind: 'phone', e164: value };
+  }
+  const compact = compactPhone(value, field);
+  const country = options.defaultCountry;
+  if (!compact.startsWith('+') && !(country && COUNTRY.test(country))) {
     throw new InvalidInputError(
       field,
-      'must be an E.164 phone number such as +41793026727 (a plus and digits only)',
+      'must start with + and the country code (+41 79 302 67 27) or 00; national numbers need the application to declare a defaultCountry',
     );
   }
-  if (depth === 'shape') return { kind: 'phone', e164: value };
+  if (compact.replace(/\D/g, '').length > 17)
+    throw new InvalidInputError(field, `${maskDestination(compact)} is too long for a phone number`);
+  const lib = loadPhoneLib();
+  const cc = compact.startsWith('+') ? undefined : (country as CountryCode);
   let parsed;
   try {
-    parsed = loadPhoneLib().parsePhoneNumberWithError(value);
-  } catch (err) {
-    throw new InvalidInputError(field, `is not a phone number (${(err as Error).message})`);
+    parsed = lib.parsePhoneNumberWithError(compact, cc);
+  } catch {
+    throw new InvalidInputError(field, phoneProblem(lib, compact, cc));
   }
-  if (!parsed.isValid() || !parsed.country) {
-    throw new InvalidInputError(
-      field,
-      `${maskDestination(value)} is not a valid phone number for any country`,
-    );
+  if (!parsed.isValid() || !parsed.country || !isE164(parsed.number)) {
+    throw new InvalidInputError(field, phoneProblem(lib, compact, cc));
   }
   return { kind: 'phone', e164: parsed.number, country: parsed.country };
 }

@@ -3,7 +3,7 @@
  * (client library, HTTP API, CLI) and by shape in the workflow (see `destination.ts` for the
  * two depths). Deterministic, no I/O: this runs inside the workflow sandbox too.
  */
-import { parseDestination, type Destination, type PhoneCheck } from './destination';
+import { parseDestination, type Destination, type ParseOptions, type PhoneCheck } from './destination';
 import { InvalidInputError } from './errors';
 import { PIN_ALPHABETS, validatePolicy } from './policy';
 import { CHANNELS, type PinType, type VerificationInput } from './types';
@@ -35,9 +35,14 @@ export function normalizeCode(code: unknown, pin: { type: PinType; length: numbe
  * Validates a whole verification input; returns the parsed destination. `full` (the edge)
  * parses phone numbers with libphonenumber-js; `shape` (the workflow) checks their E.164 form
  * only — unless the application restricts countries: that guarantee holds for a flow started
- * around the client too, and needs the full parse (see `destination.ts`).
+ * around the client too, and needs the full parse (see `destination.ts`). `options` carries the
+ * application's `defaultCountry` for numbers typed without a country code (full parse only).
  */
-export function validateInput(input: VerificationInput, depth: PhoneCheck = 'full'): Destination {
+export function validateInput(
+  input: VerificationInput,
+  depth: PhoneCheck = 'full',
+  options: ParseOptions = {},
+): Destination {
   if (!input || typeof input !== 'object') throw new InvalidInputError('input', 'is required');
   if (typeof input.application !== 'string' || !APPLICATION_NAME.test(input.application)) {
     throw new InvalidInputError(
@@ -50,7 +55,7 @@ export function validateInput(input: VerificationInput, depth: PhoneCheck = 'ful
   validatePolicy(input.policy);
   const allowed = input.policy.allowedCountries;
   const phones = allowed.length > 0 ? 'full' : depth;
-  const destination = parseDestination(input.destination, input.channel, 'destination', phones);
+  const destination = parseDestination(input.destination, input.channel, 'destination', phones, options);
   if (destination.kind === 'phone' && allowed.length > 0) {
     if (!destination.country || !allowed.includes(destination.country)) {
       throw new InvalidInputError(

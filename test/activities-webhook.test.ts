@@ -2,6 +2,7 @@
  * `deliverWebhook` against a throwaway receiver: the HMAC signature over `t.body`, no code in
  * the body, and the failure type and retryability of each kind of answer.
  */
+import { verifyWebhook, WebhookVerificationError } from '../client/webhook';
 import { createHmac } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -98,6 +99,13 @@ describe('deliverWebhook', () => {
     const [, t, v1] = match as RegExpExecArray;
     expect(Math.abs(Number(t) - Date.now() / 1000)).toBeLessThan(60);
     expect(v1).toBe(createHmac('sha256', SECRET).update(`${t}.${hit?.body}`).digest('hex'));
+    // What the worker sends is what the client library's verifier accepts.
+    expect(verifyWebhook(hit?.body ?? '', hit?.headers ?? {}, SECRET)).toMatchObject({
+      verificationId: 'v-1',
+    });
+    expect(() => verifyWebhook(hit?.body ?? '', hit?.headers ?? {}, 'another-secret')).toThrow(
+      WebhookVerificationError,
+    );
     expect(JSON.parse(hit?.body ?? '')).toEqual({
       verificationId: 'v-1',
       status: 'VERIFIED',

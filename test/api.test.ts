@@ -270,6 +270,8 @@ describe('HTTP API', () => {
     expect(doc.openapi).toMatch(/^3\.0\./);
     const paths = Object.keys(doc.paths).sort();
     expect(paths).toEqual([
+      '/healthz',
+      '/readyz',
       '/v1/verifications',
       '/v1/verifications/{id}',
       '/v1/verifications/{id}/cancel',
@@ -295,5 +297,145 @@ describe('HTTP API', () => {
     for (const [name, schema] of Object.entries(doc.components.schemas))
       ajv.addSchema(schema as object, `#/components/schemas/${name}`);
     expect(() => ajv.compile({ $ref: '#/components/schemas/Verification' })).not.toThrow();
+  });
+});
+
+describe('HTTP API contract details', () => {
+  it('declares every error as application/problem+json, with patterns for to, id and code', async () => {
+    const { body: doc } = await call('GET', '/openapi.json', undefined, null);
+    const errors: string[] = [];
+    for (const [route, ops] of Object.entries(
+      doc.paths as Record<
+        string,
+        Record<string, { responses: Record<string, { content?: Record<string, unknown> }> }>
+      >,
+    )) {
+      for (const [method, op] of Object.entries(ops)) {
+        for (const [code, res] of Object.entries(op.responses)) {
+          const types = Object.keys(res.content ?? {});
+          if (Number(code) >= 400 && types.join() !== 'application/problem+json')
+            errors.push(`${method} ${route} ${code}: ${types}`);
+        }
+      }
+    }
+    expect(errors).toEqual([]);
+    const start = doc.paths['/v1/verifications'].post.requestBody.content['application/json'].schema;
+    expect(start.properties.to.pattern).toBeTypeOf('string');
+    expect(start.properties.application.enum).toEqual(['login', 'short', 'other']);
+    const check = doc.paths['/v1/verifications/{id}/check'].post;
+    expect(check.requestBody.content['application/json'].schema.properties.code.pattern).toBeTypeOf('string');
+    expect(check.parameters.find((p: { name: string }) => p.name === 'id').schema.pattern).toBeTypeOf(
+      'string',
+    );
+    expect(doc.paths['/v1/verifications'].get.parameters.map((p: { name: string }) => p.name).sort()).toEqual(
+      ['application', 'channel', 'limit', 'pageToken', 'status'],
+    );
+  });
+
+  it('answers 405 with Allow for a wrong method and 415 for every body that is not JSON', async () => {
+    for (const [method, route, allow] of [
+      ['DELETE', '/v1/verifications/otp-login-x', 'GET, HEAD'],
+      ['PUT', '/v1/verifications', 'GET, HEAD, POST'],
+      ['GET', '/v1/verifications/otp-login-x/check', 'POST'],
+      ['POST', '/healthz', 'GET, HEAD'],
+    ] as const) {
+      const res = await call(method, route, method === 'GET' ? undefined : {});
+      expect(res.status, `${method} ${route}`).toBe(405);
+      expect(res.headers.get('allow')).toBe(allow);
+      expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    }
+    for (const type of [
+      'text/plain',
+      'application/x-www-form-urlencoded',
+      'multipart/form-data; boundary=x',
+      'application/xml',
+    ]) {
+      const res = await fetch(`${base}/v1/verifications`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${KEY}`, 'content-type': type },
+        body: 'to=%2B41793026727',
+      });
+      expect(res.status, type).toBe(415);
+      expect(await res.json()).toMatchObject({ type: problemType('unsupported-media-type') });
+    }
+  });
+
+  it('takes __proto__ in a body as data: an unknown field by name, not broken JSON', async () => {
+    const res = await call(
+      'POST',
+      '/v1/verifications',
+      `{"to":"${randomPhone()}","application":"login","__proto__":{"admin":true}}`,
+    );
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ field: '__proto__', detail: '__proto__: is not an accepted field' });
+    const nested = await call(
+      'POST',
+      '/v1/verifications',
+      `{"to":"${randomPhone()}","application":"login","placeholders":{"__proto__":"x"}}`,
+    );
+    expect(nested.body).toMatchObject({ status: 400, field: 'placeholders.__proto__' });
+    expect(({} as Record<string, unknown>).admin).toBeUndefined();
+    const broken = await call('POST', '/v1/verifications', '{"to":');
+    expect(broken.body).toMatchObject({ status: 400, detail: 'body: is not valid JSON' });
+  });
+
+  it('starts from a number as typed and falls back to the default language, saying so', async () => {
+    const digits = randomPhone().slice(1);
+    const typed = `00${digits.slice(0, 2)} ${digits.slice(2, 4)} ${digits.slice(4, 7)} ${digits.slice(7)}`;
+    const res = await call('POST', '/v1/verifications', { to: typed, application: 'login', language: 'fr' });
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({ language: 'en', requestedLanguage: 'fr' });
+    const again = await call('POST', '/v1/verifications', { to: `+${digits}`, application: 'login' });
+    expect(again.body).toMatchObject({ id: res.body.id, created: false, language: 'en' });
+    expect(again.body.requestedLanguage).toBeUndefined();
+  });
+
+  it('lists verifications page by page without destinations, with tokens bound to the filters', async () => {
+    const phones = [randomPhone(), randomPhone(), randomPhone()];
+    const ids: string[] = [];
+    for (const to of phones)
+      ids.push((await call('POST', '/v1/verifications', { to, application: 'other' })).body.id);
+    let seen: string[] = [];
+    for (let i = 0; i < 50; i++) {
+      seen = [];
+      let token: string | undefined;
+      do {
+        const q = `/v1/verifications?application=other&status=PENDING&limit=2${token ? `&pageToken=${token}` : ''}`;
+        const page = await call('GET', q);
+        expect(page.status).toBe(200);
+        expect(page.body.verifications.length).toBeLessThanOrEqual(2);
+        seen.push(...page.body.verifications.map((v: { id: string }) => v.id));
+        token = page.body.nextPageToken;
+        if (token) {
+          // The same token with other filters, or altered, is refused.
+          const other = await call('GET', `/v1/verifications?application=login&limit=2&pageToken=${token}`);
+          expect(other.body).toMatchObject({ status: 400, field: 'pageToken' });
+        }
+      } while (token);
+      if (ids.every((id) => seen.includes(id))) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(ids.every((id) => seen.includes(id))).toBe(true);
+    expect(new Set(seen).size).toBe(seen.length);
+    const text = JSON.stringify(await call('GET', '/v1/verifications?application=other'));
+    for (const to of phones) expect(text).not.toContain(to.slice(1));
+    // A tenant key sees its applications only, and the status filter is checked.
+    const tenant = await call('GET', '/v1/verifications?application=login', undefined, TENANT_KEY);
+    expect(tenant.body).toMatchObject({ status: 400, field: 'application' });
+    expect((await call('GET', '/v1/verifications?status=SLEEPING')).body).toMatchObject({
+      status: 400,
+      field: 'status',
+    });
+  });
+
+  it('fills lastCheck for running and finished verifications', async () => {
+    const { body } = await call('POST', '/v1/verifications', { to: randomPhone(), application: 'login' });
+    await call('POST', `/v1/verifications/${body.id}/check`, { code: '000000' });
+    const running = await call('GET', `/v1/verifications/${body.id}`);
+    expect(running.body.lastCheck).toEqual({ status: 'PENDING', verified: false, attemptsRemaining: 2 });
+    await call('POST', `/v1/verifications/${body.id}/check`, { code: STUB_CODE });
+    await env.client.workflow.getHandle(body.id).result();
+    const done = await call('GET', `/v1/verifications/${body.id}`);
+    expect(done.body.lastCheck).toEqual({ status: 'VERIFIED', verified: true, attemptsRemaining: 2 });
   });
 });

@@ -56,6 +56,20 @@ describe('process commands', () => {
   });
 });
 
+it('a port in use is a process that failed (exit 1), for the emulator as for the API', async () => {
+  const { createServer } = await import('node:net');
+  const taken = createServer();
+  await new Promise<void>((r) => taken.listen(0, '127.0.0.1', () => r()));
+  const port = String((taken.address() as { port: number }).port);
+  try {
+    const r = await run(['emulator', '--port', port]);
+    expect(r.code).toBe(ExitCode.FAILED);
+    expect(r.err).toContain('cannot listen');
+  } finally {
+    taken.close();
+  }
+});
+
 describe('verification commands', () => {
   it('a broken applications file is exit 78, as for the process commands', async () => {
     const r = await run(['status', 'otp-login-x', '--config', brokenConfig]);

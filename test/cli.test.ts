@@ -8,6 +8,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { randomBytes } from 'node:crypto';
+import { Client } from '@temporalio/client';
+import { createDataConverter } from '../codec/data-converter';
+import { WORKFLOW_TYPE } from '../client/otp-client';
+import { prepareStart, workflowStartOptions } from '../client/start-input';
 import { randomPhone, STUB_CODE, stubActivities, testApplication } from './kits/client';
 import { connectTestEnv, startWorker, type RunningWorker } from './harness/temporal';
 
@@ -118,7 +123,7 @@ describe('otpflow CLI', { timeout: 240_000 }, () => {
     expect(malformed.stderr).toContain('code: must be 6 characters long');
     const badNumber = await otpflow(['start', '+4112', '--app', 'login']);
     expect(badNumber.code).toBe(2);
-    expect(badNumber.stderr).toContain('destination:');
+    expect(badNumber.stderr).toContain('to: ');
     const unknownApp = await otpflow(['start', randomPhone(), '--app', 'nope']);
     expect(unknownApp.code).toBe(2);
     expect(unknownApp.stderr).toContain('application: unknown application "nope"');
@@ -151,6 +156,59 @@ describe('otpflow CLI', { timeout: 240_000 }, () => {
     const verify = await otpflow(['verify', id, STUB_CODE]);
     expect(verify.code).toBe(1);
     expect(verify.stderr).toContain('already finished as CANCELLED');
+  });
+
+  it("start --ttl shortens the lifetime within the application's TTL, to try expiry", async () => {
+    const { stdout, code } = await otpflow([
+      'start',
+      randomPhone(),
+      '--app',
+      'login',
+      '--ttl',
+      '2',
+      '--json',
+    ]);
+    expect(code).toBe(0);
+    const { id, expiresAt } = JSON.parse(stdout) as { id: string; expiresAt: string };
+    expect(Date.parse(expiresAt) - Date.now()).toBeLessThan(3_000);
+    await env.client.workflow.getHandle(id).result();
+    const status = await otpflow(['status', id]);
+    expect(status.stdout).toMatch(/status\s+EXPIRED/);
+    const tooLong = await otpflow(['start', randomPhone(), '--app', 'login', '--ttl', '100000']);
+    expect(tooLong.code).toBe(2);
+    expect(tooLong.stderr).toContain('ttlSeconds: must be an integer from 1 to 300');
+  });
+
+  it('says plainly that the encryption key is missing when verifications are encrypted (exit 78)', async () => {
+    const app = testApplication('login');
+    const { id, input } = prepareStart([app], Buffer.from('ab'.repeat(32), 'hex'), { to: randomPhone() });
+    const encrypting = new Client({
+      connection: env.connection,
+      namespace: inject('temporalNamespace'),
+      dataConverter: createDataConverter({ encryptionKeys: [{ id: 'k1', key: randomBytes(32) }] }),
+    });
+    // No worker on this queue: the flow just sits there, encrypted.
+    await encrypting.workflow.start(WORKFLOW_TYPE, workflowStartOptions(id, 'no-worker-here', input));
+    try {
+      for (const args of [
+        ['status', id],
+        ['list', '--app', 'login', '--limit', '1000'],
+      ]) {
+        let run = await otpflow(args);
+        // The list needs the flow to be visible first.
+        for (let i = 0; i < 50 && run.code === 0; i++) {
+          await new Promise((r) => setTimeout(r, 200));
+          run = await otpflow(args);
+        }
+        expect(run.code, args.join(' ')).toBe(78);
+        expect(run.stderr).toContain(
+          'OTPFLOW_ENCRYPTION_KEYS: is not set, but the verifications are encrypted',
+        );
+        expect(run.stderr).not.toContain('Unknown encoding');
+      }
+    } finally {
+      await encrypting.workflow.getHandle(id).terminate('test done');
+    }
   });
 
   it('exits 3 when Temporal is unreachable, 78 for a broken configuration', async () => {

@@ -41,7 +41,7 @@ describe('destination identity', () => {
   });
 
   it('rejects what libphonenumber does not accept, naming the field', () => {
-    for (const bad of ['+41 79 302 67 27', '+999123456789', '0041793026727', '', 42]) {
+    for (const bad of ['+41 79 30', '+999123456789', '079 302 67 27', '+41 79 302 67 27 ext', '', 42]) {
       expect(() => identifyDestination(bad, 'SMS', KEY)).toThrow(InvalidInputError);
     }
   });
@@ -93,12 +93,44 @@ describe('start validation', () => {
   });
 
   it('refuses a country the application does not allow and a disabled application', () => {
-    expect(() => prepareStart(apps, KEY, { destination: '+4915112345678' })).toThrow(
-      /destination: numbers from DE/,
-    );
+    expect(() => prepareStart(apps, KEY, { to: '+4915112345678' })).toThrow(/^to: numbers from DE/);
+    expect(() => prepareStart(apps, KEY, { destination: '+4915112345678' })).toThrow(/^to: numbers from DE/);
     const off = [{ ...testApplication('off'), enabled: false }];
     expect(() => prepareStart(off, KEY, { destination: '+41793026727', application: 'off' })).toThrow(
       /disabled/,
+    );
+  });
+});
+
+describe('language fallback', () => {
+  const app = testApplication(
+    'multi',
+    {},
+    {
+      defaultLanguage: 'en',
+      templates: {
+        sms: { en: { messageText: '{{pin}}' }, de: { messageText: '{{pin}}' } },
+        voice: { de: { messageText: '{{pin}}' } },
+      },
+    },
+  );
+
+  it('uses the application default for a language without a template, and says which was asked', () => {
+    const fr = prepareStart([app], KEY, { to: '+41793026727', language: 'fr' });
+    expect(fr.input.language).toBe('en');
+    expect(fr.requestedLanguage).toBe('fr');
+    const de = prepareStart([app], KEY, { to: '+41793026727', language: 'de' });
+    expect(de.input.language).toBe('de');
+    expect(de.requestedLanguage).toBeUndefined();
+    expect(prepareStart([app], KEY, { to: '+41793026727' }).requestedLanguage).toBeUndefined();
+  });
+
+  it('still refuses a malformed language, and a channel whose templates lack the default language', () => {
+    expect(() => prepareStart([app], KEY, { to: '+41793026727', language: 'not a language' })).toThrow(
+      /^language: must be a language code/,
+    );
+    expect(() => prepareStart([app], KEY, { to: '+41793026727', channel: 'voice', language: 'fr' })).toThrow(
+      /^language: no VOICE template in "fr" \(have: de\)/,
     );
   });
 });

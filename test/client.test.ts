@@ -105,6 +105,7 @@ describe('OtpClient', () => {
       status: 'LOOKUP',
       channel: 'SMS',
       destination: `${to.slice(0, 3)}•••••${to.slice(-4)}`,
+      language: 'en',
       created: true,
     });
     expect(await idle.start({ application: 'login', destination: to })).toMatchObject({
@@ -286,12 +287,13 @@ describe('OtpClient', () => {
     const cases: [Parameters<OtpClient['start']>[0], string][] = [
       [{ application: 'nope', destination: randomPhone() }, 'application'],
       [{ destination: randomPhone() }, 'application'],
-      [{ application: 'login', destination: '+4112' }, 'destination'],
-      [{ application: 'login', destination: '0791234567' }, 'destination'],
-      [{ application: 'swiss', destination: '+4915112345678' }, 'destination'],
+      [{ application: 'login', to: '+4112' }, 'to'],
+      [{ application: 'login', to: '0791234567' }, 'to'],
+      // The old name of the field still works, and errors use the new one.
+      [{ application: 'swiss', destination: '+4915112345678' }, 'to'],
       [{ application: 'login', destination: 'a@example.com', channel: 'email' }, 'channel'],
       [{ application: 'login', destination: randomPhone(), channel: 'fax' }, 'channel'],
-      [{ application: 'login', destination: randomPhone(), language: 'xx' }, 'language'],
+      [{ application: 'login', to: randomPhone(), language: 'not a language' }, 'language'],
       [{ application: 'login', destination: randomPhone(), id: 'bad id!' }, 'id'],
       [{ application: 'login', destination: randomPhone(), placeholders: { pin: '1' } }, 'placeholders.pin'],
     ];

@@ -41,6 +41,24 @@ function fileProblems(mutate: (app: Json, doc: Json) => void): string[] {
   return r.ok ? [] : r.problems.map((p) => `${p.path}: ${p.message}`);
 }
 
+describe('defaultCountry', () => {
+  it('takes a country with phone numbers, within allowedCountries when those are restricted', () => {
+    expect(fileProblems((app) => (app.defaultCountry = 'CH'))).toEqual([]);
+    expect(fileProblems((app) => (app.defaultCountry = 'ch'))).toEqual([
+      expect.stringMatching(/^applications\[0\]\.defaultCountry: /),
+    ]);
+    expect(fileProblems((app) => (app.defaultCountry = 'XX'))).toEqual([
+      'applications[0].defaultCountry: "XX" is not a country with phone numbers',
+    ]);
+    expect(
+      fileProblems((app) => {
+        app.defaultCountry = 'DE';
+        app.policy.allowedCountries = ['CH'];
+      }),
+    ).toEqual(['applications[0].defaultCountry: must be one of policy.allowedCountries (CH)']);
+  });
+});
+
 describe('loadConfig', () => {
   it('loads the committed applications file with defaults', () => {
     const c = loadConfig(BASE_ENV);

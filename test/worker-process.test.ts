@@ -66,6 +66,17 @@ async function until<T>(
   }
 }
 
+const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
+
+/** One line of otpflow's log format: pino JSON, a level name, an ISO time. */
+function expectLogLine(line: string): Record<string, unknown> {
+  const record = JSON.parse(line) as Record<string, unknown>;
+  expect(LEVELS, line).toContain(record.level);
+  expect(record.time, line).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+  expect(record.service, line).toBe('otpflow');
+  return record;
+}
+
 describe('otpflow setup and worker processes', { timeout: 180_000 }, () => {
   let env: TestWorkflowEnvironment;
   let emu: Emulator;
@@ -210,15 +221,40 @@ describe('otpflow setup and worker processes', { timeout: 180_000 }, () => {
       expect(completed.length).toBe(1);
       expect(emu.inbox.messages(phone2)).toHaveLength(1);
 
-      const lines = worker.stdout.filter((l) => l.startsWith('{'));
+      // Nothing but JSON lines of the one format on stdout.
+      const lines = worker.stdout.filter((l) => l.trim() !== '');
       expect(lines.length).toBeGreaterThan(3);
-      for (const l of lines) JSON.parse(l);
+      for (const l of lines) expectLogLine(l);
       const all = worker.stdout.join('\n') + worker.stderr.join('');
       for (const secret of [phone.slice(1), phone2.slice(1), pin, phone.slice(-7)])
         expect(all).not.toContain(secret);
       expect(all).toContain('"worker stopped"');
     } finally {
       if (worker.child.exitCode === null) worker.child.kill('SIGKILL');
+    }
+  });
+
+  it('api: the same JSON log lines as the worker on stdout, nothing plain', async () => {
+    const api = run(['api', '--port', '0'], { ...baseEnv, OTPFLOW_API_KEYS: 'api-key-0123456789abcdef' });
+    try {
+      const listening = await until(
+        'API listening',
+        () => api.stdout.find((l) => l.includes('"API listening"')),
+        60_000,
+      );
+      const { address } = expectLogLine(listening) as { address: string };
+      const res = await fetch(`${address}/v1/verifications/otp-login-x`, {
+        headers: { authorization: 'Bearer api-key-0123456789abcdef' },
+      });
+      expect(res.status).toBe(404);
+      await until('a request log', () => api.stdout.some((l) => l.includes('"request completed"')));
+      api.child.kill('SIGTERM');
+      expect(await api.exited).toBe(0);
+      const lines = api.stdout.filter((l) => l.trim() !== '');
+      expect(lines.length).toBeGreaterThan(2);
+      for (const l of lines) expectLogLine(l);
+    } finally {
+      if (api.child.exitCode === null) api.child.kill('SIGKILL');
     }
   });
 });

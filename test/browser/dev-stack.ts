@@ -14,6 +14,8 @@ export interface DevStack {
   emulator: string;
   inbox: string;
   codec: string;
+  /** The `export NAME='value'` lines the banner printed, as variables. */
+  exports: Record<string, string>;
   /** Calls the otpflow HTTP API with the printed key; answers status and parsed body. */
   call(
     method: 'GET' | 'POST',
@@ -42,8 +44,18 @@ export function parseDevBlock(text: string): Partial<Record<keyof typeof LABELS,
   return out;
 }
 
-/** Starts `node bin/otpflow.js dev` with encryption on and free ports; resolves once it printed its URLs. */
-export async function startDevStack(timeoutMs = 90_000): Promise<DevStack> {
+/** Reads the banner's `  export NAME='value'` lines. */
+export function parseExports(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const m of text.matchAll(/^ {2}export ([A-Z_]+)='([^']*)'$/gm)) out[m[1] as string] = m[2] as string;
+  return out;
+}
+
+/**
+ * Starts `node bin/otpflow.js dev` with encryption on and free ports; resolves once it printed
+ * its URLs. `env` adds variables (an applications file, webhook secrets).
+ */
+export async function startDevStack(timeoutMs = 90_000, env: NodeJS.ProcessEnv = {}): Promise<DevStack> {
   const ports: string[] = [];
   for (const flag of ['--port', '--ui-port', '--api-port', '--emulator-port', '--codec-port']) {
     ports.push(flag, String(await freePort()));
@@ -60,6 +72,7 @@ export async function startDevStack(timeoutMs = 90_000): Promise<DevStack> {
         OTPFLOW_API_KEYS: '',
         OTPFLOW_ENCRYPTION_KEYS: '',
         OTPFLOW_DESTINATION_HASH_KEY: '',
+        ...env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
@@ -117,6 +130,7 @@ export async function startDevStack(timeoutMs = 90_000): Promise<DevStack> {
     inbox,
     emulator,
     codec,
+    exports: parseExports(stdout),
     async call(method, route, body) {
       const res = await fetch(`${api}${route}`, {
         method,

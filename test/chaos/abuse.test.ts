@@ -184,9 +184,9 @@ describe('allowed countries', () => {
   it('refuses a number from another country before anything starts or reaches Infobip', async () => {
     const before = stack.emulator.stats.requests();
     const german = '+4915112345678';
-    await expect(otp.start({ application: swiss.name, destination: german })).rejects.toMatchObject({
+    await expect(otp.start({ application: swiss.name, to: german })).rejects.toMatchObject({
       code: 'OTP_INVALID_INPUT',
-      field: 'destination',
+      field: 'to',
     });
     const res = await fetch(`${base}/v1/verifications`, {
       method: 'POST',

@@ -51,7 +51,7 @@ const rows: Row[] = [
     surface: 'cli',
     input: 'start an invalid number',
     expected: { exit: 2 },
-    run: cli(() => ['start', '0041 79 302 67 27']),
+    run: cli(() => ['start', '+41 79 30']),
   },
   {
     surface: 'cli',
@@ -80,13 +80,13 @@ const rows: Row[] = [
   {
     surface: 'client-library',
     input: 'start without destination',
-    expected: invalid('destination'),
+    expected: invalid('to'),
     run: libStart({}),
   },
   {
     surface: 'client-library',
     input: 'start with an object as destination',
-    expected: invalid('destination'),
+    expected: invalid('to'),
     run: libStart({ destination: {} as string }),
   },
   {

@@ -59,9 +59,9 @@ const rows: Row[] = [
   },
   {
     surface: 'http-api',
-    input: 'to with spaces',
+    input: 'to with letters between the digits',
     expected: bad('to'),
-    run: start({ to: '+41 79 302 67 27' }),
+    run: start({ to: '+41 79 302 AB 27' }),
   },
   {
     surface: 'http-api',
@@ -104,9 +104,9 @@ const rows: Row[] = [
   { surface: 'http-api', input: 'id with a slash', expected: bad('id'), run: start({ id: 'a/b' }) },
   {
     surface: 'http-api',
-    input: 'language with no template',
+    input: 'language that is no language code',
     expected: bad('language'),
-    run: start({ language: 'xx' }),
+    run: start({ language: 'english!' }),
   },
   {
     surface: 'http-api',
@@ -117,7 +117,7 @@ const rows: Row[] = [
   {
     surface: 'http-api',
     input: 'content-type text/plain',
-    expected: bad('body'),
+    expected: { status: 415, type: 'unsupported-media-type' },
     run: post('/v1/verifications', 'to=+41793026727', { 'content-type': 'text/plain' }),
   },
   {
@@ -161,7 +161,7 @@ const rows: Row[] = [
   {
     surface: 'http-api',
     input: 'read a path-traversal ID',
-    expected: { status: 404, type: 'not-found' },
+    expected: bad('id'),
     run: () => http('GET', '/v1/verifications/..%2F..%2Fetc%2Fpasswd'),
   },
   {
