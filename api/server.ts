@@ -45,6 +45,9 @@ const ROUTES: Record<string, readonly string[]> = {
   '/v1/verifications/:id/check': ['POST'],
   '/v1/verifications/:id/resend': ['POST'],
   '/v1/verifications/:id/cancel': ['POST'],
+  '/v1/guard': ['GET', 'HEAD'],
+  '/v1/guard/block': ['POST'],
+  '/v1/guard/unblock': ['POST'],
 };
 
 /** An API key, optionally limited to some applications (a tenant). */
