@@ -13,7 +13,8 @@ import { permanent } from './failures';
 import { makeCountLockouts } from './lockouts';
 import { reduceLookup } from './lookup';
 import { makeResendPin, makeSendPin } from './send-pin';
-import type { GuardFeedSink, LookupResult, OtpActivities } from './types';
+import { checkIdentity } from './identity-check';
+import type { GuardFeedSink, LookupInput, LookupResult, OtpActivities } from './types';
 import { makeVerifyPin } from './verify-pin';
 import { defaultWebhookDispatcher, makeDeliverWebhook } from './webhook';
 
@@ -53,6 +54,12 @@ export interface ActivityDeps {
   maxLostSendAnswers?: number;
   /** Told of every PIN sent and code verified: the abuse guard's feed (the worker's `GuardReporter`). */
   guardFeed?: GuardFeedSink;
+  /**
+   * The deployment's destination-hash key (`OTPFLOW_DESTINATION_HASH_KEY`). With it, the first
+   * call that would reach Infobip (lookup or send) refuses a flow whose destination hash or
+   * derived ID was made with another key (`OtpflowIdentityMismatch`). Without it: no check.
+   */
+  destinationHashKey?: Buffer;
 }
 
 /** Builds the activities; register the result with a worker (`activities: createActivities(deps)`). */
@@ -67,11 +74,13 @@ export function createActivities(deps: ActivityDeps): OtpActivities {
     heartbeatIntervalMs: deps.heartbeatIntervalMs ?? 1_000,
     maxLostAnswers: deps.maxLostSendAnswers ?? 3,
     guardFeed: deps.guardFeed,
+    destinationHashKey: deps.destinationHashKey,
   };
 
-  async function lookupNumber(input: { application: string; destination: string }): Promise<LookupResult> {
+  async function lookupNumber(input: LookupInput): Promise<LookupResult> {
     return guarded(translate, async (signal) => {
       directory.declaration(input.application);
+      checkIdentity(deps.destinationHashKey, input);
       if (isEmailAddress(input.destination)) return { outcome: 'REACHABLE', reason: 'EMAIL' };
       if (!isE164(input.destination)) {
         throw permanent(

@@ -58,6 +58,7 @@ import { InfobipError } from '../infobip/errors';
 import type { SendEmailPinResponse, SendPinResponse } from '../infobip/types';
 import type { ApplicationDirectory } from './directory';
 import { Heartbeats, guarded } from './context';
+import { checkIdentity } from './identity-check';
 import { permanent, type TranslateOptions } from './failures';
 import type { GuardFeedSink, ResendPinInput, SendPinInput, SendPinResult } from './types';
 
@@ -79,6 +80,8 @@ export interface SendDeps {
   maxLostAnswers: number;
   /** Told of every PIN that went out (the abuse guard's feed). */
   guardFeed?: GuardFeedSink;
+  /** The deployment's destination-hash key: the first send checks the caller's (see `identity-check.ts`). */
+  destinationHashKey?: Buffer;
 }
 
 /** Rejects a destination that cannot carry a PIN over the channel, before any call. */
@@ -122,6 +125,8 @@ export function makeSendPin(deps: SendDeps): (input: SendPinInput) => Promise<Se
   return (input) =>
     guarded(deps.translate, async (signal) => {
       checkDestination(input.channel, input.to);
+      if (input.claim)
+        checkIdentity(deps.destinationHashKey, { application: input.application, ...input.claim });
       const { info } = Context.current();
       const prior = info.heartbeatDetails as SendHeartbeat | undefined;
       // Periodic heartbeats before this attempt's own record must not erase what the last one knew.

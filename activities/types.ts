@@ -25,6 +25,18 @@ export interface SendPinInput {
   to: string;
   language?: string;
   placeholders?: Record<string, string>;
+  /**
+   * The flow's destination and the caller's hash of it, on the first send: checked against the
+   * workers' hash key before anything is sent (see `identity-check.ts`).
+   */
+  claim?: { destination: string; destinationHash: string };
+}
+
+/** Input of `lookupNumber`; `destinationHash` is checked like `SendPinInput.claim`. */
+export interface LookupInput {
+  application: string;
+  destination: string;
+  destinationHash?: string;
 }
 
 export interface SendPinResult {
@@ -102,7 +114,7 @@ export interface CountLockoutsInput {
 
 /** Activities the verification workflow calls. */
 export interface OtpActivities {
-  lookupNumber(input: { application: string; destination: string }): Promise<LookupResult>;
+  lookupNumber(input: LookupInput): Promise<LookupResult>;
   sendPin(input: SendPinInput): Promise<SendPinResult>;
   resendPin(input: ResendPinInput): Promise<SendPinResult>;
   verifyPin(input: VerifyPinInput): Promise<VerifyPinResult>;

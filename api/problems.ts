@@ -2,6 +2,7 @@
  * `application/problem+json` answers (RFC 9457) of the HTTP API. Each problem has a stable
  * `type` URI that clients match on; the mapping from library errors lives here only.
  */
+import { STATUS_CODES } from 'node:http';
 import type { FastifyReply } from 'fastify';
 import { isLibraryError, OtpErrorCodes } from '../client/errors';
 
@@ -11,16 +12,24 @@ export const PROBLEM_BASE = 'https://otpflow.dev/problems/';
 /** The API's problem types: HTTP status and title of each. */
 export const ProblemTypes = {
   'invalid-input': { status: 400, title: 'Invalid input' },
+  'malformed-request': { status: 400, title: 'Malformed request' },
   unauthorized: { status: 401, title: 'Missing or wrong API key' },
   forbidden: { status: 403, title: 'Not allowed for this API key' },
   'not-found': { status: 404, title: 'Not found' },
+  'request-timeout': { status: 408, title: 'Request timeout' },
   'method-not-allowed': { status: 405, title: 'Method not allowed' },
   'already-finished': { status: 409, title: 'Verification already finished' },
+  'expectation-failed': { status: 417, title: 'Expectation failed' },
   'payload-too-large': { status: 413, title: 'Request body too large' },
   'unsupported-media-type': { status: 415, title: 'Unsupported media type' },
   'rate-limited': { status: 429, title: 'Too many requests' },
   'destination-locked': { status: 429, title: 'Destination locked' },
+  'headers-too-large': { status: 431, title: 'Request headers too large' },
+  undeliverable: { status: 422, title: 'Destination cannot get a PIN' },
   internal: { status: 500, title: 'Internal error' },
+  misconfigured: { status: 500, title: "Configuration does not match the workers'" },
+  'send-failed': { status: 502, title: 'Infobip did not take the PIN' },
+  'send-unavailable': { status: 503, title: 'Infobip unreachable; no PIN sent' },
   'check-unavailable': { status: 503, title: 'Code check unavailable' },
   'temporal-unavailable': { status: 503, title: 'Temporal unreachable' },
 } as const;
@@ -53,6 +62,22 @@ export function sendProblem(reply: FastifyReply, body: Problem): FastifyReply {
   return reply.code(body.status).type('application/problem+json').send(body);
 }
 
+/**
+ * A problem as a whole HTTP/1.1 response, for answers written straight to a socket (a request
+ * Node could not even parse reaches no reply object).
+ */
+export function rawProblemResponse(body: Problem): string {
+  const json = JSON.stringify(body);
+  return [
+    `HTTP/1.1 ${body.status} ${STATUS_CODES[body.status] ?? 'Error'}`,
+    'Content-Type: application/problem+json; charset=utf-8',
+    `Content-Length: ${Buffer.byteLength(json)}`,
+    'Connection: close',
+    '',
+    json,
+  ].join('\r\n');
+}
+
 /** Request fields the API calls differently from the library. */
 const API_FIELD: Record<string, string> = { destination: 'to' };
 
@@ -78,6 +103,7 @@ export function problemFor(err: unknown): Problem | undefined {
     case OtpErrorCodes.RATE_LIMITED:
       return problem('rate-limited', err.message, {
         reason: err.reason,
+        ...(err.id ? { id: err.id, reasonCode: 'SEND_LIMIT' } : {}),
         ...(err.retryAfterSeconds !== undefined ? { retryAfterSeconds: err.retryAfterSeconds } : {}),
       });
     case OtpErrorCodes.DESTINATION_LOCKED:
@@ -85,6 +111,19 @@ export function problemFor(err: unknown): Problem | undefined {
         lockedUntil: err.lockedUntil,
         retryAfterSeconds: err.retryAfterSeconds,
       });
+    case OtpErrorCodes.UNDELIVERABLE:
+      return problem('undeliverable', err.message, { id: err.id, reasonCode: err.reasonCode });
+    case OtpErrorCodes.SEND_FAILED:
+      return err.retryable
+        ? problem('send-unavailable', err.message, {
+            id: err.id,
+            reasonCode: err.reasonCode,
+            retryAfterSeconds: 5,
+          })
+        : problem('send-failed', err.message, { id: err.id, reasonCode: err.reasonCode });
+    case OtpErrorCodes.MISCONFIGURED:
+      // The API is the misconfigured client here: its operator must fix it, not the caller.
+      return problem('misconfigured', err.message, { variable: err.variable });
     case OtpErrorCodes.CHECK_UNAVAILABLE:
       return problem('check-unavailable', err.message, { retryAfterSeconds: 1 });
     case OtpErrorCodes.TEMPORAL_UNREACHABLE:

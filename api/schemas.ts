@@ -5,10 +5,12 @@
 import { CHANNELS, VERIFICATION_STATUSES } from '../domain/types';
 import { CALLER_ID_PATTERN, MAX_VERIFICATION_ID_LENGTH } from '../domain/constants';
 import { MAX_DESTINATION_LENGTH } from '../domain/destination';
+import { REASONS } from '../domain/reasons';
 import { PAGE_TOKEN_PATTERN } from '../client/list';
 
 const STATUS_ENUM = [...VERIFICATION_STATUSES];
 const CHANNEL_ENUM = [...CHANNELS];
+const REASON_CODES = Object.keys(REASONS);
 
 /** Verification IDs: derived (`otp-login-…`) and caller-chosen alike. */
 const ID_PATTERN = `^[A-Za-z0-9][A-Za-z0-9._:-]{0,${MAX_VERIFICATION_ID_LENGTH - 1}}$`;
@@ -62,6 +64,21 @@ export const sharedSchemas = [
         format: 'date-time',
         description: 'destination-locked: when a new verification of the destination may start.',
       },
+      id: {
+        type: 'string',
+        description:
+          'A start that sent no PIN (rate-limited, undeliverable, send-failed, send-unavailable): the verification, which ended.',
+      },
+      reasonCode: {
+        type: 'string',
+        enum: REASON_CODES,
+        description:
+          'Why no PIN was sent: a stable code (e.g. SEND_LIMIT, NUMBER_UNKNOWN, INFOBIP_UNAVAILABLE).',
+      },
+      variable: {
+        type: 'string',
+        description: "misconfigured: the API's environment variable that differs from the workers'.",
+      },
     },
     required: ['type', 'title', 'status'],
   },
@@ -72,7 +89,8 @@ export const sharedSchemas = [
     properties: {
       id,
       status: { type: 'string', enum: STATUS_ENUM },
-      reason: { type: 'string' },
+      reason: { type: 'string', description: 'Why it ended, in a plain sentence.' },
+      reasonCode: { type: 'string', enum: REASON_CODES, description: 'Why it ended, as a stable code.' },
       application: { type: 'string' },
       channel: { type: 'string', enum: CHANNEL_ENUM },
       destination: { type: 'string', description: 'Masked, e.g. +41•••••6727.' },
@@ -271,8 +289,9 @@ export const startBody = {
     },
     id: {
       type: 'string',
+      maxLength: MAX_VERIFICATION_ID_LENGTH,
       pattern: CALLER_ID_PATTERN.source,
-      description: 'Your own verification ID; by default derived from application and destination.',
+      description: `Your own verification ID (at most ${MAX_VERIFICATION_ID_LENGTH} characters); by default derived from application and destination.`,
     },
     clientIp: {
       type: 'string',
@@ -295,8 +314,12 @@ export const startResponse = {
   type: 'object',
   properties: {
     id,
-    status: { type: 'string', enum: STATUS_ENUM },
-    reason: { type: 'string' },
+    status: {
+      type: 'string',
+      enum: STATUS_ENUM,
+      description:
+        'PENDING; LOOKUP or SENDING when no worker answered in time. A start that sent no PIN is a problem, never 200/201.',
+    },
     channel: { type: 'string', enum: CHANNEL_ENUM },
     destination: { type: 'string', description: 'Masked.' },
     expiresAt: dateTime,
@@ -341,7 +364,10 @@ export const resendResponse = {
   required: ['id', 'status', 'channel', 'resendsRemaining'],
 } as const;
 
-/** `{id}` path parameter. */
+/**
+ * `{id}` path parameter. No length bound here: an ID longer than the limit names no
+ * verification, so it is answered 404 like any unknown ID, after authentication.
+ */
 export const idParams = {
   type: 'object',
   required: ['id'],
@@ -408,6 +434,23 @@ export const commonErrors = {
     headers: { 'Retry-After': { schema: { type: 'integer' }, required: false } },
   },
   503: problemResponse('Temporal or Infobip unreachable; nothing changed.'),
+};
+
+/** What a start answers when its flow ended before a PIN went out (each carries `id` and `reasonCode`). */
+export const startRefusals = {
+  422: problemResponse(
+    'undeliverable: the destination cannot get a PIN (Number Lookup, or Infobip did not deliver); retrying will not help.',
+  ),
+  429: problemResponse("rate-limited: Infobip's send limit was reached; Retry-After when Infobip said when."),
+  500: problemResponse(
+    "misconfigured: the API's OTPFLOW_DESTINATION_HASH_KEY differs from the workers'; nothing was sent.",
+  ),
+  502: problemResponse(
+    'send-failed: Infobip refused the send, or its answers were lost; retrying will not help.',
+  ),
+  503: problemResponse(
+    'send-unavailable (Infobip unreachable, Retry-After), or Temporal unreachable; nothing sent.',
+  ),
 };
 
 /** Error answers of the routes that take a body. */

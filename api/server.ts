@@ -13,14 +13,17 @@ import Fastify, {
   type FastifyRequest,
 } from 'fastify';
 import type { OtpClient } from '../client/otp-client';
-import { registerGuardRoutes } from './guard-routes';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { MAX_VERIFICATION_ID_LENGTH } from '../domain/constants';
-import { NOT_FOUND_PROBLEM, problem, problemFor, sendProblem } from './problems';
+import { registerGuardRoutes } from './guard-routes';
+import { NOT_FOUND_PROBLEM, problem, problemFor, rawProblemResponse, sendProblem } from './problems';
 import { createRateLimiter, type RateLimitOptions } from './rate-limit';
 import {
   bodyErrors,
   checkBody,
   commonErrors,
+  startRefusals,
   healthResponse,
   idParams,
   listQuery,
@@ -99,6 +102,9 @@ export function keyLabel(key: string): string {
   return `key:${createHash('sha256').update(key).digest('hex').slice(0, 8)}`;
 }
 
+const UNAUTHORIZED = problem('unauthorized', 'Send Authorization: Bearer <API key>.');
+const INTERNAL_DETAIL = 'Something went wrong; it was logged.';
+
 interface IdRequest {
   Params: { id: string };
 }
@@ -125,17 +131,80 @@ function validationProblem(err: FastifyError) {
   return problem('invalid-input', `${field}: ${message}`, { field });
 }
 
+/**
+ * The problem for an error fastify itself raised, by its code (never its message): the
+ * framework's own JSON envelope must not reach a caller. Undefined for anything else.
+ */
+function frameworkProblem(err: FastifyError, bodyLimit: number) {
+  switch (err.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return problem('payload-too-large', `The body must be at most ${bodyLimit} bytes.`);
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return problem('unsupported-media-type', 'Send application/json.');
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return problem('invalid-input', 'body: is not valid JSON', { field: 'body' });
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return problem('malformed-request', 'The body does not have the length Content-Length announced.');
+    case 'FST_ERR_BAD_URL':
+      return problem('malformed-request', 'The URL is not validly percent-encoded.');
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      // Longer than any verification ID can be: the same answer as a start with such an ID.
+      return problem(
+        'invalid-input',
+        `id: must NOT have more than ${MAX_VERIFICATION_ID_LENGTH} characters`,
+        {
+          field: 'id',
+        },
+      );
+    case 'FST_ERR_NOT_FOUND':
+      return problem('not-found', 'No such route.');
+  }
+  // JSON the parser refused for what it holds (a `__proto__` key) rather than its syntax.
+  if (err instanceof SyntaxError && err.statusCode === 400)
+    return problem('invalid-input', 'body: is not acceptable JSON', { field: 'body' });
+  if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500)
+    return problem('malformed-request', 'The request could not be read.');
+  return undefined;
+}
+
+/**
+ * Answers a request Node's HTTP parser refused before fastify saw it (headers too large, a
+ * timeout, malformed HTTP) with a problem, written straight to the socket.
+ */
+function answerClientError(err: Error & { code?: string }, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const body =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? problem('headers-too-large', 'The request headers are too large.')
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? problem('request-timeout', 'The request took too long to arrive.')
+        : problem('malformed-request', 'The request is not valid HTTP/1.1.');
+  if (socket.writable) socket.write(rawProblemResponse(body));
+  socket.destroy(err);
+}
+
+/**
+ * Answers what Node's HTTP server handles before fastify when nobody listens: a CONNECT (Node
+ * would drop the connection without a word) and an `Expect` other than 100-continue (Node
+ * would answer an empty 417).
+ */
+function answerOutsideFastify(server: Server): void {
+  server.on('connect', (_req: IncomingMessage, socket: Socket) => {
+    const body = problem('malformed-request', 'This server is not a proxy: CONNECT is not supported.');
+    socket.end(rawProblemResponse(body));
+  });
+  server.on('checkExpectation', (_req: IncomingMessage, res: ServerResponse) => {
+    const body = JSON.stringify(problem('expectation-failed', 'Only Expect: 100-continue is supported.'));
+    res.writeHead(417, { 'content-type': 'application/problem+json; charset=utf-8', connection: 'close' });
+    res.end(body);
+  });
+}
+
 /** Builds the API server (not yet listening). */
 export function createApiServer(options: ApiServerOptions): FastifyInstance {
   const logger = options.logger ?? false;
-  const app = Fastify({
-    ...(typeof logger === 'boolean' ? { logger } : { loggerInstance: logger }),
-    bodyLimit: options.bodyLimit ?? 16 * 1024,
-    // Long enough that an over-long ID reaches validation (400) instead of the router's 414.
-    routerOptions: { maxParamLength: 4 * MAX_VERIFICATION_ID_LENGTH },
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
-  }) as unknown as FastifyInstance;
-
+  const bodyLimit = options.bodyLimit ?? 16 * 1024;
   // Each key maps to the client it may use: all applications, or a tenant's.
   const matchKey = createKeyMatcher<Grant>(
     options.apiKeys.map((k) => {
@@ -150,6 +219,21 @@ export function createApiServer(options: ApiServerOptions): FastifyInstance {
   };
   const limit = createRateLimiter(options.rateLimit ?? { perSecond: 0, burst: 1 });
 
+  const app = Fastify({
+    ...(typeof logger === 'boolean' ? { logger } : { loggerInstance: logger }),
+    bodyLimit,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
+    // Every verification ID reaches the routes, percent-encoded or not; anything longer is
+    // answered by `frameworkErrors` below, after authentication, never by fastify's own 414.
+    routerOptions: { maxParamLength: 3 * MAX_VERIFICATION_ID_LENGTH },
+    frameworkErrors: (err, req, reply) => {
+      if (req.url.startsWith('/v1/') && !authenticate(req)) return sendProblem(reply, UNAUTHORIZED);
+      return sendProblem(reply, frameworkProblem(err, bodyLimit) ?? problem('internal', INTERNAL_DETAIL));
+    },
+    clientErrorHandler: answerClientError,
+  }) as unknown as FastifyInstance;
+  answerOutsideFastify(app.server);
+
   // Empty bodies are fine for resend and cancel, even with a JSON content type. JSON.parse
   // keeps `__proto__` and `constructor` as plain data (own properties, no prototype change);
   // the schemas then refuse them as unknown fields by name.
@@ -159,26 +243,22 @@ export function createApiServer(options: ApiServerOptions): FastifyInstance {
     try {
       done(null, JSON.parse(body as string));
     } catch {
-      done(Object.assign(new Error('is not valid JSON'), { statusCode: 400 }), undefined);
+      done(
+        Object.assign(new Error('is not valid JSON'), {
+          statusCode: 400,
+          code: 'FST_ERR_CTP_INVALID_JSON_BODY',
+        }),
+        undefined,
+      );
     }
   });
 
   app.setErrorHandler((err: FastifyError, req, reply) => {
     if (err.validation) return sendProblem(reply, validationProblem(err));
-    const known = problemFor(err);
+    const known = problemFor(err) ?? frameworkProblem(err, bodyLimit);
     if (known) return sendProblem(reply, known);
-    if (err.statusCode === 413)
-      return sendProblem(
-        reply,
-        problem('payload-too-large', `The body must be at most ${app.initialConfig.bodyLimit} bytes.`),
-      );
-    if (err.statusCode === 415)
-      return sendProblem(reply, problem('unsupported-media-type', 'Send application/json.'));
-    if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
-      return sendProblem(reply, problem('invalid-input', `body: ${err.message}`, { field: 'body' }));
-    }
     req.log.error({ err }, 'request failed');
-    return sendProblem(reply, problem('internal', 'Something went wrong; it was logged.'));
+    return sendProblem(reply, problem('internal', INTERNAL_DETAIL));
   });
   app.setNotFoundHandler((_req, reply) => sendProblem(reply, problem('not-found', 'No such route.')));
 
@@ -245,8 +325,7 @@ export function createApiServer(options: ApiServerOptions): FastifyInstance {
       v1.decorateRequest('caller', null);
       v1.addHook('onRequest', async (req, reply) => {
         const grant = authenticate(req);
-        if (!grant)
-          return sendProblem(reply, problem('unauthorized', 'Send Authorization: Bearer <API key>.'));
+        if (!grant) return sendProblem(reply, UNAUTHORIZED);
         const wait = limit(grant.key);
         if (wait > 0) {
           return sendProblem(
@@ -282,7 +361,7 @@ export function createApiServer(options: ApiServerOptions): FastifyInstance {
           schema: {
             summary: 'Start a verification (or return the pending one for the same destination)',
             description:
-              'The abuse guard answers 429 before anything is sent: destination-locked (a verification of this destination ended LOCKED within its lockout; lockedUntil) or rate-limited (reason DESTINATION_VELOCITY, PREFIX_VELOCITY, CLIENT_IP_VELOCITY, SESSION_VELOCITY or PREFIX_BLOCKED), both with Retry-After.',
+              '201 when a PIN went out, 200 when a pending verification was returned. A start whose verification ended before a PIN went out answers a problem with the verification `id` and a `reasonCode`: 429 rate-limited (Infobip send limit), 422 undeliverable, 502 send-failed, 503 send-unavailable, 500 misconfigured (this API uses another destination-hash key than the workers). The abuse guard answers 429 before anything is sent: destination-locked (a verification of this destination ended LOCKED within its lockout; lockedUntil) or rate-limited (reason DESTINATION_VELOCITY, PREFIX_VELOCITY, CLIENT_IP_VELOCITY, SESSION_VELOCITY or PREFIX_BLOCKED), both with Retry-After.',
             body: withApplications(startBody, options.otp.applicationNames),
             security,
             response: {
@@ -290,9 +369,10 @@ export function createApiServer(options: ApiServerOptions): FastifyInstance {
                 ...startResponse,
                 description: 'A verification for this destination was pending: nothing was sent.',
               },
-              201: { ...startResponse, description: 'Started.' },
+              201: { ...startResponse, description: 'Started: a PIN went out.' },
               ...commonErrors,
               ...bodyErrors,
+              ...startRefusals,
             },
           },
         },
@@ -352,7 +432,7 @@ export function createApiServer(options: ApiServerOptions): FastifyInstance {
           schema: {
             summary: 'Check the code a person typed',
             description:
-              'A wrong code answers 200 with verified=false. A finished verification answers 409 already-finished with verificationStatus.',
+              'A wrong code answers 200 with verified=false and the attempts left; the wrong code that uses the last attempt answers 200 LOCKED, the right one 200 VERIFIED. A check that finds the verification already finished (queued behind the check that finished it, or arriving later) answers 409 already-finished with verificationStatus; nothing is checked.',
             ...withId,
             body: checkBody,
             response: {
@@ -372,12 +452,16 @@ export function createApiServer(options: ApiServerOptions): FastifyInstance {
         {
           schema: {
             summary: 'Send the code again',
-            description: 'During the cooldown: 429 rate-limited with Retry-After.',
+            description:
+              'During the cooldown: 429 rate-limited with Retry-After. When Infobip does not take the new PIN: 502 send-failed, or 503 send-unavailable when it could not be reached (the earlier PIN stays valid).',
             ...withId,
             response: {
               200: resendResponse,
               404: problemResponse('No verification with this ID for this key.'),
               409: problemResponse('Already finished (already-finished, verificationStatus).'),
+              502: problemResponse(
+                'Infobip did not take the new PIN (send-failed, reasonCode); the earlier one stays valid.',
+              ),
               ...commonErrors,
               ...bodyErrors,
               429: {

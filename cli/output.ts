@@ -36,7 +36,7 @@ export function formatStart(r: StartResult): string {
   return [
     head,
     rows([
-      ['status', r.reason ? `${r.status} — ${r.reason}` : r.status],
+      ['status', r.status],
       ['channel', `${r.channel} to ${r.destination}`],
       ['expires', r.expiresAt ? `${r.expiresAt}${until(r.expiresAt)}` : undefined],
       [
@@ -124,13 +124,35 @@ function describeLibraryError(err: LibraryError): {
       };
     case OtpErrorCodes.RATE_LIMITED: {
       const when = err.retryAfterSeconds !== undefined ? ` Try again in ${err.retryAfterSeconds} s.` : '';
-      const what = RESEND_REASONS.includes(err.reason) ? 'Resend' : 'Start';
+      const what = err.id
+        ? `No PIN sent: verification ${err.id} ended RATE_LIMITED`
+        : RESEND_REASONS.includes(err.reason)
+          ? 'Resend refused'
+          : 'Start refused';
       return {
-        message: `✘ ${what} refused (${err.reason}).${when}`,
-        json: { ...base, reason: err.reason, retryAfterSeconds: err.retryAfterSeconds, retryAt: err.retryAt },
+        message: `✘ ${what} (${err.reason}).${when}`,
+        json: {
+          ...base,
+          ...(err.id ? { id: err.id } : {}),
+          reason: err.reason,
+          retryAfterSeconds: err.retryAfterSeconds,
+          retryAt: err.retryAt,
+        },
         exit: ExitCode.FAILED,
       };
     }
+    case OtpErrorCodes.UNDELIVERABLE:
+    case OtpErrorCodes.SEND_FAILED: {
+      const exit =
+        err.code === OtpErrorCodes.SEND_FAILED && err.retryable ? ExitCode.UNREACHABLE : ExitCode.FAILED;
+      return {
+        message: `✘ No PIN sent (${err.reasonCode}): ${err.message} Verification: ${err.id}`,
+        json: { ...base, id: err.id, reasonCode: err.reasonCode },
+        exit,
+      };
+    }
+    case OtpErrorCodes.MISCONFIGURED:
+      return { message: err.message, json: { ...base, variable: err.variable }, exit: ExitCode.CONFIG };
     case OtpErrorCodes.DESTINATION_LOCKED:
       return {
         message: `✘ Start refused: the destination is locked until ${err.lockedUntil} (try again in ${err.retryAfterSeconds} s); nothing was sent.`,

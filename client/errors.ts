@@ -4,6 +4,7 @@
  * locked, expired by this check) are return values, not errors.
  */
 import { OtpError, OtpErrorCodes, type InvalidInputError } from '../domain/errors';
+import type { ReasonCode } from '../domain/reasons';
 import type { VerificationStatus } from '../domain/types';
 
 export { OtpError, OtpErrorCodes, InvalidInputError, type OtpErrorCode } from '../domain/errors';
@@ -66,20 +67,89 @@ const RATE_LIMIT_TEXT: Record<RateLimitReason, string> = {
 };
 
 /**
- * Thrown when a resend or a start is refused for now (see `RateLimitReason`); nothing was
- * sent. `retryAfterSeconds` says when to try again when that is known; absent when waiting
- * cannot help (no resends left).
+ * Thrown when a resend or a start is refused for now: a resend's cooldown, no resends left,
+ * Infobip's send limit, or the abuse guard before a start (see `RateLimitReason`); or when a start
+ * sent no PIN because of Infobip's send limit (`id` is then the verification, which ended
+ * RATE_LIMITED). `retryAfterSeconds` says when to try again when it is known; absent when nobody
+ * knows or waiting cannot help (no resends left).
  */
 export class RateLimitedError extends OtpError {
   override readonly name = 'RateLimitedError';
   readonly code = OtpErrorCodes.RATE_LIMITED;
+  /** The verification a start created and ended; absent for a resend. */
+  readonly id?: string;
   constructor(
     readonly reason: RateLimitReason,
     readonly retryAfterSeconds?: number,
     readonly retryAt?: string,
+    options: { id?: string } = {},
   ) {
     super(
-      `${RATE_LIMIT_TEXT[reason] ?? reason}${retryAfterSeconds !== undefined ? `, retry in ${retryAfterSeconds} s` : ''}`,
+      options.id
+        ? "no PIN was sent: Infobip's send limit for this number or application was reached"
+        : reason === 'COOLDOWN'
+          ? `resend refused: cooldown, retry in ${retryAfterSeconds ?? '?'} s`
+          : reason === 'MAX_RESENDS' || reason === 'RATE_LIMITED'
+            ? RATE_LIMIT_TEXT[reason]
+            : `${RATE_LIMIT_TEXT[reason] ?? reason}${retryAfterSeconds !== undefined ? `, retry in ${retryAfterSeconds} s` : ''}`,
+    );
+    if (options.id) this.id = options.id;
+  }
+}
+
+/**
+ * Thrown when a start sent no PIN because the destination cannot get one: Number Lookup says
+ * the number is unknown, unreachable or cannot take SMS, or Infobip did not deliver. Trying
+ * again will not help. `id` is the verification (ended UNDELIVERABLE), `reasonCode` says why.
+ */
+export class UndeliverableError extends OtpError {
+  override readonly name = 'UndeliverableError';
+  readonly code = OtpErrorCodes.UNDELIVERABLE;
+  constructor(
+    readonly id: string,
+    readonly reasonCode: ReasonCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Thrown when no PIN could be sent: a start whose verification ended FAILED (`id`), or a resend
+ * Infobip did not take. `retryable` is true when Infobip (or Number Lookup) could not be reached,
+ * so the same call may work later; false when Infobip refused or its answers were lost.
+ */
+export class SendFailedError extends OtpError {
+  override readonly name = 'SendFailedError';
+  readonly code = OtpErrorCodes.SEND_FAILED;
+  constructor(
+    readonly id: string,
+    readonly reasonCode: ReasonCode,
+    readonly retryable: boolean,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Thrown when the workers refused a start because this client's `OTPFLOW_DESTINATION_HASH_KEY`
+ * is not theirs: its ID and destination hash do not match the destination, and letting it
+ * through would bypass de-duplication (a second PIN). `id` is the verification, which ended
+ * FAILED; nothing was sent. (A client lacking the workers' encryption keys gets a `ConfigError`.)
+ */
+export class MisconfiguredError extends OtpError {
+  override readonly name = 'MisconfiguredError';
+  readonly code = OtpErrorCodes.MISCONFIGURED;
+  /** The environment variable that differs from the workers'. */
+  readonly variable = 'OTPFLOW_DESTINATION_HASH_KEY';
+  constructor(
+    readonly id: string,
+    options: { cause?: unknown } = {},
+  ) {
+    super(
+      `the workers refused ${id}: its ID and destination hash were made with another OTPFLOW_DESTINATION_HASH_KEY than theirs; nothing was sent`,
+      { cause: options.cause },
     );
   }
 }
@@ -130,7 +200,10 @@ export type LibraryError =
   | RateLimitedError
   | DestinationLockedError
   | CheckUnavailableError
-  | TemporalUnreachableError;
+  | TemporalUnreachableError
+  | UndeliverableError
+  | SendFailedError
+  | MisconfiguredError;
 
 /** Whether `err` is one of the library's errors (anything else is a bug or a foreign error). */
 export function isLibraryError(err: unknown): err is LibraryError {

@@ -4,10 +4,11 @@
  * the typed errors of `errors.ts`.
  *
  * Check semantics: `check()` answers the outcome of *this* check — `VERIFIED`, a wrong code
- * (`PENDING` with fewer attempts), `LOCKED`, or `EXPIRED` when the code raced the expiry.
- * A check sent to a verification that had already ended is not a check: it throws
- * `VerificationFinishedError` carrying the final status (so a finished `VERIFIED` flow never
- * answers `verified: true` again, whatever code is sent).
+ * (`PENDING` with fewer attempts), `LOCKED` for the wrong code that used the last attempt, or
+ * `EXPIRED` when the code raced the expiry. A check that finds the verification already ended
+ * — sent after it ended, or queued behind the concurrent check that ended it — is not a check:
+ * it throws `VerificationFinishedError` carrying the final status (so a finished `VERIFIED`
+ * flow never answers `verified: true` again, whatever code is sent).
  */
 import { randomUUID } from 'node:crypto';
 import type { Client, WorkflowExecutionDescription, WorkflowHandle } from '@temporalio/client';
@@ -47,7 +48,14 @@ import {
   type VerificationSummary,
 } from './list';
 import { prepareStart, workflowStartOptions, type StartInput } from './start-input';
-import { attachedAnswer, startAnswerMissing, startMayRetry, translateTemporalError } from './temporal-errors';
+import { startRefusal } from './start-outcome';
+import {
+  attachedAnswer,
+  startAnswerMissing,
+  startMayRetry,
+  translateTemporalError,
+  unreadableEncryption,
+} from './temporal-errors';
 import { closedView, runningFallback, runningView, type VerificationView } from './views';
 
 export type { StartInput } from './start-input';
@@ -89,9 +97,10 @@ export interface OtpClientOptions {
   guard?: GuardWatcher;
 }
 
-/** Answer of `start`. */
+/** Answer of `start`: a verification whose PIN went out (`PENDING`) or is on its way. */
 export interface StartResult {
   id: string;
+  /** `PENDING`; `LOOKUP` or `SENDING` only when no worker answered within `startWaitMs`. */
   status: VerificationStatus;
   channel: Channel;
   /** Masked destination, e.g. `+41•••••6727`. */
@@ -100,7 +109,6 @@ export interface StartResult {
   expiresAt?: string;
   /** False when a pending verification for the same ID existed and nothing new was sent. */
   created: boolean;
-  reason?: string;
   /** Language of the message template used. */
   language: string;
   /** The language asked for, present when it had no template and `language` (the application's default) was used. */
@@ -125,14 +133,16 @@ const START_RETRY_MS = { first: 50, max: 500 };
 /** The language part of a start's answer: what the template is in, and what was asked for. */
 type StartLanguage = Pick<StartResult, 'language' | 'requestedLanguage'>;
 
+/** The start's answer, or the error that says why no PIN went out. */
 function startResult(id: string, answer: StartAnswer, language: StartLanguage): StartResult {
+  const refused = startRefusal({ id, ...answer });
+  if (refused) throw refused;
   return {
     id,
     status: answer.status,
     channel: answer.channel,
     destination: answer.destinationMasked,
     ...(answer.expiresAt ? { expiresAt: answer.expiresAt } : {}),
-    ...(answer.reason ? { reason: answer.reason } : {}),
     created: answer.created,
     ...language,
   };
@@ -165,13 +175,16 @@ export class OtpClient {
   /**
    * Starts a verification, or attaches to the running one with the same ID (then nothing is
    * sent and `created` is false), and answers once the first send is known: `PENDING` with
-   * `expiresAt`, or the status the flow ended with before a PIN went out. One
-   * update-with-start call: the workflow starts with the `start` Update, whose handler answers.
-   * Throws `InvalidInputError` before starting anything when the input can never succeed, and
-   * with field `id` when a caller-chosen ID belongs to another destination. The abuse guard
-   * refuses before anything is sent: `DestinationLockedError` while the destination is locked
-   * after a LOCKED verification, `RateLimitedError` for a velocity limit or a blocked prefix
-   * (see `guard.ts`). Bounded by `startWaitMs` (see there).
+   * `expiresAt`. One update-with-start call: the workflow starts with the `start` Update, whose
+   * handler answers. Throws `InvalidInputError` before starting anything when the input can
+   * never succeed, and with field `id` when a caller-chosen ID belongs to another destination.
+   * When the flow ended before a PIN went out it throws why, with the verification's `id`:
+   * `RateLimitedError` (Infobip's send limit), `UndeliverableError`, `SendFailedError`
+   * (`retryable` when Infobip could not be reached), `MisconfiguredError` (the workers refused
+   * this client's hash key or its unencrypted payloads). The abuse guard refuses before anything
+   * is sent: `DestinationLockedError` while the destination is locked after a LOCKED
+   * verification, `RateLimitedError` for a velocity limit or a blocked prefix (see `guard.ts`).
+   * Bounded by `startWaitMs` (see there).
    */
   async start(req: StartInput): Promise<StartResult> {
     const { id, app, input, requestedLanguage, callerId, contexts } = prepareStart(
@@ -199,15 +212,16 @@ export class OtpClient {
     };
     const deadline = Date.now() + (this.options.startWaitMs ?? 15_000);
     for (let pause = START_RETRY_MS.first; ; pause = Math.min(pause * 2, START_RETRY_MS.max)) {
+      let answer: StartAnswer;
       try {
-        const answer = await client.withDeadline(deadline, () =>
+        answer = await client.withDeadline(deadline, () =>
           client.workflow.executeUpdateWithStart(startUpdate, {
             args: [request],
             startWorkflowOperation: new WithStartWorkflowOperation(WORKFLOW_TYPE, options),
           }),
         );
-        return startResult(id, answer, language);
       } catch (err) {
+        if (unreadableEncryption(err)) throw translateTemporalError(err, id);
         const attached = attachedAnswer(err);
         if (attached) return startResult(id, attached, language);
         // Ten Updates in flight per flow at most, a flow closing under us: back off, start again.
@@ -218,6 +232,7 @@ export class OtpClient {
         }
         return this.startedWithoutAnswer(err, id, app.name, requestId, language);
       }
+      return startResult(id, answer, language);
     }
   }
 
@@ -411,9 +426,11 @@ export class OtpClient {
       info.status.name === 'RUNNING'
         ? runningFallback(info, application)
         : await this.view({ handle, info, application });
-    const { status, reason, channel, destination } = view;
+    const { status, reasonCode, channel, destination } = view;
+    const refused = startRefusal({ id, status, ...(reasonCode ? { reasonCode } : {}) });
+    if (refused) throw refused;
     const created = info.memo?.[START_REQUEST_MEMO] === requestId;
-    return { id, status, channel, destination, ...(reason ? { reason } : {}), created, ...language };
+    return { id, status, channel, destination, created, ...language };
   }
 
   /** Runs a call that opens an operation under the `rpcTimeoutMs` deadline. */

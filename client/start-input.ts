@@ -6,6 +6,7 @@ import { isIP } from 'node:net';
 import type { ApplicationDeclaration } from '../config/types';
 import {
   CALLER_ID_PATTERN,
+  MAX_VERIFICATION_ID_LENGTH,
   OTP_APPLICATION,
   OTP_CONTEXT,
   OTP_CHANNEL,
@@ -229,7 +230,7 @@ export function prepareStart(
   if (req.id !== undefined && (typeof req.id !== 'string' || !CALLER_ID_PATTERN.test(req.id))) {
     throw new InvalidInputError(
       'id',
-      'must be 1–128 letters, digits, ".", "_", ":" or "-", starting with a letter or digit',
+      `must be 1–${MAX_VERIFICATION_ID_LENGTH} letters, digits, ".", "_", ":" or "-", starting with a letter or digit`,
     );
   }
   const input: VerificationInput = {

@@ -15,16 +15,21 @@ import {
   INVALID_INPUT,
   NOT_PENDING,
   RESEND_FAILED,
+  UNENCRYPTED,
 } from '../domain/failures';
 import { TERMINAL_STATUSES, type StartAnswer, type VerificationStatus } from '../domain/types';
+import { REASONS, RETRYABLE_REASONS, type ReasonCode } from '../domain/reasons';
 import {
   CheckUnavailableError,
   DestinationLockedError,
   InvalidInputError,
   OtpError,
+  SendFailedError,
   TemporalUnreachableError,
   VerificationFinishedError,
 } from './errors';
+
+const CHECK_UNAVAILABLE_SENTENCE = 'Infobip could not check the code now; no attempt was counted, try again';
 
 /** gRPC status codes that mean "the server is not there" rather than "the server said no". */
 const UNREACHABLE_GRPC = new Set([4 /* DEADLINE_EXCEEDED */, 14 /* UNAVAILABLE */]);
@@ -120,6 +125,22 @@ function keyProblem(err: unknown): ConfigError | undefined {
   return undefined;
 }
 
+/** Whether `err` is this client failing to read a payload because of its encryption keys. */
+export function unreadableEncryption(err: unknown): boolean {
+  return keyProblem(err) !== undefined;
+}
+
+/** What a flow answers to a caller that sent its payloads unencrypted while the workers encrypt. */
+function unencryptedRefused(): ConfigError {
+  return new ConfigError([
+    {
+      path: 'OTPFLOW_ENCRYPTION_KEYS',
+      message:
+        'is not set, but the workers encrypt and refused this request: set it to the keys the workers use',
+    },
+  ]);
+}
+
 /**
  * Maps an error from a Temporal call on verification `id` to the library's errors (and a
  * missing or wrong encryption key to a `ConfigError`); returns errors it does not recognise
@@ -148,9 +169,23 @@ export function translateTemporalError(err: unknown, id: string): unknown {
         const reason = typeof details[1] === 'string' ? details[1] : failure.message;
         return new InvalidInputError(field, reason);
       }
+      case UNENCRYPTED:
+        return unencryptedRefused();
       case CHECK_UNAVAILABLE:
-      case RESEND_FAILED:
-        return new CheckUnavailableError(failure.message);
+        // A sentence of our own: an older worker put Infobip's words (and a pinId) in the message.
+        return new CheckUnavailableError(CHECK_UNAVAILABLE_SENTENCE);
+      case RESEND_FAILED: {
+        const code =
+          typeof details[0] === 'string' && details[0] in REASONS
+            ? (details[0] as ReasonCode)
+            : 'INFOBIP_UNAVAILABLE';
+        return new SendFailedError(
+          id,
+          code,
+          RETRYABLE_REASONS.includes(code),
+          `the PIN could not be sent again: ${REASONS[code]}`,
+        );
+      }
       case DESTINATION_LOCKED: {
         const until = (details[0] as { lockedUntil?: unknown } | undefined)?.lockedUntil;
         if (typeof until === 'string') return new DestinationLockedError(until, id);

@@ -1,6 +1,7 @@
 /** What `OtpClient.status` answers: a verification's state, built from the live query or the final result. */
 import type { WorkflowExecutionInfo, WorkflowHandle } from '@temporalio/client';
 import { OTP_APPLICATION, OTP_CHANNEL, OTP_STATUS } from '../domain/constants';
+import { REASON_OF_STATUS, REASONS, type ReasonCode } from '../domain/reasons';
 import type {
   Channel,
   CheckResult,
@@ -14,7 +15,10 @@ import type {
 export interface VerificationView {
   id: string;
   status: VerificationStatus;
+  /** Why it ended, in a sentence (never Infobip's own words). */
   reason?: string;
+  /** Why it ended, as a stable code (`domain/reasons.ts`). */
+  reasonCode?: ReasonCode;
   application: string;
   channel: Channel;
   /** Masked destination (`+41•••••6727`). */
@@ -44,12 +48,42 @@ function masked(info: DescribedFlow): string {
   return typeof value === 'string' ? value : '';
 }
 
+/**
+ * An ending's reason as callers see it. Flows recorded before reason codes wrote Infobip's
+ * words into some reasons: those get the code of their status and its sentence (a cancel keeps
+ * the words its caller gave).
+ */
+function shownReason(
+  status: VerificationStatus,
+  code: ReasonCode | undefined,
+  reason: string | undefined,
+): { reason?: string; reasonCode?: ReasonCode } {
+  if (code) return { reasonCode: code, ...(reason ? { reason } : {}) };
+  const fallback = REASON_OF_STATUS[status];
+  if (!fallback) return {};
+  return { reasonCode: fallback, reason: status === 'CANCELLED' && reason ? reason : REASONS[fallback] };
+}
+
+/** A timeline as callers see it: entries of older flows without Infobip's words (see `shownReason`). */
+export function shownTimeline(timeline: TimelineEntry[]): TimelineEntry[] {
+  return timeline.map((e) => {
+    if (e.kind === 'SEND' && e.infobipStatus.startsWith('FAILED:')) return { ...e, infobipStatus: 'FAILED' };
+    if (e.kind === 'LOOKUP' && e.outcome === 'ERROR' && e.reason && !(e.reason in REASONS))
+      return { ...e, reason: 'LOOKUP_UNAVAILABLE' };
+    if (e.kind === 'STATUS' && !e.reasonCode) {
+      const { reason: _old, ...rest } = e;
+      return { ...rest, ...shownReason(e.status, undefined, e.reason) };
+    }
+    return e;
+  });
+}
+
 /** View of a running flow from its `status` query. */
 export function runningView(info: DescribedFlow, state: VerificationState): VerificationView {
   return {
     id: info.workflowId,
     status: state.status,
-    ...(state.reason ? { reason: state.reason } : {}),
+    ...shownReason(state.status, state.reasonCode, state.reason),
     application: state.application,
     channel: state.channel,
     destination: state.destinationMasked,
@@ -60,7 +94,7 @@ export function runningView(info: DescribedFlow, state: VerificationState): Veri
     ...(state.lastCheck ? { lastCheck: state.lastCheck } : {}),
     ...(state.lockedUntil ? { lockedUntil: state.lockedUntil } : {}),
     startedAt: info.startTime.toISOString(),
-    timeline: state.timeline,
+    timeline: shownTimeline(state.timeline),
   };
 }
 
@@ -86,11 +120,11 @@ export async function closedView(info: DescribedFlow, handle: WorkflowHandle): P
       return {
         ...base,
         status: result.status,
-        ...(result.reason ? { reason: result.reason } : {}),
+        ...shownReason(result.status, result.reasonCode, result.reason),
         channel: result.channel,
         ...(last && last.kind === 'CHECK' ? { attemptsRemaining: last.attemptsRemaining } : {}),
         ...(lastCheck ? { lastCheck } : {}),
-        timeline: result.timeline,
+        timeline: shownTimeline(result.timeline),
       };
     }
     case 'TERMINATED':

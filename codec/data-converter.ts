@@ -14,13 +14,17 @@ function resolveShipped(name: string): string {
 
 /**
  * With encryption keys: AES-256-GCM on every payload and failure messages moved into
- * (encrypted) payloads. Without keys: Temporal's defaults. Workers running a prebuilt
+ * (encrypted) payloads. Without keys: Temporal's defaults. Workers pass `markPlain` (see
+ * `EncryptionCodec`): with keys they refuse unencrypted inputs, signals and updates. Workers running a prebuilt
  * bundle must use the bundle built with the same failure converter (see worker/bundle.ts).
  */
-export function createDataConverter(config: { encryptionKeys: EncryptionKey[] }): DataConverter {
+export function createDataConverter(
+  config: { encryptionKeys: EncryptionKey[] },
+  options: { markPlain?: boolean } = {},
+): DataConverter {
   if (config.encryptionKeys.length === 0) return {};
   return {
-    payloadCodecs: [new EncryptionCodec(config.encryptionKeys)],
+    payloadCodecs: [new EncryptionCodec(config.encryptionKeys, options)],
     failureConverterPath: ENCODING_FAILURE_CONVERTER_PATH,
   };
 }

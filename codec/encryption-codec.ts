@@ -5,6 +5,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
+import { UNENCRYPTED_MARK } from '../domain/failures';
 import { CodecKeyError, DecryptionError, UnknownKeyError } from './errors';
 
 /** `encoding` metadata of an encrypted payload. */
@@ -21,6 +22,11 @@ export interface EncryptionKey {
 }
 
 const utf8 = (s: string) => new TextEncoder().encode(s);
+/** The payload an unencrypted one decodes to with `markPlain`. */
+const PLAIN_MARK: Payload = {
+  metadata: { encoding: utf8('json/plain') },
+  data: utf8(JSON.stringify({ [UNENCRYPTED_MARK]: true })),
+};
 const fromUtf8 = (b: Uint8Array | null | undefined) => (b ? Buffer.from(b).toString('utf8') : undefined);
 
 /**
@@ -32,7 +38,14 @@ export class EncryptionCodec implements PayloadCodec {
   private readonly keys: Map<string, Buffer>;
   private readonly current: EncryptionKey;
 
-  constructor(keys: EncryptionKey[]) {
+  /**
+   * `markPlain` (workers): decode an unencrypted payload to `{ [UNENCRYPTED_MARK]: true }`, so
+   * the workflow refuses what a caller without the keys sent instead of acting on it.
+   */
+  constructor(
+    keys: EncryptionKey[],
+    private readonly options: { markPlain?: boolean } = {},
+  ) {
     if (keys.length === 0) throw new CodecKeyError('EncryptionCodec needs at least one key');
     for (const k of keys) {
       if (k.key.length !== 32)
@@ -64,7 +77,8 @@ export class EncryptionCodec implements PayloadCodec {
 
   async decode(payloads: Payload[]): Promise<Payload[]> {
     return payloads.map((p) => {
-      if (fromUtf8(p.metadata?.encoding) !== ENCRYPTED_ENCODING) return p;
+      if (fromUtf8(p.metadata?.encoding) !== ENCRYPTED_ENCODING)
+        return this.options.markPlain ? PLAIN_MARK : p;
       const keyId = fromUtf8(p.metadata?.[KEY_ID_METADATA]) ?? '';
       const key = this.keys.get(keyId);
       if (!key) throw new UnknownKeyError(keyId);

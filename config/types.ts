@@ -63,6 +63,8 @@ export interface ApplicationDeclaration {
     fallback: { channel: Channel; afterSeconds: number }[];
     allowedCountries: string[];
     voiceForLandlines: boolean;
+    /** Seconds a code check may take while Infobip does not answer; the file's default is 5. */
+    checkTimeoutSeconds?: number;
   };
   /** Signed POST on every terminal state. `secretEnv` names the environment variable holding the HMAC secret. */
   webhook?: { url: string; secretEnv: string };

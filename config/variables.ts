@@ -63,8 +63,9 @@ export const OTPFLOW_VARIABLES: readonly VariableDoc[] = [
   },
   {
     name: 'OTPFLOW_DESTINATION_HASH_KEY',
-    usedBy: ['api', 'client'],
-    description: 'Key of the destination hash in IDs and search attributes (32+ bytes, hex or base64)',
+    usedBy: ['worker', 'api', 'client'],
+    description:
+      'Key of the destination hash in IDs and search attributes (32+ bytes, hex or base64); the worker refuses starts keyed with another',
   },
   {
     name: 'OTPFLOW_ENCRYPTION_KEYS',

@@ -33,8 +33,15 @@ export const SEARCH_ATTRIBUTES = [
   OTP_CONTEXT,
 ] as const;
 
-/** Caller-chosen verification IDs: letters, digits and `._:-`, at most 128 characters. */
-export const CALLER_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+/**
+ * THE verification ID length limit, everywhere: a caller-chosen ID has at most this many
+ * characters (the HTTP API and the library refuse a longer one with `field: id`), and the
+ * library and every HTTP route answer "no such verification" for a longer one. Derived IDs
+ * stay below it: `otp-` + an application name of at most 64 + `-` + 32 hex = 101.
+ */
+export const MAX_VERIFICATION_ID_LENGTH = 128;
 
-/** Longest workflow ID the client library and the HTTP API look up. */
-export const MAX_VERIFICATION_ID_LENGTH = 256;
+/** Caller-chosen verification IDs: letters, digits and `._:-`, at most `MAX_VERIFICATION_ID_LENGTH`. */
+export const CALLER_ID_PATTERN = new RegExp(
+  `^[A-Za-z0-9][A-Za-z0-9._:-]{0,${MAX_VERIFICATION_ID_LENGTH - 1}}$`,
+);

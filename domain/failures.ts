@@ -27,6 +27,11 @@ export const FailureTypes = {
   SEND_ANSWERS_LOST: 'OtpflowSendAnswersLost',
   /** Destination rejected before any call (bad format for the channel). */
   INVALID_DESTINATION: 'OtpflowInvalidDestination',
+  /**
+   * The flow's destination hash (or its derived ID) does not match its destination under the
+   * workers' hash key: the caller used another `OTPFLOW_DESTINATION_HASH_KEY`. Nothing is sent.
+   */
+  IDENTITY_MISMATCH: 'OtpflowIdentityMismatch',
 } as const;
 
 export type FailureType = (typeof FailureTypes)[keyof typeof FailureTypes];
@@ -64,7 +69,28 @@ export const INVALID_INPUT = 'InvalidInput';
 export const NOT_PENDING = 'NotPending';
 /** Failure type of a check that could not reach Infobip in time; the attempt is not counted. */
 export const CHECK_UNAVAILABLE = 'CheckUnavailable';
-/** Failure type of a resend Infobip did not accept (other than its send limit). */
+/**
+ * Failure type of a start, check or flow refused because its payload was not encrypted while
+ * the workers encrypt: the caller lacks `OTPFLOW_ENCRYPTION_KEYS` (see `UNENCRYPTED_MARK`).
+ */
+export const UNENCRYPTED = 'Unencrypted';
+
+/**
+ * What a worker with encryption keys decodes an unencrypted payload to (`{ [UNENCRYPTED_MARK]:
+ * true }`): the workflow refuses it instead of acting on what a misconfigured caller sent.
+ */
+export const UNENCRYPTED_MARK = 'otpflowUnencryptedPayload';
+
+/** Whether a decoded value is the mark of an unencrypted payload. */
+export function isUnencryptedMark(value: unknown): boolean {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    (value as Record<string, unknown>)[UNENCRYPTED_MARK] === true
+  );
+}
+
+/** Failure type of a resend Infobip did not accept (other than its send limit); details[0] is the reason code. */
 export const RESEND_FAILED = 'ResendFailed';
 /**
  * Not a failure: how the `start` validator answers a start that attached to a flow past its

@@ -25,7 +25,14 @@ export const POLICY_LIMITS = {
   pinLength: { min: 4, max: 10 },
   /** Not in the applications file: set by code only (`VerificationPolicy.retryBudgetSeconds`). */
   retryBudgetSeconds: { min: 1, max: 3600 },
+  checkTimeoutSeconds: { min: 2, max: 60 },
 } as const satisfies Record<string, Bounds>;
+
+/**
+ * End-to-end budget of a code check while Infobip does not answer, when the application sets
+ * none (`policy.checkTimeoutSeconds`; the schema's default says the same).
+ */
+export const DEFAULT_CHECK_TIMEOUT_SECONDS = 5;
 
 /** Lookup policies, as the schema lists them. */
 export const LOOKUP_POLICIES = ['REQUIRED', 'ADVISORY', 'OFF'] as const;
@@ -91,4 +98,10 @@ export function validatePolicy(policy: VerificationPolicy, field = 'policy'): vo
   if (policy.retryBudgetSeconds !== undefined)
     integerWithin(policy.retryBudgetSeconds, `${field}.retryBudgetSeconds`, POLICY_LIMITS.retryBudgetSeconds);
   if (policy.lockout !== undefined) validateLockout(policy.lockout, `${field}.lockout`);
+  if (policy.checkTimeoutSeconds !== undefined)
+    integerWithin(
+      policy.checkTimeoutSeconds,
+      `${field}.checkTimeoutSeconds`,
+      POLICY_LIMITS.checkTimeoutSeconds,
+    );
 }

@@ -3,6 +3,7 @@
  * Pure data only: this file is part of the deterministic workflow bundle too.
  */
 import type { LockoutPolicy } from './guard-types';
+import type { ReasonCode } from './reasons';
 
 /** How a PIN reaches a person. */
 export type Channel = 'SMS' | 'VOICE' | 'EMAIL';
@@ -83,6 +84,11 @@ export interface VerificationPolicy {
    * refuses starts). Absent: it closes at once, as before lockouts existed.
    */
   lockout?: LockoutPolicy;
+  /**
+   * Seconds a code check may take end to end while Infobip does not answer (errors or silence):
+   * then it answers CHECK_UNAVAILABLE and no attempt is counted. @default 5
+   */
+  checkTimeoutSeconds?: number;
 }
 
 /** Signed webhook called on every terminal state. */
@@ -130,7 +136,12 @@ export interface StartRequest {
 export interface StartAnswer {
   /** `PENDING` when the PIN went out; the terminal status when the flow ended before. */
   status: VerificationStatus;
+  /** Why the flow ended, in a sentence (see `domain/reasons.ts`). */
   reason?: string;
+  /** Why the flow ended, as a stable code. */
+  reasonCode?: ReasonCode;
+  /** RATE_LIMITED: when Infobip said a send may succeed again (ISO 8601), if it said. */
+  retryAt?: string;
   channel: Channel;
   destinationMasked: string;
   /** ISO 8601; present once a PIN went out. */
@@ -164,6 +175,7 @@ export type TimelineEntry =
       kind: 'LOOKUP';
       at: string;
       outcome: string;
+      /** The lookup's status and error names; the reason code when the lookup failed (`ERROR`). */
       reason?: string;
       network?: string;
       country?: string;
@@ -174,7 +186,9 @@ export type TimelineEntry =
       kind: 'SEND';
       at: string;
       channel: Channel;
+      /** Infobip's status of the message; `FAILED` when the send failed (`reasonCode` says why). */
       infobipStatus: string;
+      reasonCode?: ReasonCode;
       recovered?: string;
       /** PINs that reached the person before this one but whose answers (and pinIds) were lost. */
       lostMessages?: number;
@@ -196,7 +210,7 @@ export type TimelineEntry =
       /** Earlier lockouts of the destination within the lockout window, which made this one longer. */
       earlierLockouts: number;
     }
-  | { kind: 'STATUS'; at: string; status: VerificationStatus; reason?: string }
+  | { kind: 'STATUS'; at: string; status: VerificationStatus; reason?: string; reasonCode?: ReasonCode }
   | {
       kind: 'WEBHOOK';
       at: string;
@@ -214,6 +228,7 @@ export type TimelineEntry =
 export interface VerificationState {
   status: VerificationStatus;
   reason?: string;
+  reasonCode?: ReasonCode;
   application: string;
   channel: Channel;
   destinationMasked: string;
@@ -233,6 +248,7 @@ export interface VerificationState {
 export interface VerificationResult {
   status: VerificationStatus;
   reason?: string;
+  reasonCode?: ReasonCode;
   verified: boolean;
   channel: Channel;
   timeline: TimelineEntry[];

@@ -9,6 +9,7 @@ import { DefaultLogger } from '@temporalio/worker';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities, FailureTypes, RetryableFailureTypes, type OtpActivities } from '../activities';
 import { ensureApplication } from '../setup/applications';
+import { hashDestination, verificationId } from '../client/identity';
 import { freshNumber, sampleDeclaration, startInfobip, type InfobipFixture } from './kits/infobip';
 
 const quiet = new DefaultLogger('ERROR');
@@ -183,6 +184,52 @@ describe('configuration and destination errors', () => {
       nonRetryable: true,
     });
     expect(fx.emulator.stats.requests()).toEqual({});
+  });
+});
+
+describe("the workers' destination-hash key (#19)", () => {
+  const key = Buffer.alloc(32, 7);
+  const keyed = () => createActivities({ infobip: fx.client, applications: [app], destinationHashKey: key });
+  const inFlow = { workflowExecution: { workflowId: 'caller-chosen', runId: 'r' } };
+
+  it('refuses a lookup or first send whose hash or derived ID was made with another key, before any call', async () => {
+    const to = freshNumber();
+    const foreign = hashDestination(to, Buffer.alloc(32, 8));
+    fx.emulator.stats.reset();
+    const lookup = () =>
+      keyed().lookupNumber({ application: 'units', destination: to, destinationHash: foreign });
+    expect(await failureOf(run(lookup, inFlow))).toMatchObject({
+      type: FailureTypes.IDENTITY_MISMATCH,
+      nonRetryable: true,
+    });
+    const claim = { destination: to, destinationHash: foreign };
+    const send = () => keyed().sendPin({ application: 'units', channel: 'SMS', to, claim });
+    expect(await failureOf(run(send, inFlow))).toMatchObject({ type: FailureTypes.IDENTITY_MISMATCH });
+    // The right hash under a derived ID of another key: refused too.
+    const right = hashDestination(to, key);
+    const derivedElsewhere = {
+      workflowExecution: { workflowId: verificationId('units', foreign), runId: 'r' },
+    };
+    const lookupRight = () =>
+      keyed().lookupNumber({ application: 'units', destination: to, destinationHash: right });
+    expect(await failureOf(run(lookupRight, derivedElsewhere))).toMatchObject({
+      type: FailureTypes.IDENTITY_MISMATCH,
+    });
+    expect(fx.emulator.stats.requests()).toEqual({});
+  });
+
+  it('lets a matching hash and ID through', async () => {
+    const to = freshNumber();
+    const hash = hashDestination(to, key);
+    const derived = { workflowExecution: { workflowId: verificationId('units', hash), runId: 'r' } };
+    const send = () =>
+      keyed().sendPin({
+        application: 'units',
+        channel: 'SMS',
+        to,
+        claim: { destination: to, destinationHash: hash },
+      });
+    expect((await run(send, derived)).pinId).toBeTruthy();
   });
 });
 

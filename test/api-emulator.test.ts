@@ -60,6 +60,13 @@ async function post(path: string, body?: unknown) {
   return { status: res.status, headers: res.headers, body: (await res.json()) as Answer };
 }
 
+const problemType = (name: string) => `https://otpflow.dev/problems/${name}`;
+
+async function get(path: string) {
+  const res = await fetch(base + path, { headers: { authorization: `Bearer ${KEY}` } });
+  return { status: res.status, headers: res.headers, body: (await res.json()) as Answer };
+}
+
 /** The PIN the emulator delivered to `to` most recently. */
 function pinFor(to: string): string {
   const [latest] = stack.inbox(to);
@@ -133,12 +140,67 @@ describe('HTTP API with the emulator and real activities', () => {
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(25);
   });
 
-  it('answers UNDELIVERABLE at start when a required lookup says the number does not exist', async () => {
+  it('answers 422 undeliverable with a reason code, not 201, when a required lookup says the number does not exist', async () => {
     const to = testNumber('0003');
     const started = await post('/v1/verifications', { to, application: careful.name });
-    expect(started.status).toBe(201);
-    expect(started.body).toMatchObject({ status: 'UNDELIVERABLE' });
-    expect(started.body.reason).toMatch(/lookup/);
+    expect(started.status).toBe(422);
+    expect(started.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(started.body).toMatchObject({ type: problemType('undeliverable'), reasonCode: 'NUMBER_UNKNOWN' });
+    expect(JSON.stringify(started.body)).not.toMatch(/EC_|lookup:/);
+    expect(stack.inbox(to)).toHaveLength(0);
+    const view = await get(`/v1/verifications/${started.body.id}`);
+    expect(view.body).toMatchObject({ status: 'UNDELIVERABLE', reasonCode: 'NUMBER_UNKNOWN' });
+  });
+});
+
+/** What no caller may see: Infobip's paths, status texts, pinIds. */
+function assertNoInfobipInternals(body: unknown, pinIds: string[] = []): void {
+  const text = JSON.stringify(body);
+  expect(text).not.toMatch(/\/2fa\/|\/number\/|answered \d{3}|GENERAL_ERROR|TOO_MANY_REQUESTS|Service Unavailable/i);
+  for (const pinId of pinIds) expect(text).not.toContain(pinId);
+}
+
+describe('starts that send no PIN, and Infobip errors, as callers see them (#19)', () => {
+  const withFault = async <T>(rule: Parameters<Stack['emulator']['faults']['add']>[0], body: () => Promise<T>) => {
+    const added = stack.emulator.faults.add(rule);
+    try {
+      return await body();
+    } finally {
+      stack.emulator.faults.remove(added.id);
+    }
+  };
+
+  it("answers 429 rate-limited with Retry-After when Infobip's send limit is reached", async () => {
+    const to = testNumber();
+    const started = await withFault(
+      { match: { method: 'POST', path: '/2fa/2/pin' }, action: { status: 429, retryAfter: 3_600 } },
+      () => post('/v1/verifications', { to, application: login.name }),
+    );
+    expect(started.status).toBe(429);
+    expect(started.body).toMatchObject({ type: problemType('rate-limited'), reasonCode: 'SEND_LIMIT' });
+    expect(Number(started.headers.get('retry-after'))).toBeGreaterThan(3_000);
+    assertNoInfobipInternals(started.body);
+    const view = await get(`/v1/verifications/${started.body.id}`);
+    expect(view.body).toMatchObject({ status: 'RATE_LIMITED', reasonCode: 'SEND_LIMIT' });
+    assertNoInfobipInternals(view.body);
     expect(stack.inbox(to)).toHaveLength(0);
   });
+
+  it('answers a check during a verify outage with a plain sentence, never the pinId or Infobip text', async () => {
+    const to = testNumber();
+    const started = await post('/v1/verifications', { to, application: login.name });
+    const pinIds = stack.emulator.inbox.messages(to).map((m) => m.pinId);
+    expect(pinIds).toHaveLength(1);
+    const checked = await withFault(
+      { match: { path: '/2fa/2/pin/{pinId}/verify' }, action: { status: 503 } },
+      () => post(`/v1/verifications/${started.body.id}/check`, { code: '000000' }),
+    );
+    expect(checked.status).toBe(503);
+    expect(checked.body).toMatchObject({ type: problemType('check-unavailable') });
+    assertNoInfobipInternals(checked.body, pinIds);
+    expect(await post(`/v1/verifications/${started.body.id}/check`, { code: pinFor(to) })).toMatchObject({
+      status: 200,
+      body: { status: 'VERIFIED' },
+    });
+  }, 60_000);
 });

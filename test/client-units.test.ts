@@ -2,7 +2,7 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { ExitCode } from '../cli/exit-codes';
-import { formatCheck } from '../cli/output';
+import { describeError, formatCheck } from '../cli/output';
 import {
   ServiceError,
   WorkflowNotFoundError,
@@ -10,7 +10,18 @@ import {
   WorkflowUpdateRPCTimeoutOrCancelledError,
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { CheckUnavailableError, InvalidInputError, TemporalUnreachableError } from '../client/errors';
+import {
+  CheckUnavailableError,
+  InvalidInputError,
+  isLibraryError,
+  SendFailedError,
+  TemporalUnreachableError,
+} from '../client/errors';
+import { startRefusal, type StartOutcome } from '../client/start-outcome';
+import { problemFor, PROBLEM_BASE } from '../api/problems';
+import { REASONS } from '../domain/reasons';
+import { RESEND_FAILED } from '../domain/failures';
+import type { VerificationStatus } from '../domain/types';
 import {
   attachedAnswer,
   startAnswerMissing,
@@ -19,6 +30,7 @@ import {
 } from '../client/temporal-errors';
 import { hashDestination, identifyDestination, verificationId } from '../client/identity';
 import { listQuery } from '../client/list';
+import { MAX_VERIFICATION_ID_LENGTH } from '../domain/constants';
 import { prepareStart } from '../client/start-input';
 import { testApplication } from './kits/client';
 
@@ -31,6 +43,17 @@ describe('destination identity', () => {
     expect(who).toMatchObject({ normalised: '+41793026727', hash: expected, masked: '+41•••••6727' });
     expect(hashDestination('+41793026727', Buffer.alloc(32, 4))).not.toBe(expected);
     expect(verificationId('login', expected)).toBe(`otp-login-${expected}`);
+  });
+
+  it('keeps every ID within the one length limit: the longest derived ID, the longest caller ID', () => {
+    const longest = verificationId('a'.repeat(64), hashDestination('+41793026727', KEY));
+    expect(longest.length).toBeLessThanOrEqual(MAX_VERIFICATION_ID_LENGTH);
+    const app = testApplication('login');
+    const ok = 'c'.repeat(MAX_VERIFICATION_ID_LENGTH);
+    expect(prepareStart([app], KEY, { destination: '+41793026727', id: ok }).id).toBe(ok);
+    expect(() => prepareStart([app], KEY, { destination: '+41793026727', id: `${ok}c` })).toThrow(
+      expect.objectContaining({ field: 'id' }),
+    );
   });
 
   it('lower-cases e-mail addresses so one person gets one ID', () => {
@@ -236,5 +259,56 @@ describe('CLI check output', () => {
     expect(formatCheck('x', { status: 'LOCKED', verified: false, attemptsRemaining: 0 })[1]).toBe(
       ExitCode.FAILED,
     );
+  });
+});
+
+describe('starts that sent no PIN (#19)', () => {
+  const NOW = Date.parse('2026-01-01T00:00:00Z');
+  const outcome = (status: VerificationStatus, more: Partial<StartOutcome> = {}): StartOutcome => ({
+    id: 'otp-login-x',
+    status,
+    ...more,
+  });
+
+  it('is no error while the PIN is going out or went out', () => {
+    for (const status of ['LOOKUP', 'SENDING', 'PENDING'] as const) {
+      expect(startRefusal(outcome(status), NOW)).toBeUndefined();
+    }
+  });
+
+  it.each([
+    ['RATE_LIMITED', { retryAt: '2026-01-01T00:01:00Z' }, 429, 'rate-limited', ExitCode.FAILED],
+    ['UNDELIVERABLE', { reasonCode: 'NO_SMS' }, 422, 'undeliverable', ExitCode.FAILED],
+    ['FAILED', { reasonCode: 'INFOBIP_REFUSED' }, 502, 'send-failed', ExitCode.FAILED],
+    ['FAILED', { reasonCode: 'INFOBIP_UNAVAILABLE' }, 503, 'send-unavailable', ExitCode.UNREACHABLE],
+    ['FAILED', { reasonCode: 'DESTINATION_HASH_MISMATCH' }, 500, 'misconfigured', ExitCode.CONFIG],
+  ] as const)('%s %o: HTTP %i %s, exit %i, no Infobip words', (status, more, http, type, exit) => {
+    const err = startRefusal(outcome(status, { ...more, reason: 'POST /2fa/2/pin answered 429 (x)' }), NOW);
+    expect(isLibraryError(err)).toBe(true);
+    const body = problemFor(err);
+    expect(body).toMatchObject({ status: http, type: PROBLEM_BASE + type });
+    expect(JSON.stringify(body)).not.toMatch(/\/2fa\/|answered/);
+    expect(describeError(err).exit).toBe(exit);
+    if (status === 'RATE_LIMITED') expect(body).toMatchObject({ retryAfterSeconds: 60, reasonCode: 'SEND_LIMIT' });
+  });
+
+  it('gives endings recorded before reason codes a code and its sentence, never the stored words', () => {
+    const err = startRefusal(outcome('UNDELIVERABLE', { reason: 'number lookup: EC_UNKNOWN_SUBSCRIBER' }), NOW);
+    expect(err).toMatchObject({ reasonCode: 'NOT_DELIVERED', message: REASONS.NOT_DELIVERED });
+  });
+
+  it('turns a resend Infobip refused into SendFailedError with the reason code, not a check error', () => {
+    const failure = ApplicationFailure.create({
+      message: 'the PIN could not be sent again',
+      type: RESEND_FAILED,
+      nonRetryable: true,
+      details: ['INFOBIP_REFUSED'],
+    });
+    const err = translateTemporalError(
+      new WorkflowUpdateFailedError('update failed', failure),
+      'otp-login-x',
+    );
+    expect(err).toBeInstanceOf(SendFailedError);
+    expect(err).toMatchObject({ reasonCode: 'INFOBIP_REFUSED', retryable: false });
   });
 });

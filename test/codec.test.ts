@@ -9,6 +9,7 @@ import {
   type CodecServer,
 } from '../codec';
 import { DecryptionError, UnknownKeyError } from '../codec/errors';
+import { isUnencryptedMark } from '../domain/failures';
 
 const keyA = { id: 'a', key: randomBytes(32) };
 const keyB = { id: 'b', key: randomBytes(32) };
@@ -39,6 +40,18 @@ describe('EncryptionCodec', () => {
   it('passes unencrypted payloads through decode', async () => {
     const plain = toPayload({ hello: 'world' });
     expect(await new EncryptionCodec([keyA]).decode([plain])).toEqual([plain]);
+  });
+
+  it('marks unencrypted payloads for a worker (markPlain), and leaves encrypted ones alone (#19)', async () => {
+    const codec = new EncryptionCodec([keyA], { markPlain: true });
+    const [enc] = await codec.encode([toPayload(secret)]);
+    const decoded = await codec.decode([toPayload(secret), toPayload(null), enc!]);
+    const values = decoded.map((p) => defaultPayloadConverter.fromPayload(p));
+    expect(isUnencryptedMark(values[0])).toBe(true);
+    expect(isUnencryptedMark(values[1])).toBe(true);
+    expect(JSON.stringify(values[0])).not.toContain('+41793026727');
+    expect(values[2]).toEqual(secret);
+    expect(isUnencryptedMark(secret)).toBe(false);
   });
 
   it('rejects a tampered payload, a relabelled key and an unknown key', async () => {

@@ -9,11 +9,19 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { policyOf } from '../client/start-input';
 import { InvalidInputError } from '../domain/errors';
-import { LOOKUP_POLICIES, PIN_ALPHABETS, POLICY_LIMITS, validatePolicy, type Bounds } from '../domain/policy';
+import {
+  DEFAULT_CHECK_TIMEOUT_SECONDS,
+  LOOKUP_POLICIES,
+  PIN_ALPHABETS,
+  POLICY_LIMITS,
+  validatePolicy,
+  type Bounds,
+} from '../domain/policy';
 import type { VerificationPolicy } from '../domain/types';
 import { testApplication } from './kits/client';
 
 interface Node {
+  default?: unknown;
   minimum?: number;
   maximum?: number;
   minItems?: number;
@@ -45,6 +53,10 @@ const FROM_SCHEMA: Record<Exclude<keyof typeof POLICY_LIMITS, 'retryBudgetSecond
     max: fallback.items!.properties!.afterSeconds!.maximum!,
   },
   pinLength: { min: app.pin!.properties!.length!.minimum!, max: app.pin!.properties!.length!.maximum! },
+  checkTimeoutSeconds: {
+    min: policy.checkTimeoutSeconds!.minimum!,
+    max: policy.checkTimeoutSeconds!.maximum!,
+  },
 };
 
 const valid: VerificationPolicy = policyOf(testApplication('limits'));
@@ -76,6 +88,10 @@ describe('policy limits', () => {
 
   it('retryBudgetSeconds is set by code only: the applications file does not accept it', () => {
     expect(policy.retryBudgetSeconds).toBeUndefined();
+  });
+
+  it('the check budget defaults to what the schema fills in', () => {
+    expect(policy.checkTimeoutSeconds!.default).toBe(DEFAULT_CHECK_TIMEOUT_SECONDS);
   });
 
   it('lookup policies and PIN alphabets are the schema enums', () => {

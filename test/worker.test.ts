@@ -206,8 +206,11 @@ describe('otpflow worker', () => {
             times: 1,
             action: { status: 400 },
           });
-          const started = await otp.start({ application: 'login', destination: phone });
-          sendFailedId = started.id;
+          const refused = await otp
+            .start({ application: 'login', destination: phone })
+            .catch((e: unknown) => e);
+          expect(refused).toMatchObject({ code: 'OTP_SEND_FAILED', reasonCode: 'INFOBIP_REFUSED' });
+          sendFailedId = (refused as { id: string }).id;
           await client.workflow.getHandle(sendFailedId).result();
           // A start the workflow rejects: the workflow's own failure, converted inside the sandbox.
           invalidId = `otp-invalid-${randomBytes(4).toString('hex')}`;

@@ -43,7 +43,8 @@ describe('verification workflow: outcomes', () => {
     const handle = await startFlow(stack, stack.input(to, { policy: { lookup: 'REQUIRED' } }));
     const result = await handle.result();
     expect(result.status).toBe('UNDELIVERABLE');
-    expect(result.reason).toMatch(/EC_UNKNOWN_SUBSCRIBER/);
+    expect(result).toMatchObject({ reasonCode: 'NUMBER_UNKNOWN' });
+    expect(result.timeline[0]).toMatchObject({ reason: expect.stringMatching(/EC_UNKNOWN_SUBSCRIBER/) });
     expect(result.timeline[0]).toMatchObject({ kind: 'LOOKUP', outcome: 'INVALID' });
     expect(stack.requests(SEND)).toBe(sends);
     expect(stack.inbox(to)).toHaveLength(0);

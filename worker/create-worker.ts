@@ -64,6 +64,7 @@ export async function createOtpWorker(options: OtpWorkerOptions): Promise<OtpWor
       applications: config.applications,
       webhookSecrets: config.webhookSecrets,
       guardFeed: guard,
+      ...(config.destinationHashKey.length > 0 ? { destinationHashKey: config.destinationHashKey } : {}),
       ...options.activityDeps,
     });
   }
@@ -85,7 +86,8 @@ export async function createOtpWorker(options: OtpWorkerOptions): Promise<OtpWor
     connection: options.connection,
     namespace: options.namespace ?? config.temporal.namespace ?? 'default',
     taskQueue,
-    dataConverter: createDataConverter(config),
+    // With keys, what a caller sent unencrypted reaches the workflow as a mark it refuses.
+    dataConverter: createDataConverter(config, { markPlain: true }),
     activities,
   });
   if (guard && worker.client) guard.start(worker.client);

@@ -23,6 +23,12 @@ export function lostAnswers(err: unknown): number | undefined {
   return typeof n === 'number' && n > 0 ? n : undefined;
 }
 
+/** The wait Infobip asked for (`Retry-After`, in ms) in an Infobip failure's details, if any. */
+export function retryAfterMs(err: unknown): number | undefined {
+  const details = applicationFailure(err)?.details?.[0] as { retryAfterMs?: unknown } | undefined;
+  return typeof details?.retryAfterMs === 'number' ? details.retryAfterMs : undefined;
+}
+
 /** The message at the root of an activity failure. */
 export function failureMessage(err: unknown): string {
   const root = rootOf(err);

@@ -2,9 +2,15 @@
 import { proxyActivities, proxyLocalActivities, type ActivityOptions } from '@temporalio/workflow';
 import type { OtpActivities } from '../activities/types';
 import { FailureTypes, WebhookFailureTypes } from '../domain/failures';
+import { DEFAULT_CHECK_TIMEOUT_SECONDS } from '../domain/policy';
 import type { VerificationPolicy } from '../domain/types';
 
 const DEFAULT_RETRY_BUDGET_SECONDS = 120;
+/**
+ * Of a check's end-to-end budget, what the round trips around the verify call take (the
+ * caller's Update to Temporal, the workflow tasks before and after, the answer back).
+ */
+const CHECK_ROUND_TRIP_MS = 1000;
 
 /** How many attempts fit in `budgetMs` with exponential backoff (the first attempt included). */
 export function attemptsWithin(
@@ -56,11 +62,14 @@ export function activitiesFor(policy: VerificationPolicy) {
   });
   // Verify is a regular activity although a person waits for it: it consumes an Infobip
   // attempt, and a local activity is re-run when its workflow task is lost (a crash, an
-  // eviction under a flood of checks), which would spend attempts nobody made.
+  // eviction under a flood of checks), which would spend attempts nobody made. A person waits
+  // for it: errors are retried quickly, and an Infobip that errs or stays silent is given up
+  // within the policy's check budget (one attempt may use all of it).
+  const checkMs = (policy.checkTimeoutSeconds ?? DEFAULT_CHECK_TIMEOUT_SECONDS) * 1000 - CHECK_ROUND_TRIP_MS;
   const verify = proxyActivities<OtpActivities>({
-    startToCloseTimeout: '10s',
-    scheduleToCloseTimeout: '20s',
-    retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '3s', nonRetryableErrorTypes },
+    startToCloseTimeout: checkMs,
+    scheduleToCloseTimeout: checkMs,
+    retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '1s', nonRetryableErrorTypes },
   });
   // Lookup is a read, safe to repeat: a local activity costs one history event instead of
   // three and no round trip through the server's queues. The SDK does not stop local retries

@@ -21,9 +21,9 @@ import {
 import type { OtpActivities } from '../activities/types';
 import type { LookupResult, SendPinResult, WebhookInput } from '../activities/types';
 import { activitiesFor, webhookActivity, type VerificationActivities } from './activity-options';
-import { failureMessage, failureType } from './activity-errors';
-import { FailureTypes } from '../domain/failures';
+import { failureType, retryAfterMs } from './activity-errors';
 import { lockoutSeconds } from '../domain/guard-policy';
+import { reasonOfFailure } from '../domain/reasons';
 import { FlowState, iso } from './flow-state';
 import { Mutex } from './mutex';
 import type { Channel, FallbackStep, VerificationInput, WebhookTarget } from '../domain/types';
@@ -66,13 +66,15 @@ export class FlowPhases extends FlowState {
 
   /** Number Lookup: may end the flow UNDELIVERABLE, or switch a number without SMS to voice. */
   lookup(): Promise<void> {
-    const { application, destination } = this.input;
-    return this.acts.lookupNumber({ application, destination }).then(
+    const { application, destination, destinationHash } = this.input;
+    return this.acts.lookupNumber({ application, destination, destinationHash }).then(
       (look) => this.recordLookup(look),
       (err: unknown) => {
-        this.timeline.push({ kind: 'LOOKUP', at: iso(), outcome: 'ERROR', reason: failureMessage(err) });
-        if (this.input.policy.lookup === 'REQUIRED')
-          this.setStatus('FAILED', `number lookup failed: ${failureMessage(err)}`);
+        const code = reasonOfFailure(failureType(err), 'LOOKUP_UNAVAILABLE');
+        this.timeline.push({ kind: 'LOOKUP', at: iso(), outcome: 'ERROR', reason: code });
+        // A start keyed with another hash key ends here, whatever the lookup policy says.
+        if (this.input.policy.lookup === 'REQUIRED' || code === 'DESTINATION_HASH_MISMATCH')
+          this.setStatus('FAILED', code);
       },
     );
   }
@@ -81,12 +83,12 @@ export class FlowPhases extends FlowState {
     const { outcome, reason, network, country, ported, roaming } = look;
     const { policy } = this.input;
     this.timeline.push({ kind: 'LOOKUP', at: iso(), outcome, reason, network, country, ported, roaming });
-    if (outcome === 'INVALID') this.setStatus('UNDELIVERABLE', `number lookup: ${reason}`);
+    if (outcome === 'INVALID') this.setStatus('UNDELIVERABLE', 'NUMBER_UNKNOWN');
     else if (outcome === 'ABSENT' && policy.lookup === 'REQUIRED') {
-      this.setStatus('UNDELIVERABLE', `number lookup: phone unreachable now (${reason})`);
+      this.setStatus('UNDELIVERABLE', 'NUMBER_UNREACHABLE');
     } else if (outcome === 'NO_SMS' && this.channel === 'SMS') {
       if (policy.voiceForLandlines) this.setChannel('VOICE');
-      else this.setStatus('UNDELIVERABLE', `number lookup: cannot receive SMS (${reason})`);
+      else this.setStatus('UNDELIVERABLE', 'NO_SMS');
     }
   }
 
@@ -114,8 +116,7 @@ export class FlowPhases extends FlowState {
     if (Date.now() >= this.expiresAt) {
       // A check in flight started before the deadline; let it finish before deciding.
       return this.lock.run(async () => {
-        if (this.status === 'PENDING')
-          this.setStatus('EXPIRED', 'no correct code before the verification expired');
+        if (this.status === 'PENDING') this.setStatus('EXPIRED', 'TTL_EXPIRED');
       });
     }
     const { step } = wait;
@@ -140,7 +141,7 @@ export class FlowPhases extends FlowState {
   async notify(webhook: WebhookTarget): Promise<void> {
     const { workflowId, runId } = workflowInfo();
     const { application, destinationHash } = this.input;
-    const { status, reason, channel } = this;
+    const { status, reason, reasonCode, channel } = this;
     const delivery: WebhookInput = {
       application,
       url: webhook.url,
@@ -150,6 +151,7 @@ export class FlowPhases extends FlowState {
         application,
         status,
         reason,
+        reasonCode,
         verified: status === 'VERIFIED',
         channel,
         destinationHash,
@@ -232,8 +234,10 @@ export class FlowPhases extends FlowState {
   private sendNew(ch: Channel, first = false): Promise<boolean> {
     const to = this.destinationFor(ch);
     if (!to) return Promise.resolve(this.settleSend(false, first));
-    const { application, language, placeholders } = this.input;
-    return this.acts.sendPin({ application, channel: ch, to, language, placeholders }).then(
+    const { application, language, placeholders, destination, destinationHash } = this.input;
+    // The first send checks the caller's hash key, unless the lookup did it already.
+    const claim = first && !this.wantsLookup() ? { claim: { destination, destinationHash } } : {};
+    return this.acts.sendPin({ application, channel: ch, to, language, placeholders, ...claim }).then(
       (result) => this.settleSend(this.recordSendResult(ch, result), first),
       (err: unknown) => {
         this.recordFailedSend(ch, err);
@@ -247,8 +251,7 @@ export class FlowPhases extends FlowState {
   private recordSendResult(ch: Channel, result: SendPinResult): boolean {
     this.recordSend(ch, result, 'SEND');
     if (!result.delivered || result.pinId === null) {
-      if (this.pinId === null)
-        this.setStatus('UNDELIVERABLE', `Infobip did not deliver the PIN (${result.infobipStatus})`);
+      if (this.pinId === null) this.setStatus('UNDELIVERABLE', 'NOT_DELIVERED');
       return false;
     }
     this.pinId = result.pinId;
@@ -262,14 +265,17 @@ export class FlowPhases extends FlowState {
       this.expiresAt = this.lastSendAt + this.input.policy.ttlSeconds * 1000;
       this.setStatus('PENDING');
     } else {
-      this.setStatus('FAILED', 'no PIN could be sent');
+      this.setStatus('FAILED', 'NOT_SENT');
     }
     return sent;
   }
 
   /** Ends the flow after the first send failed for good. */
   private endAfterSendFailure(err: unknown): void {
-    if (failureType(err) === FailureTypes.RATE_LIMITED) this.setStatus('RATE_LIMITED', failureMessage(err));
-    else this.setStatus('FAILED', `send failed: ${failureMessage(err)}`);
+    const code = reasonOfFailure(failureType(err));
+    if (code !== 'SEND_LIMIT') return this.setStatus('FAILED', code);
+    const wait = retryAfterMs(err);
+    this.retryAt = wait === undefined ? undefined : Date.now() + wait;
+    this.setStatus('RATE_LIMITED', code);
   }
 }

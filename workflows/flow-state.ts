@@ -6,9 +6,10 @@
 import { metricMeter, setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
 import type { MetricCounter } from '@temporalio/common';
 import type { SendPinResult } from '../activities/types';
-import { failureMessage, failureType, lostAnswers } from './activity-errors';
+import { failureType, lostAnswers } from './activity-errors';
 import { OTP_CHANNEL, OTP_STATUS } from '../domain/constants';
 import { FailureTypes } from '../domain/failures';
+import { REASONS, reasonOfFailure, type ReasonCode } from '../domain/reasons';
 import type {
   Channel,
   CheckResult,
@@ -32,6 +33,9 @@ export class FlowState {
   // Widened on purpose: handlers change it, which TypeScript's narrowing cannot see.
   status = 'LOOKUP' as VerificationStatus;
   protected reason: string | undefined;
+  protected reasonCode: ReasonCode | undefined;
+  /** RATE_LIMITED: when Infobip said a send may succeed again (Unix ms), if it said. */
+  protected retryAt: number | undefined;
   protected channel: Channel;
   protected pinId: string | null = null;
   protected wrongCodes = 0;
@@ -99,15 +103,21 @@ export class FlowState {
     setCurrentDetails(lines.join('\n\n'));
   }
 
-  protected setStatus(next: VerificationStatus, why?: string): void {
+  /**
+   * Moves to `next`; an ending carries its reason code and sentence (`words` replaces the
+   * sentence where a person gave one: a cancel's reason).
+   */
+  protected setStatus(next: VerificationStatus, code?: ReasonCode, words?: string): void {
     const changed = next !== this.status;
+    const why = words ?? (code ? REASONS[code] : undefined);
     this.status = next;
     this.reason = why;
+    this.reasonCode = code;
     // Only states an operator filters by are indexed; LOOKUP is set at start by the client
     // and SENDING is transient, so they cost no history event.
     if (changed && next !== 'SENDING') upsertSearchAttributes([{ key: OTP_STATUS, value: next }]);
     if (this.isTerminal()) {
-      this.timeline.push({ kind: 'STATUS', at: iso(), status: next, reason: why });
+      this.timeline.push({ kind: 'STATUS', at: iso(), status: next, reason: why, reasonCode: code });
       this.outcomes.add(1, { application: this.input.application, status: next });
     }
     this.publish();
@@ -152,8 +162,16 @@ export class FlowState {
         ...(lost ? { lostMessages: lost } : {}),
       });
     } else {
-      const infobipStatus = `FAILED: ${failureMessage(err)}`;
-      this.timeline.push({ kind: 'SEND', at: iso(), channel: ch, infobipStatus, pinIdKnown: false });
+      // Infobip's own words stay in the activity's failure (history, Web UI) and the logs.
+      const reasonCode = reasonOfFailure(failureType(err));
+      this.timeline.push({
+        kind: 'SEND',
+        at: iso(),
+        channel: ch,
+        infobipStatus: 'FAILED',
+        reasonCode,
+        pinIdKnown: false,
+      });
     }
   }
 
@@ -167,6 +185,7 @@ export class FlowState {
     return {
       status: this.status,
       reason: this.reason,
+      reasonCode: this.reasonCode,
       application: this.input.application,
       channel: this.channel,
       destinationMasked: this.input.destinationMasked,
@@ -182,8 +201,8 @@ export class FlowState {
 
   /** The workflow's result. */
   result(): VerificationResult {
-    const { status, reason, channel, timeline } = this;
-    return { status, reason, verified: status === 'VERIFIED', channel, timeline };
+    const { status, reason, reasonCode, channel, timeline } = this;
+    return { status, reason, reasonCode, verified: status === 'VERIFIED', channel, timeline };
   }
 
   /** A check's answer. */
@@ -196,6 +215,8 @@ export class FlowState {
     return {
       status: this.status,
       ...(this.reason ? { reason: this.reason } : {}),
+      ...(this.reasonCode ? { reasonCode: this.reasonCode } : {}),
+      ...(this.retryAt ? { retryAt: iso(this.retryAt) } : {}),
       channel: this.channel,
       destinationMasked: this.input.destinationMasked,
       ...(this.expiresAt ? { expiresAt: iso(this.expiresAt) } : {}),

@@ -4,7 +4,7 @@
  */
 import { ApplicationFailure, condition, workflowInfo } from '@temporalio/workflow';
 import type { VerifyPinResult } from '../activities/types';
-import { failureMessage, failureType } from './activity-errors';
+import { failureType } from './activity-errors';
 import { START_REQUEST_MEMO } from '../domain/constants';
 import { InvalidInputError } from '../domain/errors';
 import {
@@ -12,35 +12,52 @@ import {
   CHECK_UNAVAILABLE,
   CLOSING,
   DESTINATION_LOCKED,
-  FailureTypes,
   INVALID_INPUT,
+  isUnencryptedMark,
   NOT_PENDING,
+  UNENCRYPTED,
   RESEND_FAILED,
 } from '../domain/failures';
 import { normalizeCode } from '../domain/input';
+import { REASONS, reasonOfFailure } from '../domain/reasons';
 import { FlowPhases } from './flow-phases';
 import { iso } from './flow-state';
-import type { CheckResult, ResendResult, StartAnswer, StartRequest } from '../domain/types';
+import type {
+  CheckResult,
+  ResendResult,
+  StartAnswer,
+  StartRequest,
+  VerificationStatus,
+} from '../domain/types';
 import { TERMINAL_STATUSES } from '../domain/types';
+
+/** The refusal of what a caller sent unencrypted to workers that encrypt. */
+export function unencrypted(): ApplicationFailure {
+  return ApplicationFailure.nonRetryable(REASONS.UNENCRYPTED_PAYLOAD, UNENCRYPTED, 'UNENCRYPTED_PAYLOAD');
+}
+
+/** The refusal of a message that reached a flow which is not PENDING (`status` is what it is). */
+function notPending(status: VerificationStatus): ApplicationFailure {
+  return ApplicationFailure.create({
+    message: `verification is ${status}, not PENDING`,
+    type: NOT_PENDING,
+    nonRetryable: true,
+    details: [status],
+  });
+}
 
 /** A verification's message handlers, phases and state. */
 export class VerificationFlow extends FlowPhases {
   /** Refuses a message unless the flow is PENDING and not past its expiry (or, for checks, still SENDING). */
   rejectUnlessPending(allowSending = false): void {
     if (allowSending && this.status === 'SENDING') return;
-    if (this.status !== 'PENDING' || Date.now() >= this.expiresAt) {
-      const shown = this.status === 'PENDING' ? 'EXPIRED' : this.status;
-      throw ApplicationFailure.create({
-        message: `verification is ${shown}, not PENDING`,
-        type: NOT_PENDING,
-        nonRetryable: true,
-        details: [shown],
-      });
-    }
+    if (this.status !== 'PENDING' || Date.now() >= this.expiresAt)
+      throw notPending(this.status === 'PENDING' ? 'EXPIRED' : this.status);
   }
 
   /** The `verify` validator: a finished flow or a malformed code is refused before history. */
   validateCheck(code: string): void {
+    if (isUnencryptedMark(code)) throw unencrypted();
     this.rejectUnlessPending(true);
     try {
       normalizeCode(code, this.input.policy.pin);
@@ -59,10 +76,16 @@ export class VerificationFlow extends FlowPhases {
     return this.lock.run(() => this.checkNow(rawCode));
   }
 
+  /**
+   * One check, its turn come. Only the check that ends the flow answers with the ending (the
+   * wrong code that used the last attempt: LOCKED; the right code: VERIFIED; a code that came
+   * after the expiry: EXPIRED). A check that finds the flow already ended is refused like one
+   * that arrives after it, whether it waited in the queue or not (`NotPending`, 409).
+   */
   private async checkNow(rawCode: string): Promise<CheckResult> {
-    if (this.status !== 'PENDING' || this.pinId === null) return this.answer();
+    if (this.status !== 'PENDING' || this.pinId === null) throw notPending(this.status);
     if (Date.now() >= this.expiresAt) {
-      this.setStatus('EXPIRED', 'the code arrived after the verification expired');
+      this.setStatus('EXPIRED', 'CODE_TOO_LATE');
       this.recordCheck('EXPIRED');
       return (this.lastCheck = this.answer());
     }
@@ -70,10 +93,11 @@ export class VerificationFlow extends FlowPhases {
     let result: VerifyPinResult;
     try {
       result = await this.acts.verifyPin({ pinId: this.pinId, code, application: this.input.application });
-    } catch (err) {
+    } catch {
       this.recordCheck('ERROR');
+      // Infobip's words (its path names the pinId) stay in the activity's failure and the logs.
       throw ApplicationFailure.create({
-        message: `the code could not be checked now: ${failureMessage(err)}`,
+        message: 'Infobip could not check the code now; no attempt was counted',
         type: CHECK_UNAVAILABLE,
         nonRetryable: true,
       });
@@ -84,11 +108,11 @@ export class VerificationFlow extends FlowPhases {
       return (this.lastCheck = this.answer(true));
     }
     if (result.pinError === 'TTL_EXPIRED') {
-      this.setStatus('EXPIRED', 'Infobip reports the PIN expired');
+      this.setStatus('EXPIRED', 'PIN_EXPIRED');
     } else {
       this.wrongCodes += 1;
       if (result.pinError === 'NO_MORE_PIN_ATTEMPTS' || this.attemptsRemaining() === 0) {
-        this.setStatus('LOCKED', 'no attempts left');
+        this.setStatus('LOCKED', 'NO_ATTEMPTS_LEFT');
       } else {
         this.publish();
       }
@@ -133,8 +157,13 @@ export class VerificationFlow extends FlowPhases {
       this.resends += 1;
       this.recordSend(this.channel, result, 'RESEND');
     } catch (err) {
-      if (failureType(err) === FailureTypes.RATE_LIMITED) return this.resendAnswer('RATE_LIMITED');
-      throw ApplicationFailure.nonRetryable(`resend failed: ${failureMessage(err)}`, RESEND_FAILED);
+      const code = reasonOfFailure(failureType(err));
+      if (code === 'SEND_LIMIT') return this.resendAnswer('RATE_LIMITED');
+      throw ApplicationFailure.nonRetryable(
+        `the PIN could not be sent again: ${REASONS[code]}`,
+        RESEND_FAILED,
+        code,
+      );
     }
     this.publish();
     return this.resendAnswer(undefined);
@@ -155,6 +184,7 @@ export class VerificationFlow extends FlowPhases {
    * its outcome.
    */
   validateStart(req: StartRequest): void {
+    if (isUnencryptedMark(req)) throw unencrypted();
     const { application, destinationHash } = this.input;
     if (typeof req?.requestId !== 'string' || req.requestId === '')
       throw ApplicationFailure.nonRetryable(
@@ -206,7 +236,8 @@ export class VerificationFlow extends FlowPhases {
 
   /** The `cancel` signal: ends a flow that has not ended yet as CANCELLED. */
   cancel(why?: string): void {
-    if (this.isTerminal()) return;
-    this.setStatus('CANCELLED', typeof why === 'string' && why ? why.slice(0, 200) : 'cancelled by request');
+    // A reason sent unencrypted to workers that encrypt is refused: the signal does nothing.
+    if (this.isTerminal() || isUnencryptedMark(why)) return;
+    this.setStatus('CANCELLED', 'CANCELLED', typeof why === 'string' && why ? why.slice(0, 200) : undefined);
   }
 }

@@ -17,14 +17,15 @@ import {
   verifyUpdate,
 } from '../domain/messages';
 import { InvalidInputError } from '../domain/errors';
-import { INVALID_INPUT } from '../domain/failures';
+import { INVALID_INPUT, isUnencryptedMark } from '../domain/failures';
 import { validateInput } from '../domain/input';
-import type { VerificationInput, VerificationResult } from '../domain/types';
-import { VerificationFlow } from './verification-flow';
+import type { StartRequest, VerificationInput, VerificationResult } from '../domain/types';
+import { unencrypted, VerificationFlow } from './verification-flow';
 import { conditionWithin } from './wait';
 
 /** Runs one OTP verification. See the module comment. */
 export async function verificationWorkflow(input: VerificationInput): Promise<VerificationResult> {
+  if (isUnencryptedMark(input)) return refuseUnencrypted();
   const flow = new VerificationFlow(input, destinationKind(input));
   listen(flow);
   flow.publish();
@@ -42,6 +43,19 @@ export async function verificationWorkflow(input: VerificationInput): Promise<Ve
   if (input.webhook) await flow.notify(input.webhook);
   if (flow.status === 'LOCKED') await flow.holdLockout();
   return flow.result();
+}
+
+/**
+ * A start whose input was not encrypted while the workers encrypt: the flow fails at once and
+ * sends nothing; its start call is refused with the same failure. The history keeps what the
+ * caller sent (in clear) until the namespace's retention removes it.
+ */
+async function refuseUnencrypted(): Promise<never> {
+  const refuse = (_req: StartRequest): never => {
+    throw unencrypted();
+  };
+  setHandler(startUpdate, refuse, { validator: refuse });
+  throw unencrypted();
 }
 
 /**

@@ -41,6 +41,7 @@ const appA = chaosApplication({
   ttlSeconds: 120,
 });
 const appB = chaosApplication({ lookup: 'OFF' });
+const fiveTries = chaosApplication({ lookup: 'OFF', maxAttempts: 5, ttlSeconds: 120 });
 const swiss = chaosApplication({ lookup: 'OFF', allowedCountries: ['CH'] });
 let env: TestWorkflowEnvironment;
 let stack: ChaosStack;
@@ -57,17 +58,17 @@ const figures = {
 
 beforeAll(async () => {
   env = await connectTestEnv();
-  stack = await startChaosStack(env, { applications: [appA, appB, swiss] });
+  stack = await startChaosStack(env, { applications: [appA, appB, swiss, fiveTries] });
   otp = new OtpClient({
     client: env.client,
-    applications: [appA, appB, swiss],
+    applications: [appA, appB, swiss, fiveTries],
     destinationHashKey: HASH_KEY,
     taskQueue: stack.taskQueue,
   });
   api = createApiServer({
     otp,
     apiKeys: [
-      { key: KEY_A, applications: [appA.name] },
+      { key: KEY_A, applications: [appA.name, fiveTries.name] },
       { key: KEY_B, applications: [appB.name] },
     ],
   });
@@ -110,6 +111,39 @@ describe('brute force', () => {
     expect(outcomes.slice(0, 3)).toEqual(['PENDING', 'PENDING', 'LOCKED']);
     expect(outcomes.slice(3).every((o) => o === 'finished:LOCKED')).toBe(true);
     expect((await otp.status(id)).status).toBe('LOCKED');
+  });
+
+  it('answers 20 parallel wrong codes over HTTP alike: the last attempt 200 LOCKED, every later one 409', async () => {
+    const to = testNumber();
+    const { id } = await otp.start({ application: fiveTries.name, destination: to });
+    const wrong = wrongTo(stack.inbox(to)[0]!.pin);
+    const before = stack.requests(OP.verify);
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, async (_, i) => {
+        const res = await fetch(`${base}/v1/verifications/${encodeURIComponent(id)}/check`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${KEY_A}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ code: wrong(i) }),
+        });
+        const body = (await res.json()) as Record<string, unknown>;
+        return res.status === 200
+          ? `200 ${String(body.status)} ${String(body.attemptsRemaining)}`
+          : `${res.status} ${String(body.type).split('/').pop()} ${String(body.verificationStatus)}`;
+      }),
+    );
+    figures.wrongCodes += answers.length;
+    figures.verifyCallsForWrongCodes += stack.requests(OP.verify) - before;
+    expect(stack.requests(OP.verify) - before).toBe(5);
+    // Four wrong codes count down, one uses the last attempt; the fifteen that find the
+    // flow locked (queued behind it or arriving after) get the same answer.
+    expect(answers.sort()).toEqual([
+      '200 LOCKED 0',
+      '200 PENDING 1',
+      '200 PENDING 2',
+      '200 PENDING 3',
+      '200 PENDING 4',
+      ...Array.from({ length: 15 }, () => '409 already-finished LOCKED'),
+    ]);
   });
 
   it('lets 300 malformed codes cost nothing: no Infobip call, no attempt, no history event', async () => {

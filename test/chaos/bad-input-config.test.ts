@@ -62,6 +62,12 @@ const rows: Row[] = [
         'applications[0].policy.ttlSeconds',
       ],
       ['pin length 11', 'pin', (f) => (app0(f).pin!.length = 11), 'applications[0].pin.length'],
+      [
+        'checkTimeoutSeconds 1 (no time left for the verify call)',
+        'check-timeout',
+        (f) => ((app0(f).policy as Record<string, unknown>).checkTimeoutSeconds = 1),
+        'applications[0].policy.checkTimeoutSeconds',
+      ],
       ['pin type unknown', 'pin-type', (f) => (app0(f).pin!.type = 'EMOJI'), 'applications[0].pin.type'],
       [
         'unknown field',

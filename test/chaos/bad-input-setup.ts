@@ -6,6 +6,7 @@
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -18,7 +19,7 @@ import { connectTestEnv } from '../harness/temporal';
 import { codeOf, runCatalogue, type Outcome, type Row } from './catalogue';
 import { chaosApplication, HASH_KEY, reportFigures, startChaosStack, type ChaosStack } from './support';
 
-const KEY = 'catalogue-api-key-0123456789';
+export const KEY = 'catalogue-api-key-0123456789';
 const ROOT = path.resolve(__dirname, '..', '..');
 
 /** What the rows use; filled by `setupCatalogue`. */
@@ -116,6 +117,53 @@ export async function http(
   const json = (await res.json().catch(() => ({}))) as { type?: string; field?: string };
   return { status: res.status, type: json.type?.split('/').pop(), field: json.field };
 }
+/**
+ * Sends `request` as it is (bytes as latin1) on a fresh connection to the API and reads the
+ * answer until the server closes: status, content type and body (chunked bodies decoded).
+ */
+export function rawHttp(request: string): Promise<{ status: number; contentType: string; body: string }> {
+  const { port } = new URL(ctx.base);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), '127.0.0.1');
+    const chunks: Buffer[] = [];
+    socket.on('data', (d: Buffer) => chunks.push(d));
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      // latin1: one character per byte, so chunk sizes count right; the body is UTF-8 again below.
+      const text = Buffer.concat(chunks).toString('latin1');
+      const split = text.indexOf('\r\n\r\n');
+      if (split < 0) return reject(new Error(`no HTTP answer to ${request.slice(0, 60)}: "${text}"`));
+      const [statusLine = '', ...headerLines] = text.slice(0, split).split('\r\n');
+      const headers = new Map(
+        headerLines.map((l) => [
+          l.slice(0, l.indexOf(':')).toLowerCase(),
+          l.slice(l.indexOf(':') + 1).trim(),
+        ]),
+      );
+      let body = text.slice(split + 4);
+      if (headers.get('transfer-encoding') === 'chunked') {
+        let out = '';
+        for (let rest = body; ;) {
+          const eol = rest.indexOf('\r\n');
+          const size = parseInt(rest.slice(0, eol), 16);
+          if (!size) break;
+          out += rest.slice(eol + 2, eol + 2 + size);
+          rest = rest.slice(eol + 2 + size + 2);
+        }
+        body = out;
+      }
+      resolve({
+        status: Number(statusLine.split(' ')[1]),
+        contentType: headers.get('content-type') ?? '',
+        body: Buffer.from(body, 'latin1').toString('utf8'),
+      });
+    });
+    socket.write(request, 'latin1');
+    // Requests the server waits on (a body announced but not sent) end with our half-close.
+    setTimeout(() => socket.end(), 2_000).unref();
+  });
+}
+
 /** A POST whose path and body may be computed when the row runs. */
 export const post = (p: string | (() => string), body?: unknown, headers?: Record<string, string>) => () =>
   http(

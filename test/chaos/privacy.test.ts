@@ -16,6 +16,10 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import { ensureApplication } from '../../setup/applications';
 import { OtpClient } from '../../client/otp-client';
+import { MisconfiguredError } from '../../client/errors';
+import { hashDestination, verificationId } from '../../client/identity';
+import { UNENCRYPTED } from '../../domain/failures';
+import { isConfigError } from '../../config/errors';
 import { createDataConverter, EncryptionCodec } from '../../codec';
 import { createEmulator, type Emulator } from '../../emulator';
 import { createInfobipClient } from '../../infobip';
@@ -197,3 +201,69 @@ it('leaks no destination and no code into IDs, search attributes, histories, log
   });
   expect(leaks).toEqual([]);
 }, 240_000);
+
+/** A library client of the same stack; `keys` false: no encryption keys; `hash`: its hash key. */
+function clientWith(options: { keys: boolean; hash: Buffer }): OtpClient {
+  const client = new Client({
+    connection: env.connection,
+    namespace: env.namespace,
+    ...(options.keys
+      ? { dataConverter: createDataConverter({ encryptionKeys: [{ id: 'k1', key: encryptionKey }] }) }
+      : {}),
+  });
+  return new OtpClient({
+    client,
+    applications: [app],
+    destinationHashKey: options.hash,
+    taskQueue,
+    startWaitMs: 60_000,
+  });
+}
+
+it('refuses a client without the encryption keys: its start fails at once and sends nothing, its check counts nothing (#19)', async () => {
+  const plain = clientWith({ keys: false, hash: hashKey });
+  const proper = clientWith({ keys: true, hash: hashKey });
+  const to = testNumber();
+  const refused = await plain.start({ destination: to }).catch((e: unknown) => e);
+  expect(isConfigError(refused)).toBe(true);
+  expect((refused as Error).message).toContain('OTPFLOW_ENCRYPTION_KEYS');
+  const id = verificationId(app.name, hashDestination(to, hashKey));
+  // The flow failed at once with the reason; nothing went out.
+  const history = await env.client.workflow.getHandle(id).fetchHistory();
+  const failed = history.events?.find((e) => e.workflowExecutionFailedEventAttributes);
+  expect(failed?.workflowExecutionFailedEventAttributes?.failure?.applicationFailureInfo?.type).toBe(
+    UNENCRYPTED,
+  );
+  expect(history.events?.some((e) => e.activityTaskScheduledEventAttributes)).toBe(false);
+  expect(emulator.inbox.messages(to)).toHaveLength(0);
+  // What the misconfigured client sent is in that start's history, in clear, until retention.
+  expect(textOf(history.events?.[0])).toContain(to);
+
+  // A check sent in clear to a proper flow is refused before it costs an attempt.
+  const other = testNumber();
+  const started = await proper.start({ destination: other });
+  await waitFor(() => emulator.inbox.latest(other)?.pin, `PIN for ${other}`, 60_000);
+  const check = await plain.check(started.id, '000000').catch((e: unknown) => e);
+  expect(isConfigError(check)).toBe(true);
+  expect((await proper.status(started.id)).attemptsRemaining).toBe(3);
+  await proper.cancel(started.id);
+}, 120_000);
+
+it('refuses a start keyed with another destination-hash key before anything is sent: no second PIN (#19)', async () => {
+  const proper = clientWith({ keys: true, hash: hashKey });
+  const foreign = clientWith({ keys: true, hash: randomBytes(32) });
+  const to = testNumber();
+  const first = await proper.start({ destination: to });
+  await waitFor(() => emulator.inbox.latest(to)?.pin, `PIN for ${to}`, 60_000);
+  const refused = await foreign.start({ destination: to }).catch((e: unknown) => e);
+  expect(refused).toBeInstanceOf(MisconfiguredError);
+  expect(refused).toMatchObject({ variable: 'OTPFLOW_DESTINATION_HASH_KEY' });
+  // A caller-chosen ID with the foreign hash is refused the same way.
+  const chosen = await foreign
+    .start({ destination: testNumber(), id: `caller-${randomBytes(4).toString('hex')}` })
+    .catch((e: unknown) => e);
+  expect(chosen).toBeInstanceOf(MisconfiguredError);
+  expect(emulator.inbox.messages(to)).toHaveLength(1);
+  expect((await proper.status(first.id)).status).toBe('PENDING');
+  await proper.cancel(first.id);
+}, 120_000);

@@ -9,13 +9,17 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { statusQuery, verifyUpdate } from '../../domain/messages';
 import type { VerificationState } from '../../domain/types';
+import { CheckUnavailableError } from '../../client/errors';
+import { OtpClient } from '../../client/otp-client';
 import { testNumber } from '../harness/stack';
 import { connectTestEnv } from '../harness/temporal';
 import {
   chaosApplication,
   flowInput,
+  HASH_KEY,
   messagesAccountedFor,
   pool,
+  reportFigures,
   resultOf,
   startChaosStack,
   waitFor,
@@ -36,7 +40,7 @@ afterAll(async () => {
 });
 
 describe('regressions found by the chaos suite', () => {
-  it('answers CHECK_UNAVAILABLE within the verify budget (20 s) when Infobip verify stays down, attempt kept', async () => {
+  it('answers CHECK_UNAVAILABLE within its budget when Infobip verify stays down (500), attempt kept', async () => {
     const to = testNumber();
     const h = await stack.start(flowInput(app, to));
     await waitFor(
@@ -107,4 +111,67 @@ describe('regressions found by the chaos suite', () => {
     expect((await resultOf(h)).status).toBe('LOCKED');
     expect(stack.requests('POST /2fa/2/pin/{pinId}/verify') - before).toBe(3);
   }, 120_000);
+});
+
+describe('a check while Infobip errs or stays silent (#19)', () => {
+  // Infobip's client waits as long as Infobip does, so a hanging verify is cut by the check
+  // budget, not by the client's own timeout.
+  let slow: ChaosStack;
+  let otp: OtpClient;
+  const usual = chaosApplication({ lookup: 'OFF', maxAttempts: 3, ttlSeconds: 120 });
+  const tight = chaosApplication({ lookup: 'OFF', maxAttempts: 3, ttlSeconds: 120, checkTimeoutSeconds: 3 });
+  const figures: Record<string, number> = {};
+
+  beforeAll(async () => {
+    slow = await startChaosStack(env, {
+      applications: [usual, tight],
+      infobip: { headersTimeoutMs: 60_000 },
+    });
+    otp = new OtpClient({
+      client: env.client,
+      applications: [usual, tight],
+      destinationHashKey: HASH_KEY,
+      taskQueue: slow.taskQueue,
+    });
+  });
+  afterAll(async () => {
+    reportFigures('check-budget', figures);
+    await slow?.close();
+  });
+
+  /** The verify activity's schedule-to-close timeout, in ms, as the flow's history holds it. */
+  async function verifyBudgetMs(id: string): Promise<number | undefined> {
+    const history = await env.client.workflow.getHandle(id).fetchHistory();
+    const scheduled = history.events?.find(
+      (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'verifyPin',
+    )?.activityTaskScheduledEventAttributes?.scheduleToCloseTimeout;
+    return scheduled ? Number(scheduled.seconds ?? 0) * 1000 + (scheduled.nanos ?? 0) / 1e6 : undefined;
+  }
+
+  it.each([
+    ['answers 503', usual, { status: 503 }, 4_000],
+    ['hangs', usual, { latencyMs: 20_000 }, 4_000],
+    ['hangs, with checkTimeoutSeconds 3', tight, { latencyMs: 20_000 }, 2_000],
+  ] as const)(
+    'answers CHECK_UNAVAILABLE within the check budget when verify %s, counting no attempt',
+    async (name, app, action, verifyMs) => {
+      const to = testNumber();
+      const { id } = await otp.start({ application: app.name, destination: to });
+      const pin = slow.inbox(to)[0]!.pin;
+      const wrong = String((Number(pin) + 1) % 1_000_000).padStart(6, '0');
+      const rule = slow.emulator.faults.add({ match: { path: '/2fa/2/pin/{pinId}/verify' }, action });
+      const started = Date.now();
+      const err = await otp.check(id, wrong).catch((e: unknown) => e);
+      const tookMs = Date.now() - started;
+      slow.emulator.faults.remove(rule.id);
+      figures[name.replace(/\W+/g, '_')] = tookMs;
+      expect(err).toBeInstanceOf(CheckUnavailableError);
+      // Measured ~4.1 s end to end with the default 5 s budget; before #19 it took 19.6 s.
+      expect(tookMs).toBeLessThan(10_000);
+      expect(await verifyBudgetMs(id)).toBe(verifyMs);
+      expect((await otp.status(id)).attemptsRemaining).toBe(3);
+      expect(await otp.check(id, pin)).toMatchObject({ status: 'VERIFIED', attemptsRemaining: 3 });
+    },
+    60_000,
+  );
 });
