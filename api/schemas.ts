@@ -222,17 +222,22 @@ export const guardQuery = {
   properties: { application: { type: 'string', minLength: 1, maxLength: 64 } },
 } as const;
 
+/** What an operator's block or unblock names: the application, the prefix, why and who. */
+const GUARD_TARGET = {
+  application: { type: 'string', minLength: 1, maxLength: 64 },
+  prefix: PREFIX,
+  reason: { type: 'string', minLength: 1, maxLength: 200 },
+  operator: OPERATOR,
+} as const;
+
 /** Body of `POST /v1/guard/block`. */
 export const blockBody = {
   type: 'object',
   additionalProperties: false,
   required: ['prefix', 'reason'],
   properties: {
-    application: { type: 'string', minLength: 1, maxLength: 64 },
-    prefix: PREFIX,
+    ...GUARD_TARGET,
     seconds: { type: 'integer', minimum: 1, maximum: 2_592_000, description: 'How long. Default 3600.' },
-    reason: { type: 'string', minLength: 1, maxLength: 200 },
-    operator: OPERATOR,
   },
 } as const;
 
@@ -241,12 +246,7 @@ export const unblockBody = {
   type: 'object',
   additionalProperties: false,
   required: ['prefix'],
-  properties: {
-    application: { type: 'string', minLength: 1, maxLength: 64 },
-    prefix: PREFIX,
-    reason: { type: 'string', minLength: 1, maxLength: 200 },
-    operator: OPERATOR,
-  },
+  properties: GUARD_TARGET,
 } as const;
 
 /** Body of `POST /v1/verifications`. */
