@@ -17,6 +17,7 @@ const UNIT = [
   'test/chaos/bad-input-emulator.test.ts',
   'test/chaos/validation-properties.test.ts',
   'test/cli-dispatch.test.ts',
+  'test/cli-guard.test.ts',
   'test/client-units.test.ts',
   'test/client-webhook.test.ts',
   'test/codec.test.ts',
