@@ -71,6 +71,44 @@ export function sampleProcess(pid: number): ProcSample | undefined {
   }
 }
 
+/**
+ * CPU time of `pid` and all its descendants, seconds: each living process's own time plus what
+ * its children that already ended spent (the kernel adds that to the parent). PostgreSQL
+ * serves each connection from a process of its own, so its cost is the whole tree's.
+ * Undefined when `pid` is gone or there is no /proc.
+ */
+export function treeCpuSeconds(pid: number): number | undefined {
+  try {
+    const parents = new Map<number, number[]>();
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        const ppid = Number(statFields(entry)[1]);
+        parents.set(ppid, [...(parents.get(ppid) ?? []), Number(entry)]);
+      } catch {
+        // The process ended while we looked.
+      }
+    }
+    let ticks = 0;
+    const own = statFields(pid);
+    ticks += Number(own[11]) + Number(own[12]) + Number(own[13]) + Number(own[14]);
+    const queue = [...(parents.get(pid) ?? [])];
+    while (queue.length > 0) {
+      const child = queue.pop() as number;
+      try {
+        const f = statFields(child);
+        ticks += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
+      } catch {
+        continue;
+      }
+      queue.push(...(parents.get(child) ?? []));
+    }
+    return ticks / TICKS_PER_SECOND;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The first child of this process whose command line contains `text`; undefined if none. */
 export function findChildProcess(text: string): number | undefined {
   try {

@@ -13,7 +13,9 @@
  * Flags: --quick (sanity run), --json (print the report as JSON), --flows N (happy-path flows
  * per target), --concurrency C, --pending N (0 skips), --fill-budget S (seconds to spend starting
  * pending flows), --no-variants, --poller-variants (three more otpflow variants: defaults,
- * fewer and autoscaling pollers), --pieces (what each part of the ceiling costs), --out FILE
+ * fewer and autoscaling pollers), --pieces (what each part of the ceiling costs), --server
+ * dev|cluster (the CLI's dev server on SQLite, the default, or the Temporal server on PostgreSQL
+ * as `otpflow cluster` runs it), --out FILE
  * (also write the JSON report there; the dev server prints a banner on stdout, so FILE is the
  * clean copy).
  */
@@ -32,10 +34,10 @@ import {
 } from './driver';
 import { checkBreakdown, medianSegments, type CheckSegments } from './breakdown';
 import { happyPathHistory, longestPathHistory } from './history';
-import { describeMachine, ownCpuSeconds, sampleProcess } from './machine';
+import { describeMachine, ownCpuSeconds } from './machine';
 import { runPending } from './pending';
 import { checkTargets, formatReport, summarise, type BenchReport, type FlowFigures } from './report';
-import { BENCH_API_KEY, startBenchStack, type BenchStack } from './stack';
+import { BENCH_API_KEY, startBenchStack, type BenchServerKind, type BenchStack } from './stack';
 import type { TunableWorkerOptions } from './worker-child';
 import { startWorkerProcess, type WorkerProcess } from './worker-process';
 
@@ -49,6 +51,7 @@ const { values: args } = parseArgs({
     'no-variants': { type: 'boolean', default: false },
     'poller-variants': { type: 'boolean', default: false },
     pieces: { type: 'boolean', default: false },
+    server: { type: 'string', default: 'dev' },
     'fill-budget': { type: 'string' },
     cache: { type: 'string' },
     heap: { type: 'string' },
@@ -70,6 +73,13 @@ if (args.cache) WORKER_SETTINGS.maxCachedWorkflows = Number(args.cache);
  * lateness p99 1.8 s (evicted flows replay ~20 events when their timer fires).
  */
 export const WORKER_HEAP_MIB: number | undefined = Number(args.heap ?? 384) || undefined;
+
+if (args.server !== 'dev' && args.server !== 'cluster') {
+  console.error(`--server must be dev or cluster, got "${args.server}"`);
+  process.exit(2);
+}
+/** `dev`: the CLI's dev server on SQLite; `cluster`: the Temporal server on PostgreSQL (`otpflow cluster`). */
+const serverKind: BenchServerKind = args.server;
 
 const quick = args.quick === true;
 // Rounds of ~100 flows (3–4 s each here): with 4 rounds of 75 the throughput ratio of three
@@ -133,15 +143,15 @@ async function alternate(
   for (let r = 0; r < ROUNDS; r++) {
     for (const [i, t] of targets.entries()) {
       const before = workers[i]?.sample();
-      const serverBefore = stack.serverPid ? sampleProcess(stack.serverPid) : undefined;
+      const serverBefore = stack.serverCpuSeconds();
       const clientBefore = ownCpuSeconds();
       const s = await runFlows(t, stack.inbox, Math.ceil(n / ROUNDS), concurrency);
       s.clientCpuMs = (ownCpuSeconds() - clientBefore) * 1000;
-      const serverAfter = stack.serverPid ? sampleProcess(stack.serverPid) : undefined;
+      const serverAfter = stack.serverCpuSeconds();
       const after = workers[i]?.sample();
       if (before && after) s.workerCpuMs = (after.cpuSeconds - before.cpuSeconds) * 1000;
-      if (serverBefore && serverAfter)
-        s.serverCpuMs = (serverAfter.cpuSeconds - serverBefore.cpuSeconds) * 1000;
+      if (serverBefore !== undefined && serverAfter !== undefined)
+        s.serverCpuMs = (serverAfter - serverBefore) * 1000;
       log(
         `${t.name} round ${r + 1}: ${((s.flows / s.wallMs) * 1000).toFixed(1)}/s, ${s.failures.length} failed`,
       );
@@ -196,7 +206,7 @@ async function runVariants(
 
 async function main(): Promise<void> {
   const began = Date.now();
-  const stack = await startBenchStack(log);
+  const stack = await startBenchStack(log, serverKind);
   try {
     log('starting the otpflow and baseline workers');
     const otpWorker = await spawnWorker(stack, 'otpflow', WORKER_SETTINGS);
@@ -346,6 +356,7 @@ async function main(): Promise<void> {
       startedAt: new Date(began).toISOString(),
       durationSeconds: (Date.now() - began) / 1000,
       machine: describeMachine(),
+      server: stack.server,
       workerSettings: settings,
       otpflow,
       baseline,

@@ -5,18 +5,20 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { ensureApplication } from '../setup/applications';
 import type { ApplicationDeclaration } from '../config/types';
 import { createEmulator, type Emulator } from '../emulator';
 import { createInfobipClient } from '../infobip';
 import { resolveTemporalCli, systemProbe } from '../scripts/temporal-cli';
-import { devServerExtraArgs, executableFor } from '../dev/server-flags';
+import { createOwnLocalServer, executableFor } from '../dev/own-dev-server';
+import { devServerExtraArgs, dynamicConfigArgs } from '../dev/server-flags';
 import { buildWorkflowBundle } from '../worker/bundle';
 import { SEARCH_ATTRIBUTES } from '../domain/constants';
 import { watchInbox, type InboxWatch } from './inbox-watch';
-import { findChildProcess } from './machine';
+import { startClusterServer } from './cluster-server';
+import { findChildProcess, sampleProcess } from './machine';
 
 export const BENCH_API_KEY = 'otpflow-bench-key';
 
@@ -31,13 +33,14 @@ export const BENCH_API_KEY = 'otpflow-bench-key';
  * round of 24 stalled, in a scratch A/B. One worker per task queue at a few dozen flows/s is far
  * below what needs more partitions.
  */
-export const BENCH_SERVER_ARGS = [
-  ...devServerExtraArgs,
-  '--dynamic-config-value',
-  'matching.numTaskqueueReadPartitions=1',
-  '--dynamic-config-value',
-  'matching.numTaskqueueWritePartitions=1',
-];
+export const BENCH_DYNAMIC_CONFIG = {
+  'matching.numTaskqueueReadPartitions': 1,
+  'matching.numTaskqueueWritePartitions': 1,
+};
+export const BENCH_SERVER_ARGS = [...devServerExtraArgs, ...dynamicConfigArgs(BENCH_DYNAMIC_CONFIG)];
+
+/** Which server the bench runs on: the CLI's dev server (SQLite), or `otpflow cluster`'s. */
+export type BenchServerKind = 'dev' | 'cluster';
 
 /** The bench application: the default login template, limits high enough for 10,000+ sends. */
 export function benchApplication(): ApplicationDeclaration {
@@ -85,13 +88,18 @@ export interface BenchStack {
   applicationId: string;
   smsMessageId: string;
   bundles: { otpflow: string; baseline: string };
-  /** PID of the dev server process, to read its CPU time (undefined where /proc is missing). */
-  serverPid: number | undefined;
+  /** How the report names the server. */
+  server: string;
+  /** CPU time the server has used so far, seconds (undefined where /proc is missing). */
+  serverCpuSeconds(): number | undefined;
   close(): Promise<void>;
 }
 
 /** Starts server, emulator and inbox follower, sets up the application, bundles both workflows. */
-export async function startBenchStack(log: (m: string) => void): Promise<BenchStack> {
+export async function startBenchStack(
+  log: (m: string) => void,
+  serverKind: BenchServerKind = 'dev',
+): Promise<BenchStack> {
   Runtime.install({ logger: new DefaultLogger('ERROR'), workerHeartbeatInterval: 0 });
   const cli = resolveTemporalCli(systemProbe, { build: true });
   const dir = mkdtempSync(path.join(tmpdir(), 'otpflow-bench-'));
@@ -101,14 +109,20 @@ export async function startBenchStack(log: (m: string) => void): Promise<BenchSt
   await buildWorkflowBundle(bundles.otpflow, false);
   await buildWorkflowBundle(bundles.baseline, false, path.join(__dirname, 'baseline-workflow.ts'));
 
-  log('starting the dev server and the emulator');
-  const env = await TestWorkflowEnvironment.createLocal({
-    server: {
-      executable: executableFor(cli),
-      searchAttributes: [...SEARCH_ATTRIBUTES],
-      extraArgs: BENCH_SERVER_ARGS,
-    },
-  });
+  log(
+    `starting the ${serverKind === 'cluster' ? 'Temporal server on PostgreSQL' : 'dev server'} and the emulator`,
+  );
+  const server = serverKind === 'cluster' ? await startClusterServer(BENCH_DYNAMIC_CONFIG, log) : undefined;
+  const env =
+    server?.env ??
+    (await createOwnLocalServer({
+      server: {
+        executable: executableFor(cli),
+        searchAttributes: [...SEARCH_ATTRIBUTES],
+        extraArgs: BENCH_SERVER_ARGS,
+      },
+    }));
+  const devPid = server ? undefined : findChildProcess('start-dev');
   const emulator = await createEmulator({ apiKeys: [BENCH_API_KEY], managementLimits: false });
   const app = benchApplication();
   const infobip = createInfobipClient({ baseUrl: emulator.url, apiKey: BENCH_API_KEY });
@@ -125,11 +139,12 @@ export async function startBenchStack(log: (m: string) => void): Promise<BenchSt
     applicationId: setup.applicationId,
     smsMessageId,
     bundles,
-    serverPid: findChildProcess('start-dev'),
+    server: server?.label ?? 'Temporal CLI dev server (SQLite)',
+    serverCpuSeconds: () => server?.cpuSeconds() ?? (devPid ? sampleProcess(devPid)?.cpuSeconds : undefined),
     async close() {
       inbox.close();
       await emulator.close();
-      await env.teardown();
+      await (server ? server.close() : env.teardown());
       rmSync(dir, { recursive: true, force: true });
     },
   };

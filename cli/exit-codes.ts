@@ -1,6 +1,6 @@
 /**
  * THE exit-code table of every `otpflow` command: the verification commands and the process
- * commands (`dev`, `worker`, `api`, `emulator`, `setup`) alike. `otpflow --help` prints it and
+ * commands (`dev`, `cluster`, `worker`, `api`, `emulator`, `setup`) alike. `otpflow --help` prints it and
  * the README lists it.
  */
 export const ExitCode = {
@@ -18,7 +18,7 @@ export const ExitCode = {
   INTERNAL: 70,
   /** The configuration is invalid: a bad applications file or environment variable, or one the workers refused (another hash key, no encryption keys) (sysexits EX_CONFIG). */
   CONFIG: 78,
-  /** `otpflow dev` got a second Ctrl-C and killed everything at once (128 + SIGINT). */
+  /** `otpflow dev` or `otpflow cluster` got a second Ctrl-C and killed everything at once (128 + SIGINT). */
   INTERRUPTED: 130,
 } as const;
 
@@ -38,4 +38,4 @@ export const EXIT_CODES_HELP = `Exit codes:
   70 internal error (a bug)
   78 configuration error: bad applications file or environment variable, or
      one the workers refused (another hash key, missing encryption keys)
-  130 otpflow dev: a second Ctrl-C killed everything at once`;
+  130 otpflow dev or cluster: a second Ctrl-C killed everything at once`;

@@ -29,6 +29,11 @@ Processes:
   dev                    Temporal dev server + emulator + worker + API, all local (npm start)
       --port N  --ui-port N  --api-port N  --emulator-port N  --codec-port N  --metrics-port N
       --db FILE  --no-encryption  --verbose
+  cluster                PostgreSQL + Temporal server + emulator + N workers + M API
+                         instances as processes, all local (npm run cluster)
+      --data DIR  --clean  --workers N  --api-instances M  --port N  --postgres-port N
+      --ui-port N  --api-port N  --emulator-port N  --codec-port N  --metrics-port N
+      --no-encryption  --verbose
   worker                 run a worker
       --check            validate the configuration and exit
   api                    run the HTTP API
@@ -55,6 +60,7 @@ type ProcessCommand = (argv: string[], io: CliIo) => Promise<number>;
  */
 const PROCESS_COMMANDS: Record<string, ProcessCommand> = {
   dev: async (argv) => (await import('../dev/stack.js')).runDevCli(argv),
+  cluster: async (argv) => (await import('../dev/cluster/cli.js')).runClusterCli(argv),
   worker: async (argv) => (await import('../worker/main.js')).runWorkerCli(argv),
   api: async (argv) => (await import('../api/main.js')).runApiCli(argv),
   setup: async (argv) => (await import('../setup/main.js')).runSetupCli(argv),

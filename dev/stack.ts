@@ -7,23 +7,28 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
-import { NativeConnection } from '@temporalio/worker';
+import { NativeConnection, type Runtime } from '@temporalio/worker';
 import { connectOtp } from '../client/connect';
 import { apiKeysOf } from '../api/main';
 import { createApiServer } from '../api/server';
-import { EncryptionCodec } from '../codec/encryption-codec';
-import { createCodecServer, type CodecServer } from '../codec/server';
 import { loadConfig } from '../config/load';
-import { createEmulator, DEFAULT_API_KEY, type Emulator } from '../emulator';
 import { resolveTemporalCli, systemProbe } from '../scripts/temporal-cli';
+import { DEFAULT_API_KEY } from '../emulator';
 import { createOtpWorker } from '../worker/create-worker';
 import { ExitCode } from '../cli/exit-codes';
 import { loadOrExit } from '../cli/process-command';
 import { createLogger } from '../worker/logging';
 import { installRuntime } from '../worker/main';
-import { runSetup } from '../setup/main';
+import { checkPorts, describeTaken, PortInUseError, type PortClaim } from './ports';
 import { loadOrCreateSecrets } from './secrets';
-import { startDevServer, type DevServer } from './temporal-server';
+import {
+  formatRunningBlock,
+  localStackEnv,
+  onStopSignals,
+  startLocalCodec,
+  startSetUpEmulator,
+} from './stack-parts';
+import { DevServerError, startDevServer, type DevServer } from './temporal-server';
 
 export const DEV_USAGE = `Usage: otpflow dev [options]     (npm start)
 
@@ -118,17 +123,38 @@ function parseFlags(argv: string[]): Flags | 'help' {
   };
 }
 
+/** Every port the stack will listen on, with the flag that moves it. */
+export function devPortClaims(f: Flags, encryption: boolean): PortClaim[] {
+  return [
+    { port: f.port, what: 'Temporal gRPC', flag: '--port' },
+    { port: f.uiPort, what: 'Temporal Web UI', flag: '--ui-port' },
+    { port: f.apiPort, what: 'otpflow API', flag: '--api-port' },
+    { port: f.emulatorPort, what: 'Infobip emulator', flag: '--emulator-port' },
+    ...(encryption ? [{ port: f.codecPort, what: 'codec endpoint', flag: '--codec-port' }] : []),
+    { port: f.metricsPort, what: 'worker metrics', flag: '--metrics-port' },
+  ];
+}
+
+/**
+ * Why the start-up failed, in one line: a port taken after the check (a bind error, or another
+ * Temporal server answering on ours) names the port and its flag.
+ */
+function startupFailure(err: unknown, claims: PortClaim[]): string {
+  const e = err as { code?: string; port?: number; message?: string };
+  if (e.code === 'EADDRINUSE') {
+    const claim = claims.find((c) => c.port === e.port);
+    if (claim) return describeTaken(claim);
+  }
+  if (err instanceof DevServerError && err.foreign) {
+    return `${err.message}; choose another port with --port`;
+  }
+  return e.message ?? String(err);
+}
+
 /** `FILE.db` → `FILE.<suffix>` next to it. */
 function sibling(dbFile: string, suffix: string): string {
   const ext = path.extname(dbFile);
   return path.join(path.dirname(dbFile), `${path.basename(dbFile, ext)}.${suffix}`);
-}
-
-/** `export NAME='value'` lines for a shell, empty values left out. */
-function exportLines(vars: Record<string, string | undefined>): string[] {
-  return Object.entries(vars)
-    .filter((e): e is [string, string] => Boolean(e[1]))
-    .map(([name, value]) => `  export ${name}='${value.replace(/'/g, `'\\''`)}'`);
 }
 
 /** The block printed once everything is up. */
@@ -136,9 +162,6 @@ export function formatBlock(
   urls: DevStackUrls,
   notes: { setup: string; state: string; encryption: string },
 ): string {
-  const exports = urls.exports ?? {};
-  const phone = '+41793026727';
-  const auth = `-H 'Authorization: Bearer ${urls.apiKey}' -H 'Content-Type: application/json'`;
   const rows: [string, string][] = [
     ['Temporal Web UI', urls.webUi],
     ['Temporal gRPC', `${urls.temporalAddress}  (namespace default)`],
@@ -150,24 +173,7 @@ export function formatBlock(
     ['Metrics', urls.metrics ?? 'off'],
     ['State', notes.state],
   ];
-  const width = Math.max(...rows.map(([k]) => k.length));
-  return [
-    '',
-    '━━ otpflow dev stack is running ━━ Ctrl-C stops everything',
-    '',
-    ...rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`),
-    '',
-    'Try it:',
-    `  curl -s -X POST ${urls.api}/v1/verifications ${auth} \\`,
-    `    -d '{"application":"login","to":"${phone}"}'`,
-    `  # the PIN arrives in the inbox: ${urls.inbox}  (or: curl -s '${urls.emulator}/emulator/messages?to=${phone.slice(1)}')`,
-    `  curl -s -X POST ${urls.api}/v1/verifications/<id>/check ${auth} \\`,
-    `    -d '{"code":"<PIN>"}'`,
-    ...(Object.keys(exports).length > 0
-      ? ['', 'For the CLI (npx otpflow start …) and your code, in another terminal:', ...exportLines(exports)]
-      : []),
-    '',
-  ].join('\n');
+  return formatRunningBlock('otpflow dev stack is running', rows, urls);
 }
 
 /** Runs the dev stack until SIGINT/SIGTERM; resolves with the exit status. */
@@ -187,18 +193,7 @@ export async function runDevCli(argv: string[]): Promise<number> {
   const progress = (m: string) => console.error(`otpflow dev: ${m}`);
 
   const secrets = loadOrCreateSecrets(f.db ? sibling(f.db, 'secrets.json') : undefined);
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    OTPFLOW_API_KEYS: process.env.OTPFLOW_API_KEYS || secrets.apiKey,
-    OTPFLOW_DESTINATION_HASH_KEY: process.env.OTPFLOW_DESTINATION_HASH_KEY || secrets.destinationHashKey,
-    OTPFLOW_ENCRYPTION_KEYS: f.encryption ? process.env.OTPFLOW_ENCRYPTION_KEYS || secrets.encryptionKey : '',
-    // The emulator stands in for Infobip; a real account's settings must not reach it.
-    INFOBIP_BASE_URL: undefined,
-    INFOBIP_API_KEY: DEFAULT_API_KEY,
-    // The stack's own Temporal, never a profile or cloud settings from the environment.
-    TEMPORAL_CONFIG_FILE: undefined,
-    TEMPORAL_PROFILE: undefined,
-  };
+  const env = localStackEnv(process.env, secrets, f.encryption);
   const config = loadOrExit(() => loadConfig(env, { require: ['destinationHashKey', 'apiKeys'] }));
   if (typeof config === 'number') return config;
   const cli = resolveTemporalCli(systemProbe, { build: false });
@@ -206,6 +201,15 @@ export async function runDevCli(argv: string[]): Promise<number> {
     console.error(
       `otpflow dev: no Temporal CLI found (${cli.reason}). Run \`npm start\` (it builds one) or set TEMPORAL_CLI_PATH.`,
     );
+    return ExitCode.FAILED;
+  }
+  // Every port is checked before anything starts: a taken one is refused with its flag.
+  const claims = devPortClaims(f, config.encryptionKeys.length > 0);
+  try {
+    await checkPorts(claims);
+  } catch (err) {
+    if (!(err instanceof PortInUseError)) throw err;
+    for (const line of err.message.split('\n')) progress(line);
     return ExitCode.FAILED;
   }
 
@@ -216,42 +220,19 @@ export async function runDevCli(argv: string[]): Promise<number> {
     }
     cleanups.length = 0;
   };
-  let stopRequested = false;
-  let wake: () => void = () => undefined;
-  const stopped = new Promise<void>((resolve) => (wake = resolve));
   let forceKill: () => void = () => undefined;
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (stopRequested) {
-      progress(`${signal} again: killing everything now`);
-      forceKill();
-      process.exit(ExitCode.INTERRUPTED);
-    }
-    stopRequested = true;
-    progress(`${signal} received, stopping…`);
-    wake();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const signals = onStopSignals(progress, () => forceKill());
 
+  let runtime: Runtime | undefined;
   try {
     const logger = f.verbose
       ? createLogger(config.worker?.logLevel ?? 'info', pino.destination(2))
       : // Without --verbose only errors: retried activity failures and the like are expected here.
         createLogger('error', pino.destination(2));
-    installRuntime(logger, f.metricsPort ? `127.0.0.1:${f.metricsPort}` : undefined, []);
+    runtime = installRuntime(logger, f.metricsPort ? `127.0.0.1:${f.metricsPort}` : undefined, []);
 
-    let codec: CodecServer | undefined;
-    if (config.encryptionKeys.length > 0) {
-      codec = await createCodecServer({
-        codec: new EncryptionCodec(config.encryptionKeys),
-        corsOrigins: [`http://127.0.0.1:${f.uiPort}`, `http://localhost:${f.uiPort}`],
-        apiKeys: config.codecServer?.apiKeys ?? [],
-        host: '127.0.0.1',
-        port: f.codecPort,
-        onError: (err) => logger.warn({ err }, 'codec request failed'),
-      });
-      cleanups.push(() => codec!.close());
-    }
+    const codec = await startLocalCodec(config, { port: f.codecPort, uiPort: f.uiPort, logger });
+    if (codec) cleanups.push(() => codec.close());
 
     progress(`starting the Temporal dev server (${cli.path})…`);
     const server: DevServer = await startDevServer({
@@ -263,26 +244,20 @@ export async function runDevCli(argv: string[]): Promise<number> {
     });
     cleanups.push(() => server.stop());
     forceKill = () => server.kill();
-    if (stopRequested) return ExitCode.OK;
+    if (signals.requested()) return ExitCode.OK;
 
-    const emulator: Emulator = await createEmulator({
-      host: '127.0.0.1',
+    const { emulator, note: setupNote } = await startSetUpEmulator(config, {
       port: f.emulatorPort,
-      apiKeys: [DEFAULT_API_KEY],
       dataFile: f.db ? sibling(f.db, 'emulator.json') : undefined,
+      verbose: f.verbose,
+      progress,
     });
     cleanups.push(() => emulator.close());
-    config.infobip = { baseUrl: emulator.url, apiKey: DEFAULT_API_KEY };
     config.temporal = {
       ...config.temporal,
       namespace: server.namespace,
       connect: { connectionOptions: { address: server.address }, namespace: server.namespace },
     };
-
-    const setupLines: string[] = [];
-    const report = await runSetup(config, { out: (l) => setupLines.push(l) });
-    if (f.verbose) for (const l of setupLines) progress(`setup: ${l}`);
-    const changes = report.reduce((n, r) => n + r.result.changes.length, 0);
 
     progress('starting the worker and the API…');
     const connection = await NativeConnection.connect({ address: server.address });
@@ -329,10 +304,7 @@ export async function runDevCli(argv: string[]): Promise<number> {
     };
     console.log(
       formatBlock(urls, {
-        setup:
-          changes === 0
-            ? `applications up to date: ${config.applications.map((a) => a.name).join(', ')}`
-            : `set up ${config.applications.map((a) => a.name).join(', ')}: ${changes} change(s)`,
+        setup: setupNote,
         state: f.db
           ? `${f.db} (+ ${sibling(f.db, 'emulator.json')}, ${sibling(f.db, 'secrets.json')})`
           : 'in memory (use --db FILE to keep it)',
@@ -340,18 +312,27 @@ export async function runDevCli(argv: string[]): Promise<number> {
       }),
     );
 
-    // Stop on a signal, or when the worker dies on its own.
-    await Promise.race([stopped, running.then(() => undefined)]);
-    return stopRequested ? ExitCode.OK : ExitCode.FAILED;
+    // Stop on a signal, or when the worker or the Temporal server dies on its own.
+    const serverDied = new Promise<void>((resolve) =>
+      server.onUnexpectedExit((why) => {
+        progress(`the Temporal dev server ${why}; stopping everything`);
+        resolve();
+      }),
+    );
+    await Promise.race([signals.stopped, running.then(() => undefined), serverDied]);
+    return signals.requested() ? ExitCode.OK : ExitCode.FAILED;
   } catch (err) {
     // Ctrl-C in a terminal reaches the temporal child too; a start-up cut short by it is no failure.
-    if (stopRequested) return ExitCode.OK;
-    progress(`failed: ${(err as Error).message}`);
+    if (signals.requested()) return ExitCode.OK;
+    progress(`failed: ${startupFailure(err, claims)}`);
     return ExitCode.FAILED;
   } finally {
     await cleanup();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    // An installed Runtime keeps the process alive until it is shut down, which happens by
+    // itself only once it has had a connection or worker: a start-up that failed before would
+    // leave `otpflow dev` hanging after "stopped.".
+    await runtime?.shutdown();
+    signals.dispose();
     progress('stopped.');
   }
 }

@@ -2,11 +2,12 @@
  * The Temporal dev server as a child process of `otpflow dev`: `temporal server start-dev` on
  * loopback with the Web UI, otpflow's search attributes and the project's dynamic config.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { Connection } from '@temporalio/client';
 import type { SearchAttributeType } from '@temporalio/common';
-import { devServerExtraArgs } from './server-flags';
 import { SEARCH_ATTRIBUTES } from '../domain/constants';
+import { ForeignServerError, probeNamespace, proveOwnServer } from './own-dev-server';
+import { describeExit, startChild } from './processes';
+import { devServerExtraArgs } from './server-flags';
 
 export interface DevServerOptions {
   /** Path of the `temporal` binary (see scripts/temporal-cli.ts). */
@@ -35,31 +36,21 @@ export interface DevServer {
   stop(graceMs?: number): Promise<void>;
   /** Kills the server at once (a second Ctrl-C). */
   kill(): void;
-}
-
-/**
- * A `sh` that blocks reading a pipe from this process and, when the pipe closes — this
- * process ended, even by SIGKILL — stops the server: no orphaned `temporal` either way.
- * A normal stop kills the watchdog after the server has ended.
- */
-function startWatchdog(serverPid: number): ChildProcess {
-  const script =
-    'while read -r _; do :; done; kill -TERM "$1" 2>/dev/null; sleep 10; kill -KILL "$1" 2>/dev/null';
-  const dog = spawn('sh', ['-c', script, 'otpflow-watchdog', String(serverPid)], {
-    stdio: ['pipe', 'ignore', 'ignore'],
-    detached: true,
-  });
-  dog.on('error', () => undefined);
-  // Neither the watchdog nor its pipe may keep this process alive.
-  dog.unref();
-  (dog.stdin as unknown as { unref?: () => void } | null)?.unref?.();
-  return dog;
+  /** Calls `fn` (with how it ended) if the server ends without `stop()` or `kill()`. */
+  onUnexpectedExit(fn: (why: string) => void): void;
 }
 
 /** Thrown when the dev server exits or does not answer during start-up. */
 export class DevServerError extends Error {
   override readonly name = 'DevServerError';
   readonly code = 'DEV_SERVER_START';
+  constructor(
+    message: string,
+    /** Another server answered on the port: it was taken after it was checked. */
+    readonly foreign = false,
+  ) {
+    super(message);
+  }
 }
 
 const CLI_TYPE: Record<SearchAttributeType, string> = {
@@ -79,8 +70,8 @@ export function searchAttributeArgs(
   return keys.flatMap((k) => ['--search-attribute', `${k.name}=${CLI_TYPE[k.type]}`]);
 }
 
-/** The full `temporal` argument list for `options`. */
-export function devServerArgs(options: DevServerOptions): string[] {
+/** The full `temporal` argument list for `options` (`probe`: the extra namespace that proves it is ours). */
+export function devServerArgs(options: DevServerOptions, probe?: string): string[] {
   return [
     'server',
     'start-dev',
@@ -92,6 +83,7 @@ export function devServerArgs(options: DevServerOptions): string[] {
     String(options.uiPort),
     '--namespace',
     options.namespace ?? 'default',
+    ...(probe ? ['--namespace', probe] : []),
     '--log-level',
     'warn',
     ...searchAttributeArgs(),
@@ -101,76 +93,62 @@ export function devServerArgs(options: DevServerOptions): string[] {
   ];
 }
 
-/** Starts the dev server and resolves once it answers gRPC calls. */
+/**
+ * Starts the dev server and resolves once it answers gRPC calls and has proven to be the
+ * process we started (see own-dev-server.ts). Throws `DevServerError` when it exits, does not
+ * answer in time, or another server holds its port (`foreign` set).
+ */
 export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
   const ip = options.ip ?? '127.0.0.1';
   const address = `${ip}:${options.port}`;
-  // Its own process group: a terminal's Ctrl-C reaches only otpflow, which stops the parts in order.
-  const child: ChildProcess = spawn(options.cliPath, devServerArgs(options), {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
+  const probe = probeNamespace();
+  const child = startChild({
+    name: 'Temporal dev server',
+    command: options.cliPath,
+    args: devServerArgs(options, probe),
   });
-  const watchdog = child.pid ? startWatchdog(child.pid) : undefined;
-  const output: string[] = [];
-  const keep = (d: Buffer) => {
-    output.push(d.toString());
-    if (output.length > 50) output.shift();
-  };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  let spawnError: Error | undefined;
-  child.once('error', (err) => (spawnError = err));
-  let done = false;
-  void exited.then(() => (done = true));
-
   const stop = async (graceMs = 10_000): Promise<void> => {
-    if (!done && child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-      await exited;
-      clearTimeout(timer);
-    }
-    watchdog?.kill('SIGKILL');
+    await child.stop(graceMs);
   };
-  const kill = () => {
-    child.kill('SIGKILL');
-    watchdog?.kill('SIGKILL');
+  const kill = () => void child.kill('SIGKILL');
+  const fail = async (message: string, foreign = false): Promise<never> => {
+    await stop(2000);
+    throw new DevServerError(message, foreign);
   };
 
   const deadline = Date.now() + (options.startTimeoutMs ?? 30_000);
   for (;;) {
-    if (spawnError) throw new DevServerError(`cannot run ${options.cliPath}: ${spawnError.message}`);
-    if (done) {
-      throw new DevServerError(
-        `temporal server start-dev exited during start-up:\n${output.join('').trim()}`,
-      );
+    if (!child.running()) {
+      const exit = await child.exited;
+      if (exit.error) return fail(`cannot run ${options.cliPath}: ${exit.error.message}`);
+      return fail(`temporal server start-dev exited during start-up:\n${child.output()}`);
     }
+    let conn: Connection | undefined;
     try {
-      const conn = await Connection.connect({ address, connectTimeout: 1000 });
-      try {
-        await conn.workflowService.getSystemInfo({});
-        await conn.workflowService.describeNamespace({ namespace: options.namespace ?? 'default' });
-      } finally {
-        await conn.close();
-      }
+      conn = await Connection.connect({ address, connectTimeout: 1000 });
+      await conn.workflowService.getSystemInfo({});
+      await proveOwnServer(conn, probe, address, {
+        namespace: options.namespace ?? 'default',
+        deleteProbe: true,
+      });
       break;
-    } catch {
+    } catch (err) {
+      if (err instanceof ForeignServerError) return fail(err.message, true);
       if (Date.now() > deadline) {
-        await stop(2000);
-        throw new DevServerError(
-          `temporal server start-dev did not answer on ${address} in time:\n${output.join('').trim()}`,
-        );
+        return fail(`temporal server start-dev did not answer on ${address} in time:\n${child.output()}`);
       }
       await new Promise((r) => setTimeout(r, 200));
+    } finally {
+      await conn?.close();
     }
   }
   return {
     address,
     uiUrl: `http://${ip}:${options.uiPort}`,
     namespace: options.namespace ?? 'default',
-    pid: child.pid ?? -1,
+    pid: child.pid,
     stop,
     kill,
+    onUnexpectedExit: (fn) => child.onUnexpectedExit((exit) => fn(describeExit(exit))),
   };
 }

@@ -11,8 +11,6 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadConfig } from '../config';
 import { isKnownVariable, OTPFLOW_VARIABLES, TEMPORAL_VARIABLES } from '../config/variables';
-import { SEARCH_ATTRIBUTES } from '../domain/constants';
-import { devServerExtraArgs } from '../dev/server-flags';
 
 const ROOT = path.join(__dirname, '..');
 const read = (f: string) => readFileSync(path.join(ROOT, f), 'utf8');
@@ -26,7 +24,6 @@ interface Service {
   ports?: string[];
   profiles?: string[];
   depends_on?: Record<string, { condition: string; required?: boolean }>;
-  configs?: { source: string; target: string }[];
 }
 const compose = parse(read('docker-compose.yml'), { merge: true }) as {
   services: Record<string, Service>;
@@ -57,9 +54,19 @@ const SAMPLES: Record<string, string> = {
 describe('docker-compose.yml', () => {
   it('has the production-shaped services, the emulator only under its profile', () => {
     expect(Object.keys(services)).toEqual(
-      expect.arrayContaining(['postgresql', 'temporal', 'temporal-ui', 'worker', 'api', 'setup', 'emulator']),
+      expect.arrayContaining([
+        'postgresql',
+        'temporal-schema',
+        'temporal',
+        'temporal-namespace',
+        'temporal-ui',
+        'worker',
+        'api',
+        'setup',
+        'emulator',
+      ]),
     );
-    expect(services.temporal!.image).toMatch(/^temporalio\/auto-setup:/);
+    expect(services.temporal!.image).toMatch(/^temporalio\/server:/);
     expect(services.temporal!.environment).toMatchObject({ DB: 'postgres12', POSTGRES_SEEDS: 'postgresql' });
     expect(services['temporal-ui']!.image).toMatch(/^temporalio\/ui:/);
     expect(services.emulator!.profiles).toEqual(['emulator']);
@@ -149,32 +156,8 @@ describe('docker-compose.yml', () => {
       expect(r.stdout).toMatch(new RegExp(`otpflow ${cmd}`));
     }
   });
-
-  it('registers exactly the search attributes the code uses', () => {
-    const cmd = (services['temporal-search-attributes']!.command as string[]).join(' ');
-    const cliType = { KEYWORD: 'Keyword', KEYWORD_LIST: 'KeywordList' } as Record<string, string>;
-    // One create command per type: `--name A --name B --type T`.
-    const registered = [...cmd.matchAll(/create ((?:--\S+ \S+ )*?)--type (\w+)/g)].flatMap(
-      ([, names, type]) => [...names!.matchAll(/--name (\w+)/g)].map(([, name]) => `${name}=${type}`),
-    );
-    expect(registered.sort()).toEqual(SEARCH_ATTRIBUTES.map((k) => `${k.name}=${cliType[k.type]}`).sort());
-  });
-
-  it('gives Temporal the dynamic config every otpflow dev server gets (eager activities among it)', () => {
-    const temporal = services.temporal!;
-    const file = String(temporal.environment!.DYNAMIC_CONFIG_FILE_PATH);
-    const mounted = temporal.configs?.find((c) => c.target === file);
-    expect(mounted, `a config mounted at ${file}`).toBeDefined();
-    const content = compose.configs?.[mounted!.source]?.content ?? '';
-    const dynamic = parse(content) as Record<string, { value: unknown }[]>;
-    const devValues = devServerExtraArgs
-      .filter((_a, i) => devServerExtraArgs[i - 1] === '--dynamic-config-value')
-      .map((kv) => kv.split('='));
-    expect(devValues.map(([key]) => key)).toContain('system.enableActivityEagerExecution');
-    for (const [key, value] of devValues) {
-      expect(dynamic[key!], key).toEqual([{ value: JSON.parse(value!) }]);
-    }
-  });
+  // The Temporal server's version, schema steps, dynamic config, namespace and search attributes:
+  // test/compose-cluster.test.ts (they must agree with `otpflow cluster`).
 });
 
 describe('.env.example', () => {

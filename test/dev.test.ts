@@ -9,6 +9,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { alive, stackProcessEnv } from './harness/processes';
 import { freePort } from './harness/ports';
 
 const ROOT = path.join(__dirname, '..');
@@ -29,15 +30,6 @@ function childrenOf(pid: number): { pid: number; comm: string }[] {
     .map((l) => l.trim().split(/\s+/))
     .filter((p) => Number(p[0]) > 0)
     .map((p) => ({ pid: Number(p[0]), comm: p[1] ?? '' }));
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 async function startStack(extra: string[] = []): Promise<Stack> {
@@ -66,14 +58,7 @@ async function startStack(extra: string[] = []): Promise<Stack> {
     `${ports.metrics}`,
     ...extra,
   ];
-  const env = { ...process.env };
-  for (const k of [
-    'OTPFLOW_API_KEYS',
-    'OTPFLOW_DESTINATION_HASH_KEY',
-    'OTPFLOW_ENCRYPTION_KEYS',
-    'OTPFLOW_CONFIG',
-  ])
-    delete env[k];
+  const env = stackProcessEnv();
   const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const stack = {
     child,

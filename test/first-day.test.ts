@@ -12,6 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { USAGE } from '../cli/main';
 import { formatStart } from '../cli/output';
 import { API_USAGE } from '../api/main';
+import { CLUSTER_USAGE } from '../dev/cluster/cli';
 import { DEV_USAGE, formatBlock } from '../dev/stack';
 import { loadOrCreateSecrets } from '../dev/secrets';
 import { EMULATOR_USAGE } from '../emulator/cli';
@@ -104,7 +105,14 @@ describe('help', () => {
   it('top-level help lists every option of every command', async () => {
     const captured: string[] = [];
     const io = { out: (t: string) => captured.push(t), err: (t: string) => captured.push(t) };
-    const perCommand: string[] = [DEV_USAGE, API_USAGE, WORKER_USAGE, SETUP_USAGE, EMULATOR_USAGE];
+    const perCommand: string[] = [
+      DEV_USAGE,
+      CLUSTER_USAGE,
+      API_USAGE,
+      WORKER_USAGE,
+      SETUP_USAGE,
+      EMULATOR_USAGE,
+    ];
     for (const command of ['start', 'verify', 'resend', 'cancel', 'status', 'list']) {
       captured.length = 0;
       expect(await main([command, '--help'], io)).toBe(0);

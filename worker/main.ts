@@ -29,8 +29,8 @@ export function installRuntime(
   logger: Logger,
   metricsAddress?: string,
   shutdownSignals?: NodeJS.Signals[],
-): void {
-  Runtime.install({
+): Runtime {
+  return Runtime.install({
     logger: runtimeLogger(logger),
     shutdownSignals,
     telemetryOptions: {

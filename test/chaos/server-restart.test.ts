@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { inject } from 'vitest';
@@ -19,6 +19,7 @@ import { createInfobipClient, type InfobipClient } from '../../infobip';
 import { SEARCH_ATTRIBUTES } from '../../domain/constants';
 import { cancelSignal, statusQuery, verifyUpdate } from '../../domain/messages';
 import type { VerificationInput } from '../../domain/types';
+import { createOwnLocalServer } from '../../dev/own-dev-server';
 import { devServerExtraArgs } from '../../dev/server-flags';
 import { testNumber } from '../harness/stack';
 import { installQuietRuntime } from '../harness/temporal';
@@ -49,7 +50,8 @@ let workerConnection: NativeConnection | undefined;
 
 async function startServer(): Promise<TestWorkflowEnvironment> {
   const cliPath = inject('temporalCliPath');
-  return TestWorkflowEnvironment.createLocal({
+  // Proven ours: the port is fixed across the restart, so another process could take it meanwhile.
+  return createOwnLocalServer({
     server: {
       executable: cliPath ? { type: 'existing-path', path: cliPath } : { type: 'cached-download' },
       dbFilename,

@@ -204,15 +204,23 @@ export async function pool<T, R>(
 
 export const FIGURES_DIR = path.join(PROJECT_ROOT, 'test-results', 'chaos');
 
-/** Prints a file's figures and saves them as `test-results/chaos/<name>.json` for RELIABILITY.md. */
-export function reportFigures(name: string, figures: Record<string, number | string>): void {
-  mkdirSync(FIGURES_DIR, { recursive: true });
+/**
+ * Prints a file's figures and saves them as `test-results/<suite>/<name>.json` for
+ * RELIABILITY.md (the cluster suite reports under `cluster`).
+ */
+export function reportFigures(
+  name: string,
+  figures: Record<string, number | string>,
+  suite: 'chaos' | 'cluster' = 'chaos',
+): void {
+  const dir = path.join(FIGURES_DIR, '..', suite);
+  mkdirSync(dir, { recursive: true });
   writeFileSync(
-    path.join(FIGURES_DIR, `${name}.json`),
+    path.join(dir, `${name}.json`),
     `${JSON.stringify({ at: new Date().toISOString(), ...figures }, null, 2)}\n`,
   );
   console.log(
-    `[chaos] ${name}: ${Object.entries(figures)
+    `[${suite}] ${name}: ${Object.entries(figures)
       .map(([k, v]) => `${k}=${v}`)
       .join(', ')}`,
   );

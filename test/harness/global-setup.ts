@@ -10,7 +10,6 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node';
 import {
@@ -20,7 +19,8 @@ import {
   systemProbe,
 } from '../../scripts/temporal-cli';
 import { SEARCH_ATTRIBUTES } from '../../domain/constants';
-import { devServerExtraArgs, executableFor } from '../../dev/server-flags';
+import { createOwnLocalServer, executableFor } from '../../dev/own-dev-server';
+import { devServerExtraArgs } from '../../dev/server-flags';
 import { freePort } from './ports';
 
 declare module 'vitest' {
@@ -38,7 +38,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const cli = resolveTemporalCli(systemProbe, { build: true });
   console.error(describeResolution(cli));
   const metricsPort = await freePort();
-  const env = await TestWorkflowEnvironment.createLocal({
+  // Proven ours: a server that took the port first would otherwise be joined silently.
+  const env = await createOwnLocalServer({
     server: {
       executable: executableFor(cli),
       searchAttributes: [...SEARCH_ATTRIBUTES],
