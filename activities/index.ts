@@ -10,10 +10,11 @@ import type { InfobipClient } from '../infobip/client';
 import { ApplicationDirectory } from './directory';
 import { guarded } from './context';
 import { permanent } from './failures';
+import { makeCountLockouts } from './lockouts';
 import { reduceLookup } from './lookup';
 import { makeResendPin, makeSendPin } from './send-pin';
 import { checkIdentity } from './identity-check';
-import type { LookupInput, LookupResult, OtpActivities } from './types';
+import type { GuardFeedSink, LookupInput, LookupResult, OtpActivities } from './types';
 import { makeVerifyPin } from './verify-pin';
 import { defaultWebhookDispatcher, makeDeliverWebhook } from './webhook';
 
@@ -51,6 +52,8 @@ export interface ActivityDeps {
    * one more fresh PIN; each lost answer is one message the person got. @default 3
    */
   maxLostSendAnswers?: number;
+  /** Told of every PIN sent and code verified: the abuse guard's feed (the worker's `GuardReporter`). */
+  guardFeed?: GuardFeedSink;
   /**
    * The deployment's destination-hash key (`OTPFLOW_DESTINATION_HASH_KEY`). With it, the first
    * call that would reach Infobip (lookup or send) refuses a flow whose destination hash or
@@ -70,6 +73,7 @@ export function createActivities(deps: ActivityDeps): OtpActivities {
     clockSkewMs: deps.clockSkewMs ?? 2_000,
     heartbeatIntervalMs: deps.heartbeatIntervalMs ?? 1_000,
     maxLostAnswers: deps.maxLostSendAnswers ?? 3,
+    guardFeed: deps.guardFeed,
     destinationHashKey: deps.destinationHashKey,
   };
 
@@ -99,5 +103,6 @@ export function createActivities(deps: ActivityDeps): OtpActivities {
       dispatcher: deps.webhookDispatcher ?? defaultWebhookDispatcher(),
       timeoutMs: deps.webhookTimeoutMs ?? 10_000,
     }),
+    countLockouts: makeCountLockouts(),
   };
 }

@@ -60,7 +60,7 @@ import type { ApplicationDirectory } from './directory';
 import { Heartbeats, guarded } from './context';
 import { checkIdentity } from './identity-check';
 import { permanent, type TranslateOptions } from './failures';
-import type { ResendPinInput, SendPinInput, SendPinResult } from './types';
+import type { GuardFeedSink, ResendPinInput, SendPinInput, SendPinResult } from './types';
 
 /** Heartbeat details of `sendPin`, carried from one attempt to the next by Temporal. */
 export interface SendHeartbeat {
@@ -78,6 +78,8 @@ export interface SendDeps {
   heartbeatIntervalMs: number;
   /** Lost send answers after which a send stops for good instead of sending a fresh PIN. */
   maxLostAnswers: number;
+  /** Told of every PIN that went out (the abuse guard's feed). */
+  guardFeed?: GuardFeedSink;
   /** The deployment's destination-hash key: the first send checks the caller's (see `identity-check.ts`). */
   destinationHashKey?: Buffer;
 }
@@ -146,7 +148,8 @@ export function makeSendPin(deps: SendDeps): (input: SendPinInput) => Promise<Se
   return (input) =>
     guarded(deps.translate, async (signal) => {
       checkDestination(input.channel, input.to);
-      if (input.claim) checkIdentity(deps.destinationHashKey, { application: input.application, ...input.claim });
+      if (input.claim)
+        checkIdentity(deps.destinationHashKey, { application: input.application, ...input.claim });
       const { info } = Context.current();
       const prior = info.heartbeatDetails as SendHeartbeat | undefined;
       // Periodic heartbeats before this attempt's own record must not erase what the last one knew.
@@ -216,6 +219,7 @@ export function makeSendPin(deps: SendDeps): (input: SendPinInput) => Promise<Se
       }
       const country = input.channel === 'EMAIL' ? undefined : countryOf(input.to);
       const result = { ...sendResult(input.channel, res), ...(country ? { country } : {}) };
+      if (result.delivered) deps.guardFeed?.sent(input.application, input.to);
       if (!recovered) return result;
       return lostMessages > 0 ? { ...result, recovered, lostMessages } : { ...result, recovered };
     });
@@ -236,6 +240,10 @@ export function makeResendPin(deps: SendDeps): (input: ResendPinInput) => Promis
           return deps.infobip.resendVoicePin(input.pinId, { ...req, ...track }, { signal });
         return deps.infobip.resendEmailPin(input.pinId, req, { signal });
       });
-      return sendResult(input.channel, res);
+      const result = sendResult(input.channel, res);
+      // A resend's answer names its destination (the input carries only the pinId).
+      const to = (res as { to?: string }).to;
+      if (result.delivered && to) deps.guardFeed?.sent(input.application, to);
+      return result;
     });
 }

@@ -99,6 +99,27 @@ export interface WebhookResult {
   httpStatus: number;
 }
 
+/**
+ * Where the send and verify activities report what happened, for the abuse guard's pumping
+ * breaker (the worker's `GuardReporter` aggregates per prefix and feeds the guard workflow).
+ * Calls must be cheap and never throw: they run on every send and check.
+ */
+export interface GuardFeedSink {
+  /** A PIN went out to `to` (E.164; e-mail addresses are ignored). */
+  sent(application: string, to: string): void;
+  /** A code was verified for `msisdn` (Infobip's answer: digits, with or without `+`). */
+  verified(application: string, msisdn: string): void;
+}
+
+/** What `countLockouts` counts: earlier lockouts of one destination of one application. */
+export interface CountLockoutsInput {
+  application: string;
+  /** Keyed hash of the destination (`OtpDestinationHash`). */
+  destinationHash: string;
+  /** How far back (seconds from now) a lockout counts. */
+  windowSeconds: number;
+}
+
 /** Activities the verification workflow calls. */
 export interface OtpActivities {
   lookupNumber(input: LookupInput): Promise<LookupResult>;
@@ -106,4 +127,9 @@ export interface OtpActivities {
   resendPin(input: ResendPinInput): Promise<SendPinResult>;
   verifyPin(input: VerifyPinInput): Promise<VerifyPinResult>;
   deliverWebhook(input: WebhookInput): Promise<WebhookResult>;
+  /**
+   * Earlier verifications of a destination that ended LOCKED within a window (a visibility
+   * count), so that a repeated lockout lasts longer. The running flow itself is not counted.
+   */
+  countLockouts(input: CountLockoutsInput): Promise<number>;
 }

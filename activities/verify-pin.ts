@@ -8,7 +8,7 @@ import type { InfobipClient } from '../infobip/client';
 import type { ApplicationDirectory } from './directory';
 import { guarded } from './context';
 import type { TranslateOptions } from './failures';
-import type { PinError, VerifyPinInput, VerifyPinResult } from './types';
+import type { GuardFeedSink, PinError, VerifyPinInput, VerifyPinResult } from './types';
 
 const PIN_ERRORS: readonly PinError[] = ['WRONG_PIN', 'TTL_EXPIRED', 'NO_MORE_PIN_ATTEMPTS'];
 
@@ -18,6 +18,8 @@ export interface VerifyDeps {
   directory: ApplicationDirectory;
   translate: TranslateOptions;
   clockSkewMs: number;
+  /** Told of every verified code (the abuse guard's feed). */
+  guardFeed?: GuardFeedSink;
 }
 
 /**
@@ -51,6 +53,7 @@ export function makeVerifyPin(deps: VerifyDeps): (input: VerifyPinInput) => Prom
           if (
             status.verifications.some((v) => v.verified && v.verifiedAt !== undefined && v.verifiedAt >= from)
           ) {
+            deps.guardFeed?.verified(name, res.msisdn);
             return { verified: true, attemptsRemaining: 0 };
           }
         }
@@ -59,6 +62,8 @@ export function makeVerifyPin(deps: VerifyDeps): (input: VerifyPinInput) => Prom
         verified: res.verified,
         attemptsRemaining: res.attemptsRemaining ?? 0,
       };
+      if (res.verified && res.msisdn && input.application)
+        deps.guardFeed?.verified(input.application, res.msisdn);
       if (!res.verified) {
         result.pinError = PIN_ERRORS.includes(res.pinError as PinError)
           ? (res.pinError as PinError)

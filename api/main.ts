@@ -5,8 +5,17 @@ import { loadOrExit } from '../cli/process-command';
 import { loadConfig } from '../config/load';
 import { connectOtp } from '../client/connect';
 import { deliveryReportOptions } from './delivery-reports';
+import type { OtpflowConfig } from '../config/types';
 import { createLogger } from '../worker/json-logger';
-import { createApiServer } from './server';
+import { createApiServer, type ApiKey } from './server';
+
+/** The configured keys as the server takes them: plain keys, and admin keys (`admin:<key>`). */
+export function apiKeysOf(config: OtpflowConfig): ApiKey[] {
+  return [
+    ...config.api.keys.map((key) => ({ key })),
+    ...config.api.adminKeys.map((key) => ({ key, admin: true })),
+  ];
+}
 
 export const API_USAGE = `Usage: otpflow api [--host HOST] [--port PORT] [--config FILE]
 
@@ -15,7 +24,9 @@ Runs the HTTP API (POST /v1/verifications, …; OpenAPI at /openapi.json).
   --port PORT      port (default: $OTPFLOW_API_PORT or 8080; 0 picks a free one)
   --config FILE    applications file (default: $OTPFLOW_CONFIG or otpflow.config.json)
   -h, --help       show this help
-API keys come from OTPFLOW_API_KEYS (comma-separated); Temporal from TEMPORAL_ADDRESS etc.
+API keys come from OTPFLOW_API_KEYS (comma-separated; admin:<key> marks a key that may also use
+/v1/guard), each limited to OTPFLOW_API_RATE_LIMIT requests per second (default 50); Temporal
+from TEMPORAL_ADDRESS etc.
 Infobip's delivery reports are taken at POST /v1/delivery-reports with the HTTP Basic
 credentials of OTPFLOW_DELIVERY_REPORT_CREDENTIALS (USER:PASSWORD); unset, every push is refused.`;
 
@@ -56,13 +67,18 @@ export async function runApiCli(argv: string[], env: NodeJS.ProcessEnv = process
   const host = values.host ?? config.api.host;
   // The worker's format: JSON lines on stdout with level names and ISO times.
   const logger = createLogger(config.worker?.logLevel ?? 'info').child({ component: 'api' });
-  const connected = await connectOtp(config, { lazy: true });
+  const connected = await connectOtp(config, {
+    lazy: true,
+    watchGuard: true,
+    onGuardError: (application, err) => logger.warn({ application, err }, 'cannot read the abuse guard'),
+  });
   const app = createApiServer({
     otp: connected.otp,
-    apiKeys: config.api.keys,
+    apiKeys: apiKeysOf(config),
     logger,
     ready: () => connected.ping(),
     deliveryReports: deliveryReportOptions(config, connected.client),
+    rateLimit: config.api.rateLimit,
   });
   try {
     const address = await app.listen({ port, host });

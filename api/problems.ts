@@ -14,6 +14,7 @@ export const ProblemTypes = {
   'invalid-input': { status: 400, title: 'Invalid input' },
   'malformed-request': { status: 400, title: 'Malformed request' },
   unauthorized: { status: 401, title: 'Missing or wrong API key' },
+  forbidden: { status: 403, title: 'Not allowed for this API key' },
   'not-found': { status: 404, title: 'Not found' },
   'request-timeout': { status: 408, title: 'Request timeout' },
   'method-not-allowed': { status: 405, title: 'Method not allowed' },
@@ -22,6 +23,7 @@ export const ProblemTypes = {
   'payload-too-large': { status: 413, title: 'Request body too large' },
   'unsupported-media-type': { status: 415, title: 'Unsupported media type' },
   'rate-limited': { status: 429, title: 'Too many requests' },
+  'destination-locked': { status: 429, title: 'Destination locked' },
   'headers-too-large': { status: 431, title: 'Request headers too large' },
   undeliverable: { status: 422, title: 'Destination cannot get a PIN' },
   internal: { status: 500, title: 'Internal error' },
@@ -103,6 +105,11 @@ export function problemFor(err: unknown): Problem | undefined {
         reason: err.reason,
         ...(err.id ? { id: err.id, reasonCode: 'SEND_LIMIT' } : {}),
         ...(err.retryAfterSeconds !== undefined ? { retryAfterSeconds: err.retryAfterSeconds } : {}),
+      });
+    case OtpErrorCodes.DESTINATION_LOCKED:
+      return problem('destination-locked', err.message, {
+        lockedUntil: err.lockedUntil,
+        retryAfterSeconds: err.retryAfterSeconds,
       });
     case OtpErrorCodes.UNDELIVERABLE:
       return problem('undeliverable', err.message, { id: err.id, reasonCode: err.reasonCode });

@@ -49,8 +49,21 @@ export const sharedSchemas = [
         enum: STATUS_ENUM,
         description: 'already-finished: final status.',
       },
-      retryAfterSeconds: { type: 'integer', description: 'rate-limited: seconds until a retry can succeed.' },
-      reason: { type: 'string', description: 'rate-limited: COOLDOWN, MAX_RESENDS or RATE_LIMITED.' },
+      retryAfterSeconds: {
+        type: 'integer',
+        description:
+          'rate-limited, destination-locked: seconds until a retry can succeed (also in Retry-After).',
+      },
+      reason: {
+        type: 'string',
+        description:
+          'rate-limited: why. Resends: COOLDOWN, MAX_RESENDS, RATE_LIMITED (Infobip). Starts (the abuse guard): DESTINATION_VELOCITY, PREFIX_VELOCITY, CLIENT_IP_VELOCITY, SESSION_VELOCITY, PREFIX_BLOCKED. Any request: API_KEY (the per-key rate limit).',
+      },
+      lockedUntil: {
+        type: 'string',
+        format: 'date-time',
+        description: 'destination-locked: when a new verification of the destination may start.',
+      },
       id: {
         type: 'string',
         description:
@@ -105,6 +118,11 @@ export const sharedSchemas = [
         },
         required: ['channel', 'status'],
       },
+      lockedUntil: {
+        ...dateTime,
+        description:
+          'While a LOCKED verification keeps its destination locked: until when new starts are refused.',
+      },
       startedAt: dateTime,
       closedAt: dateTime,
       timeline: {
@@ -138,7 +156,117 @@ export const sharedSchemas = [
     },
     required: ['id', 'status', 'application', 'channel', 'startedAt'],
   },
+  {
+    $id: 'PrefixBlock',
+    type: 'object',
+    description: 'A destination prefix the abuse guard refuses starts to, why, and until when.',
+    properties: {
+      prefix: { type: 'string', description: 'E.164 prefix, e.g. +44791.' },
+      rule: { type: 'string', enum: ['CONVERSION', 'SPIKE', 'MANUAL'] },
+      since: { type: 'string', format: 'date-time' },
+      until: { type: 'string', format: 'date-time', description: 'When the block lifts by itself.' },
+      reason: { type: 'string', description: "The rule's figures in a sentence, or the operator's reason." },
+      sends: { type: 'integer' },
+      verified: { type: 'integer' },
+      conversion: { type: 'number' },
+      windowSeconds: { type: 'integer' },
+      baseline: { type: 'number' },
+      by: { type: 'string', description: 'Who blocked it by hand.' },
+      liftedAt: { type: 'string', format: 'date-time' },
+      liftedBy: { type: 'string' },
+      liftReason: { type: 'string' },
+    },
+    required: ['prefix', 'rule', 'since', 'until', 'reason'],
+  },
+  {
+    $id: 'GuardView',
+    type: 'object',
+    description:
+      "An application's abuse guard: blocks, prefixes over their velocity limit, the busiest prefixes.",
+    properties: {
+      application: { type: 'string' },
+      at: { type: 'string', format: 'date-time' },
+      blocks: { type: 'array', items: { $ref: 'PrefixBlock#' } },
+      limited: {
+        type: 'array',
+        items: {
+          type: 'object',
+          properties: {
+            prefix: { type: 'string' },
+            sends: { type: 'integer' },
+            max: { type: 'integer' },
+            windowSeconds: { type: 'integer' },
+            until: { type: 'string', format: 'date-time' },
+          },
+          required: ['prefix', 'sends', 'max', 'windowSeconds', 'until'],
+        },
+      },
+      prefixes: {
+        type: 'array',
+        items: {
+          type: 'object',
+          properties: {
+            prefix: { type: 'string' },
+            sends: { type: 'integer' },
+            verified: { type: 'integer' },
+            conversion: { type: 'number' },
+            recentSends: { type: 'integer' },
+            baseline: { type: 'number' },
+          },
+          required: ['prefix', 'sends', 'verified', 'recentSends', 'baseline'],
+        },
+      },
+      lifted: { type: 'array', items: { $ref: 'PrefixBlock#' } },
+    },
+    required: ['application', 'at', 'blocks', 'limited', 'prefixes', 'lifted'],
+  },
 ] as const;
+
+const PREFIX = {
+  type: 'string',
+  pattern: '^\\+?[1-9][0-9]{0,10}$',
+  description: 'E.164 prefix, e.g. +44791.',
+} as const;
+const OPERATOR = {
+  type: 'string',
+  minLength: 1,
+  maxLength: 60,
+  description: 'Who asks (recorded with the key that asked).',
+} as const;
+
+/** Query of `GET /v1/guard`. */
+export const guardQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { application: { type: 'string', minLength: 1, maxLength: 64 } },
+} as const;
+
+/** What an operator's block or unblock names: the application, the prefix, why and who. */
+const GUARD_TARGET = {
+  application: { type: 'string', minLength: 1, maxLength: 64 },
+  prefix: PREFIX,
+  reason: { type: 'string', minLength: 1, maxLength: 200 },
+  operator: OPERATOR,
+} as const;
+
+/** Body of `POST /v1/guard/block`. */
+export const blockBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['prefix', 'reason'],
+  properties: {
+    ...GUARD_TARGET,
+    seconds: { type: 'integer', minimum: 1, maximum: 2_592_000, description: 'How long. Default 3600.' },
+  },
+} as const;
+
+/** Body of `POST /v1/guard/unblock`. */
+export const unblockBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['prefix'],
+  properties: GUARD_TARGET,
+} as const;
 
 /** Body of `POST /v1/verifications`. */
 export const startBody = {
@@ -183,6 +311,19 @@ export const startBody = {
       maxLength: MAX_VERIFICATION_ID_LENGTH,
       pattern: CALLER_ID_PATTERN.source,
       description: `Your own verification ID (at most ${MAX_VERIFICATION_ID_LENGTH} characters); by default derived from application and destination.`,
+    },
+    clientIp: {
+      type: 'string',
+      minLength: 2,
+      maxLength: 45,
+      description:
+        "The end user's IP address, for the application's per-client-IP velocity limit (kept only as a keyed hash).",
+    },
+    sessionId: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 256,
+      description: "The end user's session, for the per-session velocity limit (kept only as a keyed hash).",
     },
   },
 } as const;
@@ -305,6 +446,12 @@ export const commonErrors = {
     ...problemResponse('Missing or wrong API key.'),
     headers: { 'WWW-Authenticate': { schema: { type: 'string', enum: ['Bearer'] } } },
   },
+  429: {
+    ...problemResponse(
+      "Refused for now (rate-limited with `reason` and `retryAfterSeconds`, or destination-locked with `lockedUntil`): API_KEY for this key's rate limit on any route; the abuse guard's reasons on a start; COOLDOWN, MAX_RESENDS, RATE_LIMITED on a resend.",
+    ),
+    headers: { 'Retry-After': { schema: { type: 'integer' }, required: false } },
+  },
   503: problemResponse('Temporal or Infobip unreachable; nothing changed.'),
 };
 
@@ -317,8 +464,12 @@ export const startRefusals = {
   500: problemResponse(
     "misconfigured: the API's OTPFLOW_DESTINATION_HASH_KEY differs from the workers'; nothing was sent.",
   ),
-  502: problemResponse('send-failed: Infobip refused the send, or its answers were lost; retrying will not help.'),
-  503: problemResponse('send-unavailable (Infobip unreachable, Retry-After), or Temporal unreachable; nothing sent.'),
+  502: problemResponse(
+    'send-failed: Infobip refused the send, or its answers were lost; retrying will not help.',
+  ),
+  503: problemResponse(
+    'send-unavailable (Infobip unreachable, Retry-After), or Temporal unreachable; nothing sent.',
+  ),
 };
 
 /** Error answers of the routes that take a body. */

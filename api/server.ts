@@ -3,6 +3,7 @@
  * validation with named fields, `application/problem+json` errors, `/openapi.json` from the
  * same schemas, `/healthz` and `/readyz`.
  */
+import { createHash } from 'node:crypto';
 import { bearerToken, createKeyMatcher } from '../config/api-keys';
 import swagger from '@fastify/swagger';
 import Fastify, {
@@ -21,7 +22,9 @@ import {
 } from './delivery-reports';
 import { ApiMetrics } from './metrics';
 import { MAX_VERIFICATION_ID_LENGTH } from '../domain/constants';
+import { registerGuardRoutes } from './guard-routes';
 import { NOT_FOUND_PROBLEM, problem, problemFor, rawProblemResponse, sendProblem } from './problems';
+import { createRateLimiter, type RateLimitOptions } from './rate-limit';
 import {
   bodyErrors,
   checkBody,
@@ -51,6 +54,9 @@ const ROUTES: Record<string, readonly string[]> = {
   '/v1/verifications/:id/check': ['POST'],
   '/v1/verifications/:id/resend': ['POST'],
   '/v1/verifications/:id/cancel': ['POST'],
+  '/v1/guard': ['GET', 'HEAD'],
+  '/v1/guard/block': ['POST'],
+  '/v1/guard/unblock': ['POST'],
 };
 
 /** An API key, optionally limited to some applications (a tenant). */
@@ -58,6 +64,8 @@ export interface ApiKey {
   key: string;
   /** Applications this key may start and see; absent: all applications of the client. */
   applications?: string[];
+  /** May also read and change the abuse guard (`/v1/guard`). @default false */
+  admin?: boolean;
 }
 
 /** Options of `createApiServer`. */
@@ -78,13 +86,33 @@ export interface ApiServerOptions {
   deliveryReports?: DeliveryReportIngressOptions;
   /** Counters served at `GET /metrics`. @default a new set */
   metrics?: ApiMetrics;
+  /**
+   * Per-key rate limit of this instance (a token bucket per key; see `rate-limit.ts`).
+   * `otpflow api` sets it from `OTPFLOW_API_RATE_LIMIT`. @default off
+   */
+  rateLimit?: RateLimitOptions;
 }
 
 declare module 'fastify' {
   interface FastifyRequest {
     /** The client scoped to the caller's API key (set by the auth hook). */
     otp: OtpClient | null;
+    /** The caller's key: whether it is an admin key, and a label for records (`key:<fingerprint>`). */
+    caller: { admin: boolean; label: string } | null;
   }
+}
+
+/** What a key grants. */
+interface Grant {
+  otp: OtpClient;
+  admin: boolean;
+  label: string;
+  key: string;
+}
+
+/** A label that names a key in records without revealing it: `key:` and 8 hex digits of its SHA-256. */
+export function keyLabel(key: string): string {
+  return `key:${createHash('sha256').update(key).digest('hex').slice(0, 8)}`;
 }
 
 const UNAUTHORIZED = problem('unauthorized', 'Send Authorization: Bearer <API key>.');
@@ -191,17 +219,18 @@ export function createApiServer(options: ApiServerOptions): FastifyInstance {
   const logger = options.logger ?? false;
   const bodyLimit = options.bodyLimit ?? 16 * 1024;
   // Each key maps to the client it may use: all applications, or a tenant's.
-  const matchKey = createKeyMatcher(
-    options.apiKeys.map((k) =>
-      typeof k === 'string'
-        ? { key: k, value: options.otp }
-        : { key: k.key, value: k.applications ? options.otp.forApplications(k.applications) : options.otp },
-    ),
+  const matchKey = createKeyMatcher<Grant>(
+    options.apiKeys.map((k) => {
+      const { key, applications, admin } = typeof k === 'string' ? { key: k } : k;
+      const otp = applications ? options.otp.forApplications(applications) : options.otp;
+      return { key, value: { otp, admin: admin === true, label: keyLabel(key), key } };
+    }),
   );
-  const authenticate = (req: FastifyRequest): OtpClient | null => {
+  const authenticate = (req: FastifyRequest): Grant | null => {
     const token = bearerToken(req.headers.authorization);
     return (token === undefined ? undefined : matchKey(token)) ?? null;
   };
+  const limit = createRateLimiter(options.rateLimit ?? { perSecond: 0, burst: 1 });
 
   const app = Fastify({
     ...(typeof logger === 'boolean' ? { logger } : { loggerInstance: logger }),
@@ -319,9 +348,22 @@ export function createApiServer(options: ApiServerOptions): FastifyInstance {
   void app.register(
     async (v1) => {
       v1.decorateRequest('otp', null);
+      v1.decorateRequest('caller', null);
       v1.addHook('onRequest', async (req, reply) => {
-        req.otp = authenticate(req);
-        if (!req.otp) return sendProblem(reply, UNAUTHORIZED);
+        const grant = authenticate(req);
+        if (!grant) return sendProblem(reply, UNAUTHORIZED);
+        const wait = limit(grant.key);
+        if (wait > 0) {
+          return sendProblem(
+            reply,
+            problem('rate-limited', `too many requests for this API key, retry in ${wait} s`, {
+              reason: 'API_KEY',
+              retryAfterSeconds: wait,
+            }),
+          );
+        }
+        req.otp = grant.otp;
+        req.caller = { admin: grant.admin, label: grant.label };
       });
       const security = [{ bearerAuth: [] }];
       const withId = { params: idParams, security };
@@ -336,6 +378,8 @@ export function createApiServer(options: ApiServerOptions): FastifyInstance {
           placeholders?: Record<string, string>;
           email?: string;
           id?: string;
+          clientIp?: string;
+          sessionId?: string;
         };
       }>(
         '/verifications',
@@ -343,7 +387,7 @@ export function createApiServer(options: ApiServerOptions): FastifyInstance {
           schema: {
             summary: 'Start a verification (or return the pending one for the same destination)',
             description:
-              '201 when a PIN went out, 200 when a pending verification was returned. A start whose verification ended before a PIN went out answers a problem with the verification `id` and a `reasonCode`: 429 rate-limited (Infobip send limit), 422 undeliverable, 502 send-failed, 503 send-unavailable, 500 misconfigured (this API uses another destination-hash key than the workers).',
+              '201 when a PIN went out, 200 when a pending verification was returned. A start whose verification ended before a PIN went out answers a problem with the verification `id` and a `reasonCode`: 429 rate-limited (Infobip send limit), 422 undeliverable, 502 send-failed, 503 send-unavailable, 500 misconfigured (this API uses another destination-hash key than the workers). The abuse guard answers 429 before anything is sent: destination-locked (a verification of this destination ended LOCKED within its lockout; lockedUntil) or rate-limited (reason DESTINATION_VELOCITY, PREFIX_VELOCITY, CLIENT_IP_VELOCITY, SESSION_VELOCITY or PREFIX_BLOCKED), both with Retry-After.',
             body: withApplications(startBody, options.otp.applicationNames),
             security,
             response: {
@@ -441,15 +485,17 @@ export function createApiServer(options: ApiServerOptions): FastifyInstance {
               200: resendResponse,
               404: problemResponse('No verification with this ID for this key.'),
               409: problemResponse('Already finished (already-finished, verificationStatus).'),
-              429: {
-                ...problemResponse('Resend refused for now (rate-limited, reason, retryAfterSeconds).'),
-                headers: { 'Retry-After': { schema: { type: 'integer' }, required: false } },
-              },
               502: problemResponse(
                 'Infobip did not take the new PIN (send-failed, reasonCode); the earlier one stays valid.',
               ),
               ...commonErrors,
               ...bodyErrors,
+              429: {
+                ...problemResponse(
+                  'Resend refused for now (rate-limited, reason, retryAfterSeconds), or the API key over its rate limit (API_KEY).',
+                ),
+                headers: { 'Retry-After': { schema: { type: 'integer' }, required: false } },
+              },
             },
           },
         },
@@ -473,6 +519,8 @@ export function createApiServer(options: ApiServerOptions): FastifyInstance {
         },
         async (req) => otpOf(req).cancel(req.params.id, 'cancelled through the API'),
       );
+
+      registerGuardRoutes(v1, security);
     },
     { prefix: '/v1' },
   );

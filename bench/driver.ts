@@ -9,6 +9,7 @@ import { NOT_PENDING } from '../domain/failures';
 import { verifyUpdate } from '../domain/messages';
 import type { VerificationInput, VerificationPolicy } from '../domain/types';
 import { verificationWorkflow } from '../workflows';
+import { admitStart, GuardWatcher } from '../client/guard';
 import { workflowStartOptions } from '../client/start-input';
 import { hashDestination, verificationId } from '../client/identity';
 import {
@@ -77,16 +78,32 @@ const rejectedWith = (err: unknown, type: string) =>
   err.cause instanceof ApplicationFailure &&
   err.cause.type === type;
 
-/** otpflow's verification workflow (with policy overrides), checked through its `verify` Update. */
+/**
+ * otpflow's verification workflow (with policy overrides), checked through its `verify` Update.
+ * Each start first passes the abuse guard's checks as `OtpClient.start` does (`admitStart`, with
+ * the guard's view kept fresh in the background as an API instance keeps it).
+ */
 export function otpflowTarget(
   stack: BenchStack,
   taskQueue: string,
   policy: Partial<VerificationPolicy> = {},
 ): FlowTarget {
   const client = stack.env.client;
+  const guard = new GuardWatcher(client);
+  guard.watch([stack.app.name]);
   return {
     name: 'otpflow',
-    start: (to) => startVerification(client, taskQueue, otpflowInput(stack, to, policy)),
+    start: async (to) => {
+      const input = otpflowInput(stack, to, policy);
+      await admitStart(client, guard, {
+        app: stack.app,
+        destination: to,
+        destinationHash: input.destinationHash,
+        callerId: false,
+        contexts: {},
+      });
+      return startVerification(client, taskQueue, input);
+    },
     check: async (h, code) => (await h.executeUpdate(verifyUpdate, { args: [code] })).verified,
     // The PIN reaches the inbox while sendPin's completion is still on its way to the workflow.
     notReady: (err) =>

@@ -7,6 +7,7 @@ import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkerOptions } 
 import { createActivities } from '../activities';
 import type { ApplicationDeclaration } from '../config/types';
 import { createInfobipClient } from '../infobip';
+import { GuardReporter } from '../worker/guard-reporter';
 import { createBaselineActivities } from './baseline-activities';
 
 /** Worker settings a benchmark variant may change (everything else is the SDK default). */
@@ -55,9 +56,14 @@ async function main(): Promise<void> {
     connections: 64,
   });
   const connection = await NativeConnection.connect({ address: config.address });
+  // An otpflow worker feeds the abuse guard as `otpflow worker` does.
+  const guardFeed =
+    config.kind === 'otpflow'
+      ? new GuardReporter(config.applications, { taskQueue: config.taskQueue })
+      : undefined;
   const activities =
     config.kind === 'otpflow'
-      ? createActivities({ infobip, applications: config.applications })
+      ? createActivities({ infobip, applications: config.applications, guardFeed })
       : createBaselineActivities(infobip);
   const worker = await Worker.create({
     ...config.options,
@@ -74,11 +80,13 @@ async function main(): Promise<void> {
   process.on('disconnect', () => {
     if (worker.getState() === 'RUNNING') worker.shutdown();
   });
+  if (guardFeed && worker.client) guardFeed.start(worker.client);
   const running = worker.run();
   send({ type: 'ready', maxCachedWorkflows: worker.options.maxCachedWorkflows });
   try {
     await running;
   } finally {
+    await guardFeed?.close();
     await connection.close();
     await infobip.close();
   }

@@ -6,7 +6,7 @@
 export const ExitCode = {
   /** The command did what was asked (a code was verified, a verification started, a process stopped cleanly, …). */
   OK: 0,
-  /** It did not succeed or was refused: wrong code, expired, locked, cancelled, already finished, resend refused, a start that sent no PIN (rate limited, undeliverable, Infobip refused); a process that failed. */
+  /** It did not succeed or was refused: wrong code, expired, locked, cancelled, already finished, resend refused, a start that sent no PIN (rate limited, undeliverable, Infobip refused), a start refused by the abuse guard (destination locked, velocity limit, blocked prefix); a process that failed. */
   FAILED: 1,
   /** Bad input or usage: unknown command or option, malformed code, invalid number, unknown application. */
   BAD_INPUT: 2,
@@ -27,7 +27,9 @@ export const EXIT_CODES_HELP = `Exit codes:
   0  success (verified, started, cancelled, a process stopped cleanly, …)
   1  did not succeed: wrong code, expired, locked, cancelled, already finished,
      resend refused (cooldown: the message says when to retry), a start that
-     sent no PIN (rate limited, undeliverable, Infobip refused); a process failed
+     sent no PIN (rate limited, undeliverable, Infobip refused), a start refused
+     by the abuse guard (destination locked, velocity limit, blocked prefix: the
+     message says when to retry); a process failed
   2  bad input or usage: unknown command or option, malformed code, invalid
      number, unknown application
   3  Temporal (or, for a check, a start or a resend, Infobip) unreachable;

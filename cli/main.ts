@@ -6,6 +6,7 @@
 import type { ConfigLoader } from './verifications';
 import { EXIT_CODES_HELP, ExitCode } from './exit-codes';
 import type { CliIo } from './output';
+import { runGuardCli } from './guard';
 import {
   GLOBAL_OPTIONS,
   isVerificationCommand,
@@ -19,6 +20,10 @@ export const USAGE = `Usage: otpflow <command> [options]
 
 Verifications (\`otpflow <command> --help\` says more):
 ${verificationCommandsHelp()}
+
+Abuse guard:
+  guard status|block|unblock
+                         blocked prefixes; block or unblock one ('otpflow guard --help')
 
 Processes:
   dev                    Temporal dev server + emulator + worker + API, all local (npm start)
@@ -100,6 +105,7 @@ export async function main(
     if (Object.hasOwn(PROCESS_COMMANDS, name))
       return await (PROCESS_COMMANDS[name] as ProcessCommand)(rest, io);
     if (isVerificationCommand(name)) return await runVerificationCommand(name, rest, io, env, load);
+    if (name === 'guard') return await runGuardCli(rest, io, env, load);
   } catch (err) {
     const detail = err instanceof Error ? (err.stack ?? err.message) : String(err);
     io.err(`otpflow ${name}: internal error: ${detail}`);

@@ -111,6 +111,8 @@ export function formatList(list: VerificationSummary[]): string {
     .join('\n');
 }
 
+const RESEND_REASONS: readonly string[] = ['COOLDOWN', 'MAX_RESENDS', 'RATE_LIMITED'];
+
 /** Message, JSON body and exit code for an error of the client library. */
 function describeLibraryError(err: LibraryError): {
   message: string;
@@ -131,7 +133,11 @@ function describeLibraryError(err: LibraryError): {
       };
     case OtpErrorCodes.RATE_LIMITED: {
       const when = err.retryAfterSeconds !== undefined ? ` Try again in ${err.retryAfterSeconds} s.` : '';
-      const what = err.id ? `No PIN sent: verification ${err.id} ended RATE_LIMITED` : 'Resend refused';
+      const what = err.id
+        ? `No PIN sent: verification ${err.id} ended RATE_LIMITED`
+        : RESEND_REASONS.includes(err.reason)
+          ? 'Resend refused'
+          : 'Start refused';
       return {
         message: `✘ ${what} (${err.reason}).${when}`,
         json: {
@@ -156,6 +162,12 @@ function describeLibraryError(err: LibraryError): {
     }
     case OtpErrorCodes.MISCONFIGURED:
       return { message: err.message, json: { ...base, variable: err.variable }, exit: ExitCode.CONFIG };
+    case OtpErrorCodes.DESTINATION_LOCKED:
+      return {
+        message: `✘ Start refused: the destination is locked until ${err.lockedUntil} (try again in ${err.retryAfterSeconds} s); nothing was sent.`,
+        json: { ...base, lockedUntil: err.lockedUntil, retryAfterSeconds: err.retryAfterSeconds },
+        exit: ExitCode.FAILED,
+      };
     case OtpErrorCodes.TEMPORAL_UNREACHABLE:
     case OtpErrorCodes.CHECK_UNAVAILABLE:
       return { message: err.message, json: base, exit: ExitCode.UNREACHABLE };

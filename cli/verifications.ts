@@ -23,7 +23,8 @@ const COMMON: Options = {
   help: { type: 'boolean', short: 'h' },
 };
 
-interface Command {
+/** A command of the client library: its usage, arguments and what it does. */
+export interface Command {
   usage: string;
   /** One paragraph: what the command does and what it answers. */
   about: string;
@@ -42,15 +43,17 @@ interface Command {
   ): Promise<number>;
 }
 
-const print = (io: CliIo, json: boolean, value: unknown, human: string) =>
+/** Prints `value` as JSON or `human` as text. */
+export const print = (io: CliIo, json: boolean, value: unknown, human: string) =>
   io.out(json ? JSON.stringify(value, null, 2) : human);
 
 const COMMANDS: Record<string, Command> = {
   start: {
     usage:
-      'otpflow start <to> [--app NAME] [--channel sms|voice|email] [--lang L] [--email ADDRESS] [--id ID] [--ttl SECONDS]',
+      'otpflow start <to> [--app NAME] [--channel sms|voice|email] [--lang L] [--email ADDRESS] [--id ID] [--ttl SECONDS]\n' +
+      '                     [--client-ip IP] [--session ID]',
     about:
-      'Sends a code to <to>: a phone number (+41 79 302 67 27, 0041…, or national where the\napplication declares a defaultCountry) or an e-mail address. A second start for a pending\ndestination attaches to it and sends nothing. Exit 1 when the flow ended at once\n(UNDELIVERABLE, RATE_LIMITED, FAILED): nothing to check then.',
+      'Sends a code to <to>: a phone number (+41 79 302 67 27, 0041…, or national where the\napplication declares a defaultCountry) or an e-mail address. A second start for a pending\ndestination attaches to it and sends nothing. Exit 1 when the flow ended at once\n(UNDELIVERABLE, RATE_LIMITED, FAILED): nothing to check then, or when the abuse guard refused\nthe start (destination locked, a velocity limit, a blocked prefix).',
     positionals: ['to'],
     options: {
       app: { type: 'string' },
@@ -59,6 +62,8 @@ const COMMANDS: Record<string, Command> = {
       lang: { type: 'string' },
       email: { type: 'string' },
       ttl: { type: 'string' },
+      'client-ip': { type: 'string' },
+      session: { type: 'string' },
     },
     optionHelp: [
       '--app NAME         application (optional when one is declared)',
@@ -67,6 +72,8 @@ const COMMANDS: Record<string, Command> = {
       '--email ADDRESS    e-mail address for an EMAIL fallback step of a phone verification',
       '--id ID            your own verification ID (default: derived from application and <to>)',
       "--ttl SECONDS      a shorter lifetime than the application's, to try expiry quickly",
+      "--client-ip IP     the end user's IP, for the application's per-client-IP velocity limit",
+      "--session ID       the end user's session, for the per-session velocity limit",
     ],
     secrets: ['destinationHashKey'],
     async run({ otp }, [to], v, io, json) {
@@ -78,6 +85,8 @@ const COMMANDS: Record<string, Command> = {
         language: v.lang as string | undefined,
         email: v.email as string | undefined,
         ttlSeconds: v.ttl === undefined ? undefined : Number(v.ttl),
+        clientIp: v['client-ip'] as string | undefined,
+        sessionId: v.session as string | undefined,
       });
       print(io, json, r, formatStart(r));
       return ['LOOKUP', 'SENDING', 'PENDING'].includes(r.status) ? ExitCode.OK : ExitCode.FAILED;
@@ -188,14 +197,29 @@ export type ConfigLoader = (
 ) => ClientConfig;
 
 /** Runs one verification command; resolves to its exit code. */
-export async function runVerificationCommand(
+export function runVerificationCommand(
   name: string,
   argv: string[],
   io: CliIo,
   env: NodeJS.ProcessEnv,
   load?: ConfigLoader,
 ): Promise<number> {
-  const command = COMMANDS[name] as Command;
+  return runCommand(name, COMMANDS[name] as Command, argv, io, env, load);
+}
+
+/**
+ * Runs a command of the client library (`label` names it in messages: `start`, `guard block`):
+ * parses its options, loads the configuration, connects, runs it, and maps what it throws to
+ * the exit-code table.
+ */
+export async function runCommand(
+  label: string,
+  command: Command,
+  argv: string[],
+  io: CliIo,
+  env: NodeJS.ProcessEnv,
+  load?: ConfigLoader,
+): Promise<number> {
   const help = commandHelp(command);
   let parsed;
   try {
@@ -206,7 +230,7 @@ export async function runVerificationCommand(
       strict: true,
     });
   } catch (err) {
-    io.err(`otpflow ${name}: ${(err as Error).message}\n\n${help}`);
+    io.err(`otpflow ${label}: ${(err as Error).message}\n\n${help}`);
     return ExitCode.BAD_INPUT;
   }
   const { values, positionals } = parsed;
@@ -216,7 +240,7 @@ export async function runVerificationCommand(
   }
   if (positionals.length !== command.positionals.length) {
     io.err(
-      `otpflow ${name}: expected ${command.positionals.map((p) => `<${p}>`).join(' ') || 'no arguments'}\n\n${help}`,
+      `otpflow ${label}: expected ${command.positionals.map((p) => `<${p}>`).join(' ') || 'no arguments'}\n\n${help}`,
     );
     return ExitCode.BAD_INPUT;
   }
@@ -238,7 +262,7 @@ export async function runVerificationCommand(
   } catch (err) {
     const { message, json: body, exit } = describeError(err);
     if (json) io.out(JSON.stringify({ error: body }, null, 2));
-    else io.err(exit === ExitCode.FAILED ? message : `otpflow ${name}: ${message}`);
+    else io.err(exit === ExitCode.FAILED ? message : `otpflow ${label}: ${message}`);
     return exit;
   } finally {
     await connected?.close().catch(() => undefined);

@@ -7,7 +7,9 @@ import { Client, Connection } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { createDataConverter } from '../codec/data-converter';
 import type { ClientConfig } from '../config/load';
+import { needsGuardWorkflow, resolveGuardPolicy } from '../domain/guard-policy';
 import { TemporalUnreachableError } from './errors';
+import { GuardWatcher } from './guard';
 import { OtpClient } from './otp-client';
 
 /** A connected client and how to let go of it. */
@@ -15,6 +17,8 @@ export interface ConnectedOtp {
   otp: OtpClient;
   client: Client;
   connection: Connection;
+  /** The cache of the applications' guard views the client checks starts against. */
+  guard: GuardWatcher;
   /** True when Temporal answers within `timeoutMs` (default 2000). */
   ping(timeoutMs?: number): Promise<boolean>;
   close(): Promise<void>;
@@ -26,6 +30,15 @@ export interface ConnectOptions {
   lazy?: boolean;
   /** How long an eager connect may take. @default 5000 */
   connectTimeoutMs?: number;
+  /**
+   * Keep the guard views of the applications that need one fresh in the background (every
+   * second), as an API instance does, so a start's guard check is an in-memory look-up.
+   * Otherwise a start reads the guard when its cached view is older than a second.
+   * @default false
+   */
+  watchGuard?: boolean;
+  /** Told when reading an application's guard fails (the last view stays in use). */
+  onGuardError?: (application: string, err: unknown) => void;
 }
 
 /**
@@ -56,16 +69,24 @@ export async function connectOtp(config: ClientConfig, options: ConnectOptions =
     namespace: config.temporal.namespace ?? connect.namespace ?? 'default',
     dataConverter: createDataConverter({ encryptionKeys: config.encryptionKeys }),
   });
+  const guard = new GuardWatcher(client, { onError: options.onGuardError });
+  if (options.watchGuard) {
+    guard.watch(
+      config.applications.filter((a) => needsGuardWorkflow(resolveGuardPolicy(a.guard))).map((a) => a.name),
+    );
+  }
   const otp = new OtpClient({
     client,
     applications: config.applications,
     destinationHashKey: config.destinationHashKey,
     taskQueue: config.temporal.taskQueue,
+    guard,
   });
   return {
     otp,
     client,
     connection,
+    guard,
     async ping(timeoutMs = 2000) {
       try {
         await connection.withDeadline(Date.now() + timeoutMs, () =>
@@ -76,6 +97,9 @@ export async function connectOtp(config: ClientConfig, options: ConnectOptions =
         return false;
       }
     },
-    close: () => connection.close(),
+    close: () => {
+      guard.close();
+      return connection.close();
+    },
   };
 }

@@ -36,14 +36,42 @@ export class VerificationFinishedError extends OtpError {
   }
 }
 
-/** Why a resend was refused for now. */
-export type RateLimitReason = 'COOLDOWN' | 'MAX_RESENDS' | 'RATE_LIMITED';
+/**
+ * Why a resend or a start was refused for now. Resends: `COOLDOWN`, `MAX_RESENDS`,
+ * `RATE_LIMITED` (Infobip's send limit). Starts, before anything is sent (the abuse guard):
+ * `DESTINATION_VELOCITY`, `PREFIX_VELOCITY`, `CLIENT_IP_VELOCITY`, `SESSION_VELOCITY` (a
+ * velocity limit), `PREFIX_BLOCKED` (the pumping breaker or an operator blocked the
+ * destination's prefix). The HTTP API adds `API_KEY` (its per-key rate limit).
+ */
+export type RateLimitReason =
+  | 'COOLDOWN'
+  | 'MAX_RESENDS'
+  | 'RATE_LIMITED'
+  | 'DESTINATION_VELOCITY'
+  | 'PREFIX_VELOCITY'
+  | 'CLIENT_IP_VELOCITY'
+  | 'SESSION_VELOCITY'
+  | 'PREFIX_BLOCKED'
+  | 'API_KEY';
+
+const RATE_LIMIT_TEXT: Record<RateLimitReason, string> = {
+  COOLDOWN: 'resend refused: cooldown',
+  MAX_RESENDS: 'resend refused: no resends left',
+  RATE_LIMITED: 'resend refused: send limit reached at Infobip',
+  DESTINATION_VELOCITY: 'start refused: too many verifications for this destination',
+  PREFIX_VELOCITY: "start refused: too many codes sent to this destination's prefix",
+  CLIENT_IP_VELOCITY: 'start refused: too many verifications from this client IP',
+  SESSION_VELOCITY: 'start refused: too many verifications from this session',
+  PREFIX_BLOCKED: "start refused: the destination's prefix is blocked by the fraud guard",
+  API_KEY: 'too many requests for this API key',
+};
 
 /**
- * Thrown when a resend is refused (cooldown not over, no resends left, Infobip's send limit), or
- * when a start sent no PIN because of Infobip's send limit (`id` is then the verification, which
- * ended RATE_LIMITED). `retryAfterSeconds` says when to try again when it is known (a cooldown,
- * Infobip's `Retry-After`); absent when nobody knows or waiting cannot help (no resends left).
+ * Thrown when a resend or a start is refused for now: a resend's cooldown, no resends left,
+ * Infobip's send limit, or the abuse guard before a start (see `RateLimitReason`); or when a start
+ * sent no PIN because of Infobip's send limit (`id` is then the verification, which ended
+ * RATE_LIMITED). `retryAfterSeconds` says when to try again when it is known; absent when nobody
+ * knows or waiting cannot help (no resends left).
  */
 export class RateLimitedError extends OtpError {
   override readonly name = 'RateLimitedError';
@@ -57,13 +85,13 @@ export class RateLimitedError extends OtpError {
     options: { id?: string } = {},
   ) {
     super(
-      reason === 'COOLDOWN'
-        ? `resend refused: cooldown, retry in ${retryAfterSeconds ?? '?'} s`
-        : reason === 'MAX_RESENDS'
-          ? 'resend refused: no resends left'
-          : options.id
-            ? "no PIN was sent: Infobip's send limit for this number or application was reached"
-            : 'resend refused: send limit reached at Infobip',
+      options.id
+        ? "no PIN was sent: Infobip's send limit for this number or application was reached"
+        : reason === 'COOLDOWN'
+          ? `resend refused: cooldown, retry in ${retryAfterSeconds ?? '?'} s`
+          : reason === 'MAX_RESENDS' || reason === 'RATE_LIMITED'
+            ? RATE_LIMIT_TEXT[reason]
+            : `${RATE_LIMIT_TEXT[reason] ?? reason}${retryAfterSeconds !== undefined ? `, retry in ${retryAfterSeconds} s` : ''}`,
     );
     if (options.id) this.id = options.id;
   }
@@ -126,6 +154,26 @@ export class MisconfiguredError extends OtpError {
   }
 }
 
+/**
+ * Thrown when a start is refused because the destination is locked: a verification of it
+ * ended LOCKED (no attempts left) within its lockout. Nothing was sent; `lockedUntil` (and
+ * `retryAfterSeconds`) say when a new verification may start.
+ */
+export class DestinationLockedError extends OtpError {
+  override readonly name = 'DestinationLockedError';
+  readonly code = OtpErrorCodes.DESTINATION_LOCKED;
+  readonly retryAfterSeconds: number;
+  constructor(
+    readonly lockedUntil: string,
+    /** The locked verification's ID, when known. */
+    readonly id?: string,
+  ) {
+    const seconds = Math.max(1, Math.ceil((Date.parse(lockedUntil) - Date.now()) / 1000));
+    super(`the destination is locked until ${lockedUntil} (retry in ${seconds} s); nothing was sent`);
+    this.retryAfterSeconds = seconds;
+  }
+}
+
 /** Thrown when a code could not be checked now (Infobip unreachable); the attempt was not counted, so retry. */
 export class CheckUnavailableError extends OtpError {
   override readonly name = 'CheckUnavailableError';
@@ -150,6 +198,7 @@ export type LibraryError =
   | VerificationFinishedError
   | InvalidInputError
   | RateLimitedError
+  | DestinationLockedError
   | CheckUnavailableError
   | TemporalUnreachableError
   | UndeliverableError

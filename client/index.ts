@@ -42,6 +42,7 @@ export {
   VerificationFinishedError,
   InvalidInputError,
   RateLimitedError,
+  DestinationLockedError,
   CheckUnavailableError,
   TemporalUnreachableError,
   type OtpErrorCode,

@@ -38,6 +38,8 @@ import {
   UnknownVerificationError,
   VerificationFinishedError,
 } from './errors';
+import { admitStart, indexedContexts, type GuardWatcher } from './guard';
+import { GuardOperations } from './guard-ops';
 import {
   listPage,
   listQuery,
@@ -87,6 +89,12 @@ export interface OtpClientOptions {
    * without an answer takes; bounds waiting for a Temporal that is down. @default 5000
    */
   rpcTimeoutMs?: number;
+  /**
+   * Reads the applications' guard workflows (blocked prefixes, per-prefix limits) before a
+   * start. Absent: those two checks are skipped (the others — lockouts, per-destination and
+   * per-context limits — still apply). `connectOtp` provides one.
+   */
+  guard?: GuardWatcher;
 }
 
 /** Answer of `start`: a verification whose PIN went out (`PENDING`) or is on its way. */
@@ -143,9 +151,12 @@ function startResult(id: string, answer: StartAnswer, language: StartLanguage): 
 /** The otpflow client library. Every method throws the errors of `errors.ts`. */
 export class OtpClient {
   private readonly apps: Map<string, ApplicationDeclaration>;
+  /** The abuse guard of the applications this client serves: status, block, unblock. */
+  readonly guard: GuardOperations;
 
   constructor(private readonly options: OtpClientOptions) {
     this.apps = new Map(options.applications.map((a) => [a.name, a]));
+    this.guard = new GuardOperations(options.client, options.taskQueue, options.applications);
   }
 
   /** The same client restricted to some applications (for a tenant's API key). */
@@ -170,10 +181,13 @@ export class OtpClient {
    * When the flow ended before a PIN went out it throws why, with the verification's `id`:
    * `RateLimitedError` (Infobip's send limit), `UndeliverableError`, `SendFailedError`
    * (`retryable` when Infobip could not be reached), `MisconfiguredError` (the workers refused
-   * this client's hash key or its unencrypted payloads). Bounded by `startWaitMs` (see there).
+   * this client's hash key or its unencrypted payloads). The abuse guard refuses before anything
+   * is sent: `DestinationLockedError` while the destination is locked after a LOCKED
+   * verification, `RateLimitedError` for a velocity limit or a blocked prefix (see `guard.ts`).
+   * Bounded by `startWaitMs` (see there).
    */
   async start(req: StartInput): Promise<StartResult> {
-    const { id, app, input, requestedLanguage } = prepareStart(
+    const { id, app, input, requestedLanguage, callerId, contexts } = prepareStart(
       this.options.applications,
       this.options.destinationHashKey,
       req,
@@ -183,8 +197,14 @@ export class OtpClient {
       ...(requestedLanguage ? { requestedLanguage } : {}),
     };
     const { client, taskQueue } = this.options;
+    const { destination, destinationHash } = input;
+    try {
+      await admitStart(client, this.options.guard, { app, destination, destinationHash, callerId, contexts });
+    } catch (err) {
+      throw translateTemporalError(err, id);
+    }
     const requestId = randomUUID();
-    const options = workflowStartOptions(id, taskQueue, input, requestId);
+    const options = workflowStartOptions(id, taskQueue, input, requestId, indexedContexts(app, contexts));
     const request: StartRequest = {
       requestId,
       application: app.name,

@@ -2,21 +2,24 @@
  * Turns a caller's start request into the workflow's `VerificationInput`, validating
  * everything first so that a start that can never succeed is refused before anything runs.
  */
+import { isIP } from 'node:net';
 import type { ApplicationDeclaration } from '../config/types';
 import {
   CALLER_ID_PATTERN,
   MAX_VERIFICATION_ID_LENGTH,
   OTP_APPLICATION,
+  OTP_CONTEXT,
   OTP_CHANNEL,
   OTP_DESTINATION_HASH,
   OTP_STATUS,
   START_REQUEST_MEMO,
 } from '../domain/constants';
 import { InvalidInputError } from '../domain/errors';
+import { resolveGuardPolicy } from '../domain/guard-policy';
 import { validateInput } from '../domain/input';
 import type { Channel, VerificationInput, VerificationPolicy } from '../domain/types';
 import { CHANNELS } from '../domain/types';
-import { identityOf, verificationId } from './identity';
+import { hashDestination, identityOf, verificationId } from './identity';
 
 /** What a caller gives to start a verification. */
 export interface StartInput {
@@ -49,6 +52,19 @@ export interface StartInput {
    * for trying expiry by hand (`otpflow start --ttl 20`). @default the application's
    */
   ttlSeconds?: number;
+  /**
+   * The end user's IP address, for the application's per-client-IP velocity limit. Kept only
+   * as a keyed hash (`OtpContext`), never logged or stored in clear.
+   */
+  clientIp?: string;
+  /** The end user's session, for the per-session velocity limit; kept only as a keyed hash. */
+  sessionId?: string;
+}
+
+/** Keyed hashes of a start's caller-supplied contexts (`ip:<hash>`, `session:<hash>`). */
+export interface StartContexts {
+  clientIp?: string;
+  sessionId?: string;
 }
 
 /** A validated start: the workflow ID, its input and the declaration it came from. */
@@ -58,6 +74,27 @@ export interface PreparedStart {
   input: VerificationInput;
   /** The language asked for when it had no template and the default was used instead. */
   requestedLanguage?: string;
+  /** Whether the caller chose the ID (it does not attach to the derived-ID flow). */
+  callerId: boolean;
+  contexts: StartContexts;
+}
+
+const SESSION_ID = /^[\x21-\x7e]{1,256}$/;
+
+/** Validates and hashes a start's `clientIp` and `sessionId`. Throws `InvalidInputError`. */
+export function startContexts(req: StartInput, key: Buffer): StartContexts {
+  const out: StartContexts = {};
+  if (req.clientIp !== undefined) {
+    if (typeof req.clientIp !== 'string' || isIP(req.clientIp) === 0)
+      throw new InvalidInputError('clientIp', 'must be an IPv4 or IPv6 address');
+    out.clientIp = `ip:${hashDestination(`ip:${req.clientIp.toLowerCase()}`, key)}`;
+  }
+  if (req.sessionId !== undefined) {
+    if (typeof req.sessionId !== 'string' || !SESSION_ID.test(req.sessionId))
+      throw new InvalidInputError('sessionId', 'must be 1–256 printable ASCII characters without spaces');
+    out.sessionId = `session:${hashDestination(`session:${req.sessionId}`, key)}`;
+  }
+  return out;
 }
 
 const TEMPLATE_KEY: Record<Channel, 'sms' | 'voice' | 'email'> = {
@@ -84,9 +121,18 @@ export function resolveApplication(
   return app;
 }
 
-/** The application's policy as the workflow wants it (`pin` comes from the declaration). */
+/**
+ * The application's policy as the workflow wants it (`pin` comes from the declaration, the
+ * lockout from its guard, defaults applied; a lockout of 0 seconds is left out).
+ */
 export function policyOf(app: ApplicationDeclaration): VerificationPolicy {
-  return { ...app.policy, fallback: app.policy.fallback.map((s) => ({ ...s })), pin: { ...app.pin } };
+  const { lockout } = resolveGuardPolicy(app.guard);
+  return {
+    ...app.policy,
+    fallback: app.policy.fallback.map((s) => ({ ...s })),
+    pin: { ...app.pin },
+    ...(lockout.seconds > 0 ? { lockout } : {}),
+  };
 }
 
 function parseChannel(value: unknown, destination: unknown): Channel {
@@ -194,10 +240,13 @@ export function prepareStart(
     destinationMasked: who.masked,
     destinationHash: who.hash,
   };
+  const contexts = startContexts(req, key);
   return {
     id: req.id ?? verificationId(app.name, who.hash),
     app,
     input,
+    callerId: req.id !== undefined,
+    contexts,
     ...(fellBack ? { requestedLanguage: String(req.language) } : {}),
   };
 }
@@ -205,7 +254,8 @@ export function prepareStart(
 /**
  * Options of the workflow start: search attributes and UI metadata carry the application,
  * channel, keyed hash and masked destination, never the destination in clear; the memo also
- * carries the start call's `requestId` when given (see `StartRequest`). Conflict policy
+ * carries the start call's `requestId` when given (see `StartRequest`); `contexts` are the
+ * hashes of `OtpContext` (only for applications with a per-context limit). Conflict policy
  * USE_EXISTING: a start for a running flow attaches to it (`OtpClient.start` sends it with
  * the `start` Update, which tells the caller whether it started the flow).
  */
@@ -214,6 +264,7 @@ export function workflowStartOptions(
   taskQueue: string,
   input: VerificationInput,
   requestId?: string,
+  contexts: readonly string[] = [],
 ) {
   const { application, channel, destinationMasked, destinationHash, policy } = input;
   return {
@@ -227,6 +278,7 @@ export function workflowStartOptions(
       { key: OTP_APPLICATION, value: application },
       { key: OTP_CHANNEL, value: channel },
       { key: OTP_DESTINATION_HASH, value: destinationHash },
+      ...(contexts.length > 0 ? [{ key: OTP_CONTEXT, value: [...contexts] }] : []),
     ],
     memo: { destination: destinationMasked, ...(requestId ? { [START_REQUEST_MEMO]: requestId } : {}) },
     staticSummary: `${application} · ${destinationMasked} · ${channel}`,

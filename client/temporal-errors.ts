@@ -11,6 +11,7 @@ import {
   ATTACHED,
   CHECK_UNAVAILABLE,
   CLOSING,
+  DESTINATION_LOCKED,
   INVALID_INPUT,
   NOT_PENDING,
   RESEND_FAILED,
@@ -20,6 +21,7 @@ import { TERMINAL_STATUSES, type StartAnswer, type VerificationStatus } from '..
 import { REASONS, RETRYABLE_REASONS, type ReasonCode } from '../domain/reasons';
 import {
   CheckUnavailableError,
+  DestinationLockedError,
   InvalidInputError,
   OtpError,
   SendFailedError,
@@ -133,7 +135,8 @@ function unencryptedRefused(): ConfigError {
   return new ConfigError([
     {
       path: 'OTPFLOW_ENCRYPTION_KEYS',
-      message: 'is not set, but the workers encrypt and refused this request: set it to the keys the workers use',
+      message:
+        'is not set, but the workers encrypt and refused this request: set it to the keys the workers use',
     },
   ]);
 }
@@ -182,6 +185,11 @@ export function translateTemporalError(err: unknown, id: string): unknown {
           RETRYABLE_REASONS.includes(code),
           `the PIN could not be sent again: ${REASONS[code]}`,
         );
+      }
+      case DESTINATION_LOCKED: {
+        const until = (details[0] as { lockedUntil?: unknown } | undefined)?.lockedUntil;
+        if (typeof until === 'string') return new DestinationLockedError(until, id);
+        break;
       }
     }
   }

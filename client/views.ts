@@ -33,6 +33,8 @@ export interface VerificationView {
   lastCheck?: CheckResult;
   /** Delivery of the newest message, from Infobip's delivery reports. */
   delivery?: DeliveryView;
+  /** ISO 8601; while a LOCKED verification keeps its destination locked (new starts are refused). */
+  lockedUntil?: string;
   startedAt: string;
   closedAt?: string;
   timeline?: TimelineEntry[];
@@ -94,6 +96,7 @@ export function runningView(info: DescribedFlow, state: VerificationState): Veri
     ...(state.nextResendAt ? { nextResendAt: state.nextResendAt } : {}),
     ...(state.lastCheck ? { lastCheck: state.lastCheck } : {}),
     ...(state.delivery ? { delivery: state.delivery } : {}),
+    ...(state.lockedUntil ? { lockedUntil: state.lockedUntil } : {}),
     startedAt: info.startTime.toISOString(),
     timeline: shownTimeline(state.timeline),
   };

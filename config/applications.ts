@@ -8,6 +8,7 @@ import type { ApplicationDeclaration } from './types';
 import type { ConfigProblem } from './errors';
 import { infobipDurationMs, infobipRate, ONE_DAY_MS, ONE_YEAR_MS } from './infobip-durations';
 import { projectFile } from './paths';
+import { resolveGuardPolicy } from '../domain/guard-policy';
 import { isPhoneCountry } from '../domain/destination';
 
 type ValidateFn = ((data: unknown) => boolean) & { errors?: ErrorObject[] | null };
@@ -152,6 +153,8 @@ function semanticProblems(
   if (app.policy.voiceForLandlines && !app.templates.voice)
     add('policy.voiceForLandlines', 'needs voice templates (declare templates.voice or set it to false)');
 
+  problems.push(...guardProblems(app, at));
+
   const ib = app.infobip;
   if (ib.pinAttempts < app.policy.maxAttempts)
     add('infobip.pinAttempts', `must be ≥ policy.maxAttempts (${app.policy.maxAttempts})`);
@@ -170,6 +173,24 @@ function semanticProblems(
     else if (field === 'verifyPinLimit' && rate.windowMs > ONE_DAY_MS)
       add(`infobip.${field}`, 'window must be at most 1 day');
   }
+  return problems;
+}
+
+/** What the schema cannot say about an application's guard. */
+function guardProblems(app: ApplicationDeclaration, at: (field: string) => string): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const add = (field: string, message: string) => problems.push({ path: at(`guard.${field}`), message });
+  const { lockout, breaker } = resolveGuardPolicy(app.guard);
+  if (lockout.maxSeconds < lockout.seconds)
+    add('lockout.maxSeconds', `must be ≥ guard.lockout.seconds (${lockout.seconds})`);
+  if (breaker.verifyGraceSeconds >= breaker.windowSeconds)
+    add(
+      'breaker.verifyGraceSeconds',
+      `must be < guard.breaker.windowSeconds (${breaker.windowSeconds}) or nothing is ever judged`,
+    );
+  const shortest = Math.min(breaker.windowSeconds, breaker.spikeWindowSeconds);
+  if (breaker.bucketSeconds > shortest)
+    add('breaker.bucketSeconds', `must be ≤ the breaker's windows (${shortest} s)`);
   return problems;
 }
 

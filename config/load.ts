@@ -74,6 +74,18 @@ export const DEFAULT_CODEC_PORT = 8888;
 export const DEFAULT_CODEC_CORS_ORIGINS = ['http://localhost:8233', 'http://127.0.0.1:8233'];
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 const MIN_API_KEY_LENGTH = 16;
+/** Requests per second each API key may make to one API instance (`OTPFLOW_API_RATE_LIMIT`). */
+export const DEFAULT_API_RATE_LIMIT = 50;
+/** Marks an admin key in `OTPFLOW_API_KEYS` (`admin:<key>`): it may also use `/v1/guard`. */
+export const ADMIN_KEY_MARKER = 'admin:';
+
+/** Splits `admin:<key>` entries from plain keys; the marker is not part of the key. */
+function splitAdminKeys(entries: string[]): { keys: string[]; admin: string[] } {
+  const admin = entries
+    .filter((k) => k.startsWith(ADMIN_KEY_MARKER))
+    .map((k) => k.slice(ADMIN_KEY_MARKER.length));
+  return { keys: entries.filter((k) => !k.startsWith(ADMIN_KEY_MARKER)), admin };
+}
 
 /**
  * Loads and validates the configuration. Throws `ConfigError` listing every broken variable
@@ -97,7 +109,11 @@ export function loadConfig(
 
   const baseUrl = r.url('INFOBIP_BASE_URL') ?? DEFAULT_INFOBIP_BASE_URL;
   const apiKey = r.string('INFOBIP_API_KEY', need.has('infobipApiKey')) ?? '';
-  const apiKeys = r.keyList('OTPFLOW_API_KEYS', need.has('apiKeys'));
+  const { keys: apiKeys, admin: adminKeys } = splitAdminKeys(
+    r.keyList('OTPFLOW_API_KEYS', need.has('apiKeys'), true),
+  );
+  const ratePerSecond = r.number('OTPFLOW_API_RATE_LIMIT', 0, 100_000) ?? DEFAULT_API_RATE_LIMIT;
+  const rateBurst = r.number('OTPFLOW_API_RATE_BURST', 1, 1_000_000) ?? Math.max(1, ratePerSecond * 2);
   const apiHost = r.string('OTPFLOW_API_HOST', false) ?? '127.0.0.1';
   const apiPort = r.port('OTPFLOW_API_PORT') ?? DEFAULT_API_PORT;
   const reportCredentials = r.basicCredentials('OTPFLOW_DELIVERY_REPORT_CREDENTIALS');
@@ -155,6 +171,8 @@ export function loadConfig(
       port: apiPort,
       keys: apiKeys,
       ...(reportCredentials.length > 0 ? { deliveryReportCredentials: reportCredentials } : {}),
+      adminKeys,
+      rateLimit: { perSecond: ratePerSecond, burst: rateBurst },
     },
     destinationHashKey,
     encryptionKeys,
@@ -211,6 +229,16 @@ class EnvReader {
     return n;
   }
 
+  /** A number from `min` to `max`. */
+  number(name: string, min: number, max: number): number | undefined {
+    const v = this.raw(name);
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!/^\d+(\.\d+)?$/.test(v) || n < min || n > max)
+      return this.fail(name, `must be a number from ${min} to ${max} (got "${v}")`);
+    return n;
+  }
+
   seconds(name: string): number | undefined {
     const v = this.raw(name);
     if (v === undefined) return undefined;
@@ -235,14 +263,17 @@ class EnvReader {
     return v as T;
   }
 
-  keyList(name: string, required: boolean): string[] {
+  /** Comma-separated keys; with `adminMarker`, an `admin:` prefix is allowed and not counted. */
+  keyList(name: string, required: boolean, adminMarker = false): string[] {
     const v = this.raw(name);
     if (v === undefined) {
       if (required) this.fail(name, 'is required but not set (a comma-separated list of API keys)');
       return [];
     }
     const keys = v.split(',').map((k) => k.trim());
-    const bad = keys.findIndex((k) => k.length < MIN_API_KEY_LENGTH || /\s/.test(k));
+    const bare = (k: string) =>
+      adminMarker && k.startsWith(ADMIN_KEY_MARKER) ? k.slice(ADMIN_KEY_MARKER.length) : k;
+    const bad = keys.findIndex((k) => bare(k).length < MIN_API_KEY_LENGTH || /\s/.test(k));
     if (bad >= 0) {
       this.fail(name, `key ${bad + 1} must be at least ${MIN_API_KEY_LENGTH} characters without spaces`);
       return [];

@@ -4,6 +4,7 @@
  */
 import type { ClientConnectConfig } from '@temporalio/envconfig';
 import type { Channel, LookupPolicy, PinType } from '../domain/types';
+import type { GuardDeclaration } from '../domain/guard-policy';
 
 /** An SMS or voice message template for one language. */
 export interface PhoneTemplateDeclaration {
@@ -69,6 +70,8 @@ export interface ApplicationDeclaration {
   };
   /** Signed POST on every terminal state. `secretEnv` names the environment variable holding the HMAC secret. */
   webhook?: { url: string; secretEnv: string };
+  /** The abuse guard: lockouts, velocity limits, the pumping breaker. Absent parts take their defaults. */
+  guard?: GuardDeclaration;
 }
 
 /** Everything a process of otpflow needs, validated. */
@@ -85,7 +88,12 @@ export interface OtpflowConfig {
   api: {
     host: string;
     port: number;
+    /** Bearer keys of the HTTP API. */
     keys: string[];
+    /** Keys marked `admin:` in `OTPFLOW_API_KEYS` (without the marker): they may also use `/v1/guard`. */
+    adminKeys: string[];
+    /** Per-key token bucket of each API instance: refill per second (0: off) and size. */
+    rateLimit: { perSecond: number; burst: number };
     /**
      * HTTP Basic credentials Infobip's delivery-report pushes must carry
      * (`OTPFLOW_DELIVERY_REPORT_CREDENTIALS`); absent: the ingress refuses every push.

@@ -33,7 +33,20 @@ export const OTPFLOW_VARIABLES: readonly VariableDoc[] = [
   {
     name: 'OTPFLOW_API_KEYS',
     usedBy: ['api'],
-    description: 'Comma-separated bearer keys of the HTTP API (16+ characters each)',
+    description:
+      'Comma-separated bearer keys of the HTTP API (16+ characters each); admin:<key> marks a key that may also use /v1/guard',
+  },
+  {
+    name: 'OTPFLOW_API_RATE_LIMIT',
+    usedBy: ['api'],
+    description: 'Requests per second each API key may make to one API instance (token bucket; 0: off)',
+    default: '50',
+  },
+  {
+    name: 'OTPFLOW_API_RATE_BURST',
+    usedBy: ['api'],
+    description: 'Size of that token bucket: requests a key may make at once',
+    default: 'twice OTPFLOW_API_RATE_LIMIT',
   },
   {
     name: 'OTPFLOW_API_HOST',

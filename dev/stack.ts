@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { NativeConnection, type Runtime } from '@temporalio/worker';
 import { connectOtp } from '../client/connect';
+import { apiKeysOf } from '../api/main';
 import { createApiServer } from '../api/server';
 import { DELIVERY_REPORTS_PATH, deliveryReportOptions } from '../api/delivery-reports';
 import { loadConfig } from '../config/load';
@@ -275,15 +276,16 @@ export async function runDevCli(argv: string[]): Promise<number> {
       await closeWorker();
     });
 
-    const connected = await connectOtp(config);
+    const connected = await connectOtp(config, { watchGuard: true });
     cleanups.push(() => connected.close());
     const reportCredentials = config.api.deliveryReportCredentials ?? [];
     const api = createApiServer({
       otp: connected.otp,
-      apiKeys: config.api.keys,
+      apiKeys: apiKeysOf(config),
       logger: f.verbose ? logger : false,
       ready: () => connected.ping(),
       deliveryReports: deliveryReportOptions(config, connected.client),
+      rateLimit: config.api.rateLimit,
     });
     await api.listen({ host: '127.0.0.1', port: f.apiPort });
     cleanups.push(() => api.close());
@@ -296,7 +298,7 @@ export async function runDevCli(argv: string[]): Promise<number> {
       temporalAddress: server.address,
       webUi: server.uiUrl,
       api: apiUrl,
-      apiKey: config.api.keys[0] ?? '',
+      apiKey: config.api.keys[0] ?? config.api.adminKeys[0] ?? '',
       emulator: emulator.url,
       inbox: `${emulator.url}/emulator`,
       codec: codec?.url,

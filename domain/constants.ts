@@ -18,8 +18,20 @@ export const OTP_DESTINATION_HASH = defineSearchAttributeKey(
   SearchAttributeType.KEYWORD,
 );
 
+/**
+ * Keyed hashes of the caller-supplied contexts of a start (`ip:<hash>`, `session:<hash>`), set
+ * only for applications with a per-client-IP or per-session velocity limit.
+ */
+export const OTP_CONTEXT = defineSearchAttributeKey('OtpContext', SearchAttributeType.KEYWORD_LIST);
+
 /** Every custom search attribute otpflow needs registered on the namespace. */
-export const SEARCH_ATTRIBUTES = [OTP_STATUS, OTP_APPLICATION, OTP_CHANNEL, OTP_DESTINATION_HASH] as const;
+export const SEARCH_ATTRIBUTES = [
+  OTP_STATUS,
+  OTP_APPLICATION,
+  OTP_CHANNEL,
+  OTP_DESTINATION_HASH,
+  OTP_CONTEXT,
+] as const;
 
 /**
  * THE verification ID length limit, everywhere: a caller-chosen ID has at most this many

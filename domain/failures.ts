@@ -102,3 +102,8 @@ export const ATTACHED = 'Attached';
  * details[0] is the status. Starting again once it has closed starts a new flow.
  */
 export const CLOSING = 'Closing';
+/**
+ * Failure type of a start that reached a LOCKED flow keeping its destination locked; details[0]
+ * is `{ lockedUntil }` (ISO 8601). Nothing was sent.
+ */
+export const DESTINATION_LOCKED = 'DestinationLocked';

@@ -5,6 +5,7 @@
  * than through the applications file (code, a workflow started by hand).
  */
 import { InvalidInputError } from './errors';
+import { validateLockout } from './guard-policy';
 import { CHANNELS, type PinType, type VerificationPolicy } from './types';
 
 /** Inclusive bounds of an integer setting. */
@@ -98,6 +99,7 @@ export function validatePolicy(policy: VerificationPolicy, field = 'policy'): vo
     integerWithin(policy.retryBudgetSeconds, `${field}.retryBudgetSeconds`, POLICY_LIMITS.retryBudgetSeconds);
   if (policy.trackDelivery !== undefined && typeof policy.trackDelivery !== 'boolean')
     throw new InvalidInputError(`${field}.trackDelivery`, 'must be true or false');
+  if (policy.lockout !== undefined) validateLockout(policy.lockout, `${field}.lockout`);
   if (policy.checkTimeoutSeconds !== undefined)
     integerWithin(
       policy.checkTimeoutSeconds,

@@ -2,6 +2,7 @@
  * Types shared by the verification workflow, its callers and the activities.
  * Pure data only: this file is part of the deterministic workflow bundle too.
  */
+import type { LockoutPolicy } from './guard-types';
 import type { ReasonCode } from './reasons';
 
 /** How a PIN reaches a person. */
@@ -83,6 +84,11 @@ export interface VerificationPolicy {
    * undeliverable message moves the flow to its next fallback step at once. @default true
    */
   trackDelivery?: boolean;
+  /**
+   * How long a verification that ended LOCKED keeps its destination locked (it stays open and
+   * refuses starts). Absent: it closes at once, as before lockouts existed.
+   */
+  lockout?: LockoutPolicy;
   /**
    * Seconds a code check may take end to end while Infobip does not answer (errors or silence):
    * then it answers CHECK_UNAVAILABLE and no attempt is counted. @default 5
@@ -257,6 +263,14 @@ export type TimelineEntry =
       sentAt?: string;
       doneAt?: string;
     }
+  | {
+      kind: 'LOCKOUT';
+      at: string;
+      /** ISO 8601: starts for the destination are refused until then. */
+      until: string;
+      /** Earlier lockouts of the destination within the lockout window, which made this one longer. */
+      earlierLockouts: number;
+    }
   | { kind: 'STATUS'; at: string; status: VerificationStatus; reason?: string; reasonCode?: ReasonCode }
   | {
       kind: 'WEBHOOK';
@@ -288,6 +302,8 @@ export interface VerificationState {
   lastCheck?: CheckResult;
   /** Delivery of the newest message; absent until a message went out. */
   delivery?: DeliveryView;
+  /** ISO 8601; while a LOCKED flow keeps its destination locked. */
+  lockedUntil?: string;
   timeline: TimelineEntry[];
 }
 

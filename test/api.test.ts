@@ -272,6 +272,9 @@ describe('HTTP API', () => {
     expect(paths).toEqual([
       '/healthz',
       '/readyz',
+      '/v1/guard',
+      '/v1/guard/block',
+      '/v1/guard/unblock',
       '/v1/verifications',
       '/v1/verifications/{id}',
       '/v1/verifications/{id}/cancel',

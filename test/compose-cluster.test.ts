@@ -79,7 +79,8 @@ describe('docker-compose.yml runs the Temporal of otpflow cluster', () => {
     const create = job.slice(job.indexOf('search-attribute create')).replace(/\\\n/g, ' ');
     // The CLI pairs each --name with a --type: one --type for several names registers only the first.
     const pairs = [...create.matchAll(/--name (\w+)\s+--type (\w+)/g)].map((m) => [m[1], m[2]]);
-    expect(pairs).toEqual(SEARCH_ATTRIBUTES.map((k) => [k.name, k.type === 'KEYWORD' ? 'Keyword' : k.type]));
+    const cliType: Record<string, string> = { KEYWORD: 'Keyword', KEYWORD_LIST: 'KeywordList' };
+    expect(pairs).toEqual(SEARCH_ATTRIBUTES.map((k) => [k.name, cliType[k.type] ?? k.type]));
     expect(create.match(/--name /g)).toHaveLength(SEARCH_ATTRIBUTES.length);
     for (const k of SEARCH_ATTRIBUTES) expect(job).toMatch(new RegExp(`for name [^;]*\\b${k.name}\\b`));
   });

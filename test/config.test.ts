@@ -78,7 +78,13 @@ describe('loadConfig', () => {
     expect(c.infobip).toEqual({ baseUrl: 'https://api.infobip.com', apiKey: 'ib-key' });
     expect(c.temporal.taskQueue).toBe('otpflow');
     expect(c.temporal.connect?.connectionOptions.address).toBe('localhost:7233');
-    expect(c.api).toEqual({ host: '127.0.0.1', port: 8080, keys: [] });
+    expect(c.api).toEqual({
+      host: '127.0.0.1',
+      port: 8080,
+      keys: [],
+      adminKeys: [],
+      rateLimit: { perSecond: 50, burst: 100 },
+    });
     expect(c.destinationHashKey.length).toBe(32);
     expect(c.encryptionKeys).toEqual([]);
     expect(c.codecServer).toBeUndefined();
@@ -88,7 +94,9 @@ describe('loadConfig', () => {
     const c = loadConfig({
       ...BASE_ENV,
       INFOBIP_BASE_URL: 'https://xyz.api.infobip.com/',
-      OTPFLOW_API_KEYS: 'key-one-0123456789, key-two-0123456789',
+      OTPFLOW_API_KEYS: 'key-one-0123456789, admin:key-ops-0123456789, key-two-0123456789',
+      OTPFLOW_API_RATE_LIMIT: '20',
+      OTPFLOW_API_RATE_BURST: '5',
       OTPFLOW_API_HOST: '0.0.0.0',
       OTPFLOW_API_PORT: '9000',
       OTPFLOW_TASK_QUEUE: 'otp-eu',
@@ -108,6 +116,9 @@ describe('loadConfig', () => {
       host: '0.0.0.0',
       port: 9000,
       keys: ['key-one-0123456789', 'key-two-0123456789'],
+      // `admin:` marks a key allowed to use /v1/guard; it is not part of the key.
+      adminKeys: ['key-ops-0123456789'],
+      rateLimit: { perSecond: 20, burst: 5 },
     });
     expect(c.temporal).toMatchObject({ taskQueue: 'otp-eu', namespace: 'otp' });
     expect(c.temporal.connect?.connectionOptions).toMatchObject({ address: 'temporal:7233', apiKey: 'tk' });
@@ -128,7 +139,8 @@ describe('loadConfig', () => {
         HOME: '/nonexistent',
         INFOBIP_BASE_URL: 'ftp://nope',
         OTPFLOW_API_PORT: '70000',
-        OTPFLOW_API_KEYS: 'short',
+        OTPFLOW_API_KEYS: 'admin:short-0123',
+        OTPFLOW_API_RATE_LIMIT: 'fast',
         OTPFLOW_DESTINATION_HASH_KEY: 'abcd',
         OTPFLOW_ENCRYPTION_KEYS: `k1:${KEY_A},k1:${KEY_B},k3:dG9vIHNob3J0`,
         OTPFLOW_METRICS_ADDRESS: 'nowhere',
@@ -141,6 +153,7 @@ describe('loadConfig', () => {
     expect(byVar('INFOBIP_BASE_URL')[0]).toMatch(/http\(s\) URL/);
     expect(byVar('OTPFLOW_API_PORT')[0]).toMatch(/port number/);
     expect(byVar('OTPFLOW_API_KEYS')[0]).toMatch(/at least 16 characters/);
+    expect(byVar('OTPFLOW_API_RATE_LIMIT')[0]).toMatch(/must be a number from 0 to 100000/);
     expect(byVar('OTPFLOW_DESTINATION_HASH_KEY')[0]).toMatch(/at least 32 bytes/);
     expect(byVar('OTPFLOW_ENCRYPTION_KEYS')).toEqual([
       expect.stringMatching(/"k1" appears twice/),

@@ -5,6 +5,7 @@ import { createDataConverter } from '../codec/data-converter';
 import type { OtpflowConfig } from '../config/types';
 import { createInfobipClient, type InfobipClient } from '../infobip';
 import { createLogger, type Logger } from './logging';
+import { GuardReporter } from './guard-reporter';
 import { otpActivityInterceptors } from './metrics';
 import { workflowSource } from './bundle';
 
@@ -32,6 +33,8 @@ export interface OtpWorker {
   worker: Worker;
   /** The Infobip client the default activities use (undefined with custom activities). */
   infobip?: InfobipClient;
+  /** The abuse guard's feed of the default activities (undefined with custom activities). */
+  guard?: GuardReporter;
   /** Releases the Infobip client's connections; call after `worker.run()` resolved. */
   close(): Promise<void>;
 }
@@ -46,12 +49,21 @@ export async function createOtpWorker(options: OtpWorkerOptions): Promise<OtpWor
   const { config } = options;
   let infobip: InfobipClient | undefined;
   let activities = options.activities;
+  const taskQueue = options.taskQueue ?? config.temporal.taskQueue;
+  const guard = activities
+    ? undefined
+    : new GuardReporter(config.applications, {
+        taskQueue,
+        onError: (application, err) =>
+          (options.logger ?? createLogger('silent')).warn({ application, err }, 'guard feed not delivered'),
+      });
   if (!activities) {
     infobip = createInfobipClient({ baseUrl: config.infobip.baseUrl, apiKey: config.infobip.apiKey });
     activities = createActivities({
       infobip,
       applications: config.applications,
       webhookSecrets: config.webhookSecrets,
+      guardFeed: guard,
       ...(config.destinationHashKey.length > 0 ? { destinationHashKey: config.destinationHashKey } : {}),
       ...options.activityDeps,
     });
@@ -73,15 +85,18 @@ export async function createOtpWorker(options: OtpWorkerOptions): Promise<OtpWor
     },
     connection: options.connection,
     namespace: options.namespace ?? config.temporal.namespace ?? 'default',
-    taskQueue: options.taskQueue ?? config.temporal.taskQueue,
+    taskQueue,
     // With keys, what a caller sent unencrypted reaches the workflow as a mark it refuses.
     dataConverter: createDataConverter(config, { markPlain: true }),
     activities,
   });
+  if (guard && worker.client) guard.start(worker.client);
   return {
     worker,
     infobip,
+    guard,
     close: async () => {
+      await guard?.close();
       await infobip?.close();
     },
   };

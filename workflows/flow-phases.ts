@@ -9,12 +9,22 @@
  * `async` method would add promises the inline code did not make: the SDK records a stack
  * trace for every promise a workflow creates, a large share of the worker's CPU per flow.
  */
-import { ParentClosePolicy, patched, startChild, workflowInfo } from '@temporalio/workflow';
+import {
+  ParentClosePolicy,
+  patched,
+  proxyLocalActivities,
+  sleep,
+  startChild,
+  upsertMemo,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { OtpActivities } from '../activities/types';
 import type { LookupResult, SendPinResult, WebhookInput } from '../activities/types';
 import { activitiesFor, webhookActivity, type VerificationActivities } from './activity-options';
 import { failureType, retryAfterMs } from './activity-errors';
 import { failed, type SentMessage } from './delivery';
 import { FailureTypes } from '../domain/failures';
+import { lockoutSeconds } from '../domain/guard-policy';
 import { reasonOfFailure } from '../domain/reasons';
 import { FlowState, iso } from './flow-state';
 import { Mutex } from './mutex';
@@ -241,6 +251,40 @@ export class FlowPhases extends FlowState {
     } catch {
       this.timeline.push({ kind: 'WEBHOOK', at: iso(), outcome: 'FAILED' });
     }
+  }
+
+  /**
+   * A LOCKED flow keeps its destination locked: it stays open (Temporal status Running,
+   * `OtpStatus` LOCKED) for the lockout, and its `start` validator answers starts that reach it
+   * `DestinationLocked`. The lockout grows with each earlier lockout of the destination within
+   * the window (a visibility count, paid for only here). Flows without `policy.lockout` — all
+   * recorded before lockouts existed — close at once.
+   */
+  async holdLockout(): Promise<void> {
+    const lockout = this.input.policy.lockout;
+    if (this.status !== 'LOCKED' || !lockout || lockout.seconds <= 0) return;
+    const { application, destinationHash } = this.input;
+    const { countLockouts } = proxyLocalActivities<OtpActivities>({
+      startToCloseTimeout: '5s',
+      retry: { initialInterval: '200ms', maximumAttempts: 3 },
+    });
+    // Without the count the lockout is the base one: visibility may be down, the lock is not.
+    const earlier = await countLockouts({
+      application,
+      destinationHash,
+      windowSeconds: lockout.windowSeconds,
+    }).catch(() => 0);
+    this.lockedUntil = Date.now() + lockoutSeconds(lockout, earlier) * 1000;
+    this.timeline.push({
+      kind: 'LOCKOUT',
+      at: iso(),
+      until: iso(this.lockedUntil),
+      earlierLockouts: earlier,
+    });
+    // Starts with a caller-chosen ID find the lock through visibility (list + memo).
+    upsertMemo({ lockedUntil: iso(this.lockedUntil) });
+    this.publish();
+    await sleep(Math.max(this.lockedUntil - Date.now(), 1));
   }
 
   /** The webhook delivered by this flow itself, as flows recorded before `WEBHOOK_WORKFLOW_PATCH` did. */

@@ -48,6 +48,8 @@ export class FlowState {
   protected expiresAt = 0;
   protected fallbackIndex = 0;
   protected lastCheck: CheckResult | undefined;
+  /** While a LOCKED flow keeps its destination locked: until when (Unix ms); 0 otherwise. */
+  protected lockedUntil = 0;
   protected readonly timeline: TimelineEntry[] = [];
   protected readonly input: VerificationInput;
   protected readonly destinationKind: 'phone' | 'email';
@@ -119,6 +121,7 @@ export class FlowState {
         `delivery: ${delivery.channel} ${delivery.status}${why}${delivery.at ? ` at ${delivery.at}` : ''}`,
       );
     }
+    if (this.lockedUntil) lines.push(`destination locked until: ${iso(this.lockedUntil)}`);
     setCurrentDetails(lines.join('\n\n'));
   }
 
@@ -274,6 +277,7 @@ export class FlowState {
       nextResendAt: this.status === 'PENDING' && nextResendAt ? iso(nextResendAt) : undefined,
       lastCheck: this.lastCheck,
       ...this.deliveryField(),
+      ...(this.lockedUntil ? { lockedUntil: iso(this.lockedUntil) } : {}),
       timeline: this.timeline,
     };
   }

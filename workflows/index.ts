@@ -5,3 +5,4 @@
  */
 export { verificationWorkflow } from './verification';
 export { webhookWorkflow } from './webhook';
+export { guardWorkflow } from './guard';

@@ -11,6 +11,7 @@ import {
   ATTACHED,
   CHECK_UNAVAILABLE,
   CLOSING,
+  DESTINATION_LOCKED,
   INVALID_INPUT,
   isUnencryptedMark,
   NOT_PENDING,
@@ -20,6 +21,7 @@ import {
 import { normalizeCode } from '../domain/input';
 import { REASONS, reasonOfFailure } from '../domain/reasons';
 import { FlowPhases } from './flow-phases';
+import { iso } from './flow-state';
 import type {
   CheckResult,
   DeliveryReportInput,
@@ -205,8 +207,10 @@ export class VerificationFlow extends FlowPhases {
    * The `start` validator. The flow must be of the caller's application and destination (a
    * caller-chosen ID may belong to another). A start that attached to a flow past its first
    * send is answered here, by a rejection of type `ATTACHED` carrying the answer: nothing is
-   * written to history, so a storm of starts for one person costs the flow nothing. A flow
-   * that ended is closing: only the call that started it gets its outcome.
+   * written to history, so a storm of starts for one person costs the flow nothing. A LOCKED
+   * flow that keeps its destination locked refuses a start as `DestinationLocked` (with
+   * `lockedUntil`); any other flow that ended is closing: only the call that started it gets
+   * its outcome.
    */
   validateStart(req: StartRequest): void {
     if (isUnencryptedMark(req)) throw unencrypted();
@@ -226,6 +230,14 @@ export class VerificationFlow extends FlowPhases {
         'is already used by another verification',
       );
     if (this.status === 'LOOKUP' || this.status === 'SENDING' || this.startedBy(req)) return;
+    if (this.lockedUntil > Date.now()) {
+      throw ApplicationFailure.create({
+        message: `the destination is locked until ${iso(this.lockedUntil)}`,
+        type: DESTINATION_LOCKED,
+        nonRetryable: true,
+        details: [{ lockedUntil: iso(this.lockedUntil) }],
+      });
+    }
     // Past its expiry a PENDING flow is about to end EXPIRED: a start must not attach to it.
     const effective = this.status === 'PENDING' && Date.now() >= this.expiresAt ? 'EXPIRED' : this.status;
     if (!TERMINAL_STATUSES.includes(effective)) {

@@ -47,6 +47,7 @@ export async function verificationWorkflow(input: VerificationInput): Promise<Ve
   // answers with the terminal status). Usually they are: then no wait, and no promises.
   if (!allHandlersFinished()) await condition(allHandlersFinished);
   if (input.webhook) await flow.notify(input.webhook);
+  if (flow.status === 'LOCKED') await flow.holdLockout();
   return flow.result();
 }
 

@@ -8,6 +8,7 @@
 import { createActivities } from '../../activities';
 import type { ApplicationDeclaration } from '../../config/types';
 import { createInfobipClient } from '../../infobip';
+import { GuardReporter } from '../../worker/guard-reporter';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 
 /** What the parent passes in `CHAOS_WORKER`. */
@@ -19,6 +20,8 @@ export interface CrashWorkerConfig {
   emulatorUrl: string;
   apiKey: string;
   applications: ApplicationDeclaration[];
+  /** Feed the abuse guard as a production worker does (a `GuardReporter`). */
+  guardFeed?: boolean;
 }
 
 async function main(): Promise<void> {
@@ -30,12 +33,20 @@ async function main(): Promise<void> {
     apiKey: cfg.apiKey,
     headersTimeoutMs: 3_000,
   });
+  const guardFeed = cfg.guardFeed
+    ? new GuardReporter(cfg.applications, { taskQueue: cfg.taskQueue })
+    : undefined;
   const worker = await Worker.create({
     connection,
     namespace: cfg.namespace,
     taskQueue: cfg.taskQueue,
     workflowBundle: { codePath: cfg.bundlePath },
-    activities: createActivities({ infobip, applications: cfg.applications, heartbeatIntervalMs: 500 }),
+    activities: createActivities({
+      infobip,
+      applications: cfg.applications,
+      heartbeatIntervalMs: 500,
+      guardFeed,
+    }),
     // A killed worker's sticky queue hands its flows back to the shared queue after this.
     stickyQueueScheduleToStartTimeout: '2s',
   });
@@ -44,6 +55,7 @@ async function main(): Promise<void> {
     process.stdin.setEncoding('utf8');
     process.stdin.on('data', (chunk: string) => chunk.includes('GO') && resolve());
   });
+  if (guardFeed && worker.client) guardFeed.start(worker.client);
   await worker.run();
 }
 

@@ -234,6 +234,22 @@ export interface WorkerProcess {
   go(): void;
 }
 
+/** Starts a worker process of `crash-worker.ts` and resolves once it is ready to poll (it polls after `go()`). */
+export function spawnWorkerProcess(config: CrashWorkerConfig, spawned?: ChildProcess[]): Promise<WorkerProcess> {
+  // node itself with tsx's loader (not the tsx CLI, whose child would outlive a SIGKILL).
+  const proc = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'crash-worker.ts')], {
+    cwd: PROJECT_ROOT,
+    env: { ...process.env, CHAOS_WORKER: JSON.stringify(config) },
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  spawned?.push(proc);
+  return new Promise((resolve, reject) => {
+    const lines = createInterface({ input: proc.stdout! });
+    lines.on('line', (line) => line === 'READY' && resolve({ proc, go: () => proc.stdin!.write('GO\n') }));
+    proc.once('exit', (code, signal) => reject(new Error(`worker exited before READY (${code ?? signal})`)));
+  });
+}
+
 /**
  * Starts a worker process for `app` on `taskQueue` of the shared dev server, its Infobip the
  * emulator at `emulatorUrl`, and resolves once it is ready to poll (it polls after `go()`); the
@@ -254,18 +270,7 @@ export function prepareWorkerProcess(
     apiKey: API_KEY,
     applications: [app],
   };
-  // node itself with tsx's loader (not the tsx CLI, whose child would outlive a SIGKILL).
-  const proc = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'crash-worker.ts')], {
-    cwd: PROJECT_ROOT,
-    env: { ...process.env, CHAOS_WORKER: JSON.stringify(config) },
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  spawned?.push(proc);
-  return new Promise((resolve, reject) => {
-    const lines = createInterface({ input: proc.stdout! });
-    lines.on('line', (line) => line === 'READY' && resolve({ proc, go: () => proc.stdin!.write('GO\n') }));
-    proc.once('exit', (code, signal) => reject(new Error(`worker exited before READY (${code ?? signal})`)));
-  });
+  return spawnWorkerProcess(config, spawned);
 }
 
 /** SIGKILLs a process; resolves once it is gone. */

@@ -46,7 +46,9 @@ export function clusterApplications(): ApplicationDeclaration[] {
     app('verify', {}),
     app('expire', { ttlSeconds: TIMER_S }),
     app('fallback', { fallback: [{ channel: 'VOICE', afterSeconds: TIMER_S }] }),
-    app('lock', { maxAttempts: 3 }),
+    // Lockouts off: the audit waits for each flow's result, and a lockout keeps a LOCKED flow
+    // open (its own suites prove lockouts: test/chaos/lockout.test.ts, test/guard-lockout.test.ts).
+    { ...app('lock', { maxAttempts: 3 }), guard: { lockout: { seconds: 0 } } },
   ];
 }
 

@@ -87,6 +87,9 @@ export function stubActivities(): StubActivities {
     async deliverWebhook() {
       return { httpStatus: 200 };
     },
+    async countLockouts() {
+      return 0;
+    },
   };
   return state;
 }
