@@ -126,6 +126,10 @@ export function formatClusterBlock(c: Cluster, encryptionKeyId?: string): string
       `pid ${w.pid}, metrics ${c.urls.metrics[i] ?? 'off'}`,
     ]),
     ['Emulator inbox', c.urls.inbox ?? 'off'],
+    [
+      'Delivery reports',
+      c.urls.deliveryReports ? `${c.urls.deliveryReports}  (the emulator pushes here)` : 'off',
+    ],
     ['Infobip emulator', `${c.urls.emulator ?? 'off'}  (${c.setupNote ?? ''})`],
     [
       'Codec endpoint',

@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pino from 'pino';
+import { DELIVERY_REPORTS_PATH } from '../../api/delivery-reports';
 import type { CodecServer } from '../../codec/server';
 import { loadConfig } from '../../config/load';
 import type { OtpflowConfig } from '../../config/types';
@@ -113,6 +114,8 @@ export interface ClusterUrls {
   apis: string[];
   emulator?: string;
   inbox?: string;
+  /** The delivery-report ingress the emulator pushes to (API instance 1's). */
+  deliveryReports?: string;
   codec?: string;
   metrics: string[];
 }
@@ -320,6 +323,13 @@ export async function startCluster(o: ClusterOptions): Promise<Cluster> {
     if (apis.length > 0) log(`starting ${apis.length} API instance(s)…`);
     await Promise.all(apis.map((a) => a.start()));
     started.push(async () => void (await Promise.all(apis.map((a) => a.stop(10_000)))));
+    // The emulator pushes its delivery reports to the first API instance's ingress, as an
+    // Infobip subscription pushes to one URL (in production, a load balancer's).
+    const reportCredentials = config.api.deliveryReportCredentials ?? [];
+    const deliveryReports =
+      apis.length > 0 ? `http://127.0.0.1:${o.apiPort}${DELIVERY_REPORTS_PATH}` : undefined;
+    if (emulator && deliveryReports && reportCredentials.length > 0)
+      emulator.reports.subscribe({ url: deliveryReports, basic: reportCredentials[0] });
 
     return {
       dataDir: o.dataDir,
@@ -333,6 +343,7 @@ export async function startCluster(o: ClusterOptions): Promise<Cluster> {
         apis: apis.map((_, i) => `http://127.0.0.1:${o.apiPort + i}`),
         emulator: emulator?.url,
         inbox: emulator ? `${emulator.url}/emulator` : undefined,
+        deliveryReports: emulator && reportCredentials.length > 0 ? deliveryReports : undefined,
         codec: codec?.url,
         metrics: o.metricsPort ? workers.map((_, i) => `http://127.0.0.1:${o.metricsPort + i}/metrics`) : [],
       },

@@ -10,6 +10,7 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { alive, stackProcessEnv } from '../harness/processes';
 import { clusterApplications, freeClusterPorts, writeApplications } from './support';
@@ -137,6 +138,18 @@ describe('otpflow cluster (npm run cluster)', () => {
       status: 200,
       body: { status: 'VERIFIED', verified: true, attemptsRemaining: 5 },
     });
+    // The emulator pushes the SMS's delivery report to API 1's ingress, which takes it.
+    const ingress = field(l.out, 'Delivery reports');
+    expect(ingress).toBe(`${field(l.out, 'otpflow API 1')}/v1/delivery-reports`);
+    const pushed = async () =>
+      (
+        (await (
+          await fetch(`${field(l.out, 'Infobip emulator')}/emulator/reports?to=${phone.slice(1)}`)
+        ).json()) as { reports: { state: string; lastHttpStatus?: number }[] }
+      ).reports;
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline && !(await pushed()).some((r) => r.state === 'DELIVERED')) await sleep(250);
+    expect((await pushed()).map((r) => [r.state, r.lastHttpStatus])).toContainEqual(['DELIVERED', 200]);
     // The Web UI is this cluster's, and decodes payloads through the printed codec endpoint.
     const ui = field(l.out, 'Temporal Web UI');
     const settings = (await (await fetch(`${ui}/api/v1/settings`)).json()) as {
