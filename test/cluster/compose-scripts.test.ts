@@ -111,10 +111,9 @@ it("runs docker-compose.yml's schema and namespace jobs against a real PostgreSQ
     const ns = await conn.workflowService.describeNamespace({ namespace: 'default' });
     expect(Number(ns.config?.workflowExecutionRetentionTtl?.seconds)).toBe(NAMESPACE_RETENTION_HOURS * 3600);
     const sa = await conn.operatorService.listSearchAttributes({ namespace: 'default' });
-    for (const k of SEARCH_ATTRIBUTES) {
-      // 2 = INDEXED_VALUE_TYPE_KEYWORD
-      expect(sa.customAttributes?.[k.name], k.name).toBe(2);
-    }
+    // The proto's INDEXED_VALUE_TYPE_KEYWORD (2) and INDEXED_VALUE_TYPE_KEYWORD_LIST (7).
+    const indexed: Record<string, number> = { KEYWORD: 2, KEYWORD_LIST: 7 };
+    for (const k of SEARCH_ATTRIBUTES) expect(sa.customAttributes?.[k.name], k.name).toBe(indexed[k.type]);
   } finally {
     await conn.close();
   }
