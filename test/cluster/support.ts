@@ -203,7 +203,11 @@ export function freshUnreportedNumber(): string {
   }
 }
 
-/** Starts a flow through the API (patiently); its answer must say the PIN went out. */
+/**
+ * Starts a flow through the API (patiently); its answer must say the PIN went out or is on its
+ * way: a start during an outage answers after the client's start wait with the flow still in
+ * LOOKUP or SENDING (the audit then finds where it ended).
+ */
 export async function startFlow(
   cluster: Cluster,
   plan: Plan,
@@ -212,7 +216,8 @@ export async function startFlow(
   const r = await callApiPatiently(cluster, 'POST', '/v1/verifications', { application: APP[plan], to });
   if (r.status !== 201 && r.status !== 200)
     throw new Error(`start ${plan} ${to}: ${r.status} ${JSON.stringify(r.body)}`);
-  if (r.body.status !== 'PENDING') throw new Error(`start ${plan} ${to}: ${JSON.stringify(r.body)}`);
+  if (!['LOOKUP', 'SENDING', 'PENDING'].includes(String(r.body.status)))
+    throw new Error(`start ${plan} ${to}: ${JSON.stringify(r.body)}`);
   return { plan, to, id: String(r.body.id), startRetries: r.retries };
 }
 
