@@ -8,6 +8,7 @@ import { EncryptionCodec } from '../codec/encryption-codec';
 import { createCodecServer, type CodecServer } from '../codec/server';
 import type { OtpflowConfig } from '../config/types';
 import { createEmulator, DEFAULT_API_KEY, type Emulator } from '../emulator';
+import { DELIVERY_REPORTS_PATH } from '../api/delivery-reports';
 import { ExitCode } from '../cli/exit-codes';
 import { runSetup } from '../setup/main';
 import type { DevSecrets } from './secrets';
@@ -66,6 +67,23 @@ export async function startSetUpEmulator(
 }
 
 /** The codec endpoint the Web UI on `uiPort` decodes payloads with, when `config` encrypts them. */
+/**
+ * Has the emulator push its delivery reports to the ingress of the API at `apiUrl`, as an Infobip
+ * subscription would (with the first of the configured Basic credentials). Resolves to the
+ * ingress URL, or `undefined` when no credentials are configured (the ingress would refuse).
+ */
+export function subscribeEmulatorToIngress(
+  emulator: Emulator,
+  apiUrl: string,
+  config: OtpflowConfig,
+): string | undefined {
+  const basic = config.api.deliveryReportCredentials?.[0];
+  if (!basic) return undefined;
+  const url = `${apiUrl}${DELIVERY_REPORTS_PATH}`;
+  emulator.reports.subscribe({ url, basic });
+  return url;
+}
+
 export async function startLocalCodec(
   config: OtpflowConfig,
   o: { port: number; uiPort: number; logger: Logger },

@@ -11,7 +11,7 @@ import { NativeConnection, type Runtime } from '@temporalio/worker';
 import { connectOtp } from '../client/connect';
 import { apiKeysOf } from '../api/main';
 import { createApiServer } from '../api/server';
-import { DELIVERY_REPORTS_PATH, deliveryReportOptions } from '../api/delivery-reports';
+import { deliveryReportOptions } from '../api/delivery-reports';
 import { loadConfig } from '../config/load';
 import { resolveTemporalCli, systemProbe } from '../scripts/temporal-cli';
 import { DEFAULT_API_KEY } from '../emulator';
@@ -28,6 +28,7 @@ import {
   onStopSignals,
   startLocalCodec,
   startSetUpEmulator,
+  subscribeEmulatorToIngress,
 } from './stack-parts';
 import { DevServerError, startDevServer, type DevServer } from './temporal-server';
 
@@ -278,7 +279,6 @@ export async function runDevCli(argv: string[]): Promise<number> {
 
     const connected = await connectOtp(config, { watchGuard: true });
     cleanups.push(() => connected.close());
-    const reportCredentials = config.api.deliveryReportCredentials ?? [];
     const api = createApiServer({
       otp: connected.otp,
       apiKeys: apiKeysOf(config),
@@ -290,9 +290,7 @@ export async function runDevCli(argv: string[]): Promise<number> {
     await api.listen({ host: '127.0.0.1', port: f.apiPort });
     cleanups.push(() => api.close());
     const apiUrl = `http://127.0.0.1:${(api.server.address() as { port: number }).port}`;
-    // The emulator pushes its delivery reports to the API's ingress, as an Infobip subscription would.
-    const reportsUrl = `${apiUrl}${DELIVERY_REPORTS_PATH}`;
-    emulator.reports.subscribe({ url: reportsUrl, basic: reportCredentials[0] });
+    const reportsUrl = subscribeEmulatorToIngress(emulator, apiUrl, config);
 
     const urls: DevStackUrls = {
       temporalAddress: server.address,

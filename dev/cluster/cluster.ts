@@ -10,7 +10,6 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pino from 'pino';
-import { DELIVERY_REPORTS_PATH } from '../../api/delivery-reports';
 import type { CodecServer } from '../../codec/server';
 import { loadConfig } from '../../config/load';
 import type { OtpflowConfig } from '../../config/types';
@@ -20,7 +19,12 @@ import { checkPorts } from '../ports';
 import { describeExit, type ExitInfo, type SupervisedChild } from '../processes';
 import { loadOrCreateSecrets } from '../secrets';
 import { dynamicConfigYaml, OTPFLOW_DYNAMIC_CONFIG } from '../server-flags';
-import { localStackEnv, startLocalCodec, startSetUpEmulator } from '../stack-parts';
+import {
+  localStackEnv,
+  startLocalCodec,
+  startSetUpEmulator,
+  subscribeEmulatorToIngress,
+} from '../stack-parts';
 import type { ClusterBinaries } from './binaries';
 import { configFilePath, serverConfig, serverPorts, toYaml, uiConfig } from './config-files';
 import { ClusterStartError } from './errors';
@@ -325,11 +329,10 @@ export async function startCluster(o: ClusterOptions): Promise<Cluster> {
     started.push(async () => void (await Promise.all(apis.map((a) => a.stop(10_000)))));
     // The emulator pushes its delivery reports to the first API instance's ingress, as an
     // Infobip subscription pushes to one URL (in production, a load balancer's).
-    const reportCredentials = config.api.deliveryReportCredentials ?? [];
     const deliveryReports =
-      apis.length > 0 ? `http://127.0.0.1:${o.apiPort}${DELIVERY_REPORTS_PATH}` : undefined;
-    if (emulator && deliveryReports && reportCredentials.length > 0)
-      emulator.reports.subscribe({ url: deliveryReports, basic: reportCredentials[0] });
+      emulator && apis.length > 0
+        ? subscribeEmulatorToIngress(emulator, `http://127.0.0.1:${o.apiPort}`, config)
+        : undefined;
 
     return {
       dataDir: o.dataDir,
@@ -343,7 +346,7 @@ export async function startCluster(o: ClusterOptions): Promise<Cluster> {
         apis: apis.map((_, i) => `http://127.0.0.1:${o.apiPort + i}`),
         emulator: emulator?.url,
         inbox: emulator ? `${emulator.url}/emulator` : undefined,
-        deliveryReports: emulator && reportCredentials.length > 0 ? deliveryReports : undefined,
+        deliveryReports,
         codec: codec?.url,
         metrics: o.metricsPort ? workers.map((_, i) => `http://127.0.0.1:${o.metricsPort + i}/metrics`) : [],
       },

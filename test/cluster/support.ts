@@ -178,10 +178,10 @@ export interface Flow {
 }
 
 const used = new Set<string>();
-/** A Swiss mobile number no other flow of this run used (never an emulator test suffix). */
-export function freshNumber(): string {
+/** A number no other flow of this run used, from `draw`. */
+function unused(draw: () => string): string {
   for (;;) {
-    const n = `+4179${randomInt(100, 1000)}${randomInt(1010, 10000)}`;
+    const n = draw();
     if (!used.has(n)) {
       used.add(n);
       return n;
@@ -189,19 +189,15 @@ export function freshNumber(): string {
   }
 }
 
+/** A Swiss mobile number no other flow of this run used (never an emulator test suffix). */
+export const freshNumber = (): string =>
+  unused(() => `+4179${randomInt(100, 1000)}${randomInt(1010, 10000)}`);
+
 /**
  * A number whose SMS gets no delivery report (the emulator's `…0025`): a DELIVERED report ends a
  * flow's fallback plan, and the fallback flows here prove their timer fires across outages.
  */
-export function freshUnreportedNumber(): string {
-  for (;;) {
-    const n = `+4179${randomInt(100, 1000)}0025`;
-    if (!used.has(n)) {
-      used.add(n);
-      return n;
-    }
-  }
-}
+export const freshUnreportedNumber = (): string => unused(() => `+4179${randomInt(100, 1000)}0025`);
 
 /**
  * Starts a flow through the API (patiently); its answer must say the PIN went out or is on its
